@@ -1,0 +1,45 @@
+"""Which compute devices exist and how a device name is resolved."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import DeviceError
+
+
+def available_devices() -> list[str]:
+    """Device names a user can pick: ``auto``, ``cpu``, then each CUDA GPU and MPS when present."""
+    names = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        names += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        names.append("mps")
+    return names
+
+
+def describe_device(device: torch.device) -> str:
+    """Human-readable name for status bars: "CPU (2 threads)" or the GPU's model name."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} ({device})"
+    if device.type == "cpu":
+        return f"CPU ({torch.get_num_threads()} threads)"
+    return str(device)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; anything else must exist here."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise DeviceError(f"unknown device {name!r}; available: {', '.join(available_devices())}") from None
+    if device.type == "cuda":
+        index = device.index or 0
+        if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+            raise DeviceError(f"device {name!r} is not available; available: {', '.join(available_devices())}")
+    elif device.type == "mps" and "mps" not in available_devices():
+        raise DeviceError(f"device 'mps' is not available; available: {', '.join(available_devices())}")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise DeviceError(f"unsupported device {name!r}; available: {', '.join(available_devices())}")
+    return device

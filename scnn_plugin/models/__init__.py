@@ -1,0 +1,27 @@
+"""Name -> builder registry: one contract for every configuration the weights can name."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from torch import nn
+
+from .hybrid import HybridNet
+from .paper import PaperNet
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "default": HybridNet,
+    "paper": PaperNet,
+}
+
+
+def build_model(name: str, **kwargs: Any) -> nn.Module:
+    """Build configuration ``name``; unknown names fail listing the known ones."""
+    try:
+        builder = MODELS[name]
+    except KeyError:
+        raise ValueError(f"unknown model config {name!r}; known: {sorted(MODELS)}") from None
+    return builder(**kwargs)
+
+
+__all__ = ["MODELS", "HybridNet", "PaperNet", "build_model"]

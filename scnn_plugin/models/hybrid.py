@@ -1,0 +1,88 @@
+"""The default hybrid: a small encoder-decoder whose bottleneck is spiking, learning a residual over push-pull.
+
+Why this shape: on a laptop CPU every full-resolution channel costs, so full resolution carries only 16
+channels and the spiking residual blocks run at 1/4 resolution, where dilations 1-2-4-8 see ~250 px of
+context. The network starts from the push-pull fill (``fill.py``) and its last layer is zero-initialised,
+so an untrained network already equals the classical fill and training only has to add detail.
+With ``spiking=False`` the LIF units become ReLUs: the ablation that shows what the spikes contribute.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..fill import push_pull_fill
+from ..snn import SNNConv2d
+
+
+class SpikingBlock(nn.Module):
+    """Residual block: dilated SNNConv2d read out as spike rate, then a 1x1 mix back into the stream."""
+
+    def __init__(self, channels: int, dilation: int, timesteps: int, spiking: bool) -> None:
+        super().__init__()
+        if spiking:
+            self.body: nn.Module = SNNConv2d(
+                channels, channels, 3, dilation=dilation, timesteps=timesteps, readout="rate"
+            )
+        else:
+            self.body = nn.Sequential(
+                nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation), nn.ReLU()
+            )
+        self.mix = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor, timesteps: int | None) -> torch.Tensor:
+        y = self.body(x, timesteps) if isinstance(self.body, SNNConv2d) else self.body(x)
+        return x + self.mix(y)
+
+
+class HybridNet(nn.Module):
+    """Push-pull fill + learned residual; image ``[N,3,H,W]``, mask ``[N,1,H,W]`` (1 = fill) in [0, 1]."""
+
+    multiple = 4  # two stride-2 stages: tile sides must be multiples of 4
+    accepts_prior = True  # takes an image-wide low-resolution fill for windows inside big holes
+
+    def __init__(
+        self,
+        width: int = 16,
+        timesteps: int = 4,
+        dilations: tuple[int, ...] = (1, 2, 4, 8),
+        spiking: bool = True,
+    ) -> None:
+        super().__init__()
+        w1, w2, w4 = width, 2 * width, 4 * width
+        self.timesteps = timesteps
+        self.stem = nn.Conv2d(5, w1, 3, padding=1)
+        self.down1 = nn.Conv2d(w1, w2, 3, stride=2, padding=1)
+        self.down2 = nn.Conv2d(w2, w4, 3, stride=2, padding=1)
+        self.blocks = nn.ModuleList(SpikingBlock(w4, d, timesteps, spiking) for d in dilations)
+        self.reduce2 = nn.Conv2d(w4, w2, 1)
+        self.up2 = nn.Conv2d(w2, w2, 3, padding=1)
+        self.reduce1 = nn.Conv2d(w2, w1, 1)
+        self.up1 = nn.Conv2d(w1, w1, 3, padding=1)
+        self.out = nn.Conv2d(w1, 3, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        mask: torch.Tensor,
+        timesteps: int | None = None,
+        prior: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Return the full RGB prediction; ``prior`` is an image-wide low-resolution fill for deep holes."""
+        known = 1 - mask
+        base = push_pull_fill(image, known, prior)
+        x = torch.cat([base, mask, known], dim=1)
+        s1 = F.relu(self.stem(x))
+        s2 = F.relu(self.down1(s1))
+        h = F.relu(self.down2(s2))
+        for block in self.blocks:
+            h = block(h, timesteps)
+        h = F.interpolate(self.reduce2(h), size=s2.shape[-2:], mode="bilinear", align_corners=False)
+        h = F.relu(self.up2(h + s2))
+        h = F.interpolate(self.reduce1(h), size=s1.shape[-2:], mode="bilinear", align_corners=False)
+        h = F.relu(self.up1(h + s1))
+        return (base + self.out(h)).clamp(0, 1)

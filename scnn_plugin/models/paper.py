@@ -1,0 +1,35 @@
+"""The configuration of Sanaullah et al. (NLDL 2024, arXiv 2407.08861), kept reproducible.
+
+One SNNConv2d (LIF) layer followed by five ordinary convolutions; input is the masked RGB image plus the
+mask, output is the whole RGB image, trained with MSE.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..snn import SNNConv2d
+
+
+class PaperNet(nn.Module):
+    """SNNConv2d(4 -> width) then five 3x3 convolutions down to RGB; ``[N,3,H,W]`` + ``[N,1,H,W]`` in."""
+
+    multiple = 1  # no downsampling: any tile size works
+
+    def __init__(self, width: int = 64, timesteps: int = 4, surrogate: str = "fast_sigmoid") -> None:
+        super().__init__()
+        self.timesteps = timesteps
+        self.snn = SNNConv2d(4, width, 3, timesteps=timesteps, readout="rate", surrogate=surrogate)
+        chans = [width, width, width, width // 2, width // 2]
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip(chans, chans[1:]):
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True)]
+        layers += [nn.Conv2d(chans[-1], 3, 3, padding=1), nn.Sigmoid()]
+        self.convs = nn.Sequential(*layers)
+
+    def forward(
+        self, image: torch.Tensor, mask: torch.Tensor, timesteps: int | None = None
+    ) -> torch.Tensor:
+        x = torch.cat([image * (1 - mask), mask], dim=1)
+        return self.convs(self.snn(x, timesteps))

@@ -1,0 +1,42 @@
+"""The one request type every front end builds: how to cut, run and blend an inpainting job."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class InpaintOptions:
+    """Range-checked on creation, so a bad value fails where it is typed, not deep in a run."""
+
+    tile: int = 512  # model window side in px; multiple of 8, 64..2048. Bigger = more context, more memory
+    overlap: int = 64  # px neighbouring windows share and blend over; 0..tile/2. Hides seams
+    timesteps: int | None = None  # LIF timesteps; None = as trained; 1..64. Fewer = faster, coarser
+    batch: int = 4  # windows per forward pass; 1..64. CUDA out-of-memory halves it automatically
+    device: str = "auto"  # "auto" (CUDA if present, else CPU), "cpu", "cuda", "cuda:N", "mps"
+
+    def __post_init__(self) -> None:
+        _check("tile", self.tile, 64, 2048)
+        if self.tile % 8:
+            raise ValueError(f"tile must be a multiple of 8, got {self.tile}")
+        _check("overlap", self.overlap, 0, self.tile // 2)
+        if self.timesteps is not None:
+            _check("timesteps", self.timesteps, 1, 64)
+        _check("batch", self.batch, 1, 64)
+        if not isinstance(self.device, str) or not self.device:
+            raise ValueError(f"device must be a non-empty string, got {self.device!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InpaintOptions:
+        """Build from a (possibly stale) settings dict: unknown keys are ignored, bad values raise."""
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def _check(name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")

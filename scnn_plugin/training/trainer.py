@@ -1,0 +1,339 @@
+"""The trainer behind ``scnn-train`` and fine-tuning: resumable, atomic, validated, optionally distributed.
+
+A run lives in one folder: ``checkpoint.pt`` (latest state, rewritten atomically), ``best.safetensors``
+(EMA weights with the best validation PSNR so far) and ``curve.csv`` (validation PSNR against CPU-hours).
+Killing the process at any moment loses at most the steps since the last checkpoint.
+Under ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel: gloo on CPU, NCCL on GPU;
+rank 0 validates and writes files.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from .. import __version__
+from ..atomic import atomic_write
+from ..devices import resolve_device
+from ..models import build_model
+from ..weights import load_weights, save_weights
+from .data import CropSampler
+from .evalset import EvalSample
+from .losses import get_loss
+from .metrics import masked_psnr
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run; stored in the checkpoint and the weights' training summary."""
+
+    run_dir: Path
+    config: str = "default"  # model config name (models.MODELS)
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    init: Path | None = None  # start from these weights instead of from scratch
+    steps: int | None = None  # stop after this many optimiser steps ...
+    minutes: float | None = None  # ... or after this much wall-clock time in this process
+    batch: int = 8
+    crop: int = 256  # training crop side in px
+    lr: float = 1e-3
+    warmup: int = 100  # linear learning-rate warm-up steps
+    ema: float = 0.999  # decay of the weight average that is validated and shipped
+    loss: str = "hole"  # losses.LOSSES: "hole" (ours) or "mse" (the paper's)
+    val_every: int = 250  # steps between validations / checkpoints
+    patience: int | None = None  # stop after this many validations without improvement
+    seed: int = 0
+    device: str = "auto"
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d["run_dir"], d["init"] = str(self.run_dir), str(self.init) if self.init else None
+        return json.dumps(d)
+
+
+@dataclass
+class TrainProgress:
+    """One progress event: ``eta_s`` is None when the budget is open-ended."""
+
+    step: int
+    total_steps: int | None
+    loss: float
+    elapsed_s: float
+    eta_s: float | None
+    val_psnr: float | None = None
+    best_psnr: float | None = None
+
+
+@dataclass
+class TrainResult:
+    best_path: Path | None
+    base_psnr: float
+    best_psnr: float
+    steps: int
+    cpu_hours: float
+    stopped_by: str  # "steps", "minutes", "patience", "cancel"
+    history: list[dict[str, float]]
+
+
+def evaluate_psnr(
+    model: nn.Module, samples: list[EvalSample], device: torch.device, batch: int = 4
+) -> dict[str, float]:
+    """Mean masked PSNR per mask kind and overall, on 8-bit results as the user would save them."""
+    scores: dict[str, list[float]] = {}
+    model.eval()
+    with torch.inference_mode():
+        for i in range(0, len(samples), batch):
+            chunk = samples[i : i + batch]
+            x = torch.from_numpy(np.stack([s.image for s in chunk])).permute(0, 3, 1, 2).float() / 255
+            m = torch.from_numpy(np.stack([s.hole for s in chunk]))[:, None].float()
+            pred = model(x.to(device), m.to(device)).float().cpu()
+            out = (pred * m + x * (1 - m)).mul(255).round().div(255).permute(0, 2, 3, 1).numpy()
+            for s, o in zip(chunk, out):
+                scores.setdefault(s.kind, []).append(masked_psnr(o, s.image / 255.0, s.hole))
+    result = {k: float(np.mean(v)) for k, v in scores.items()}
+    result["mean"] = float(np.mean([v for vs in scores.values() for v in vs]))
+    return result
+
+
+class Trainer:
+    """Train ``config.config`` on ``photos`` (RGB uint8 arrays), validating on ``val``."""
+
+    def __init__(self, config: TrainConfig, photos: list[np.ndarray], val: list[EvalSample]) -> None:
+        if not val:
+            raise ValueError("a validation set is required to pick the best weights")
+        self.cfg = config
+        self.photos = photos
+        self.val = val
+        self.run_dir = Path(config.run_dir)
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        self.rank = int(os.environ.get("RANK", "0"))
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "checkpoint.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / "best.safetensors"
+
+    def run(
+        self,
+        progress: Callable[[TrainProgress], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> TrainResult:
+        cfg = self.cfg
+        device = self._setup_device()
+        torch.manual_seed(cfg.seed + self.rank)
+        model, kwargs = self._initial_model()
+        model.to(device)
+        ema = copy.deepcopy(model).requires_grad_(False)
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+        state = self._resume(model, ema, opt)
+        step, history = state["step"], state["history"]
+        cpu_before, best, base = state["cpu_seconds"], state["best"], state["base"]
+        if base is None and self.rank == 0:
+            base = evaluate_psnr(ema, self.val, device)["mean"]
+            best = base
+        train_model = self._wrap(model, device)
+        loss_fn = get_loss(cfg.loss)
+        sampler = iter(CropSampler(self.photos, cfg.crop, seed=cfg.seed + 7919 * step))
+        start_wall, start_cpu = time.monotonic(), time.process_time()
+        stopped_by, bad_vals, running = "steps", 0, None
+        while True:
+            if cfg.steps is not None and step >= cfg.steps:
+                stopped_by = "steps"
+                break
+            elapsed = time.monotonic() - start_wall
+            stop = None
+            if cfg.minutes is not None and elapsed >= cfg.minutes * 60:
+                stop = "minutes"
+            elif cancel is not None and cancel():
+                stop = "cancel"
+            if self._any_rank(stop is not None):
+                stopped_by = stop or "peer"
+                break
+            x, m = self._batch(sampler, device)
+            train_model.train()
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+            loss = loss_fn(train_model(x, m), x, m)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower --lr")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            self._update_ema(ema, model, cfg.ema if step >= cfg.warmup else 0.0)
+            step += 1
+            running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+            val = None
+            if step % cfg.val_every == 0 or (cfg.steps is not None and step == cfg.steps):
+                cpu_s = cpu_before + time.process_time() - start_cpu
+                if self.rank == 0:
+                    val = evaluate_psnr(ema, self.val, device)
+                    history.append({"step": step, "cpu_hours": cpu_s / 3600, "loss": running, **val})
+                    improved = val["mean"] > best
+                    if improved:
+                        best = val["mean"]
+                        self._save_best(ema, kwargs, history, cpu_s)
+                    bad_vals = 0 if improved else bad_vals + 1
+                    self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
+                if self._any_rank(cfg.patience is not None and bad_vals >= cfg.patience):
+                    stopped_by = "patience"
+                    break
+            if progress is not None and self.rank == 0:
+                progress(self._progress(step, running, start_wall, state["step"], val, best))
+        cpu_s = cpu_before + time.process_time() - start_cpu
+        if self.rank == 0 and step > state["step"]:
+            self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
+        if self.distributed:
+            dist.destroy_process_group()
+        return TrainResult(
+            self.best_path if self.best_path.exists() else None,
+            base if base is not None else float("nan"),
+            best if best is not None else float("nan"),
+            step,
+            cpu_s / 3600,
+            stopped_by,
+            history,
+        )
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _setup_device(self) -> torch.device:
+        if not self.distributed:
+            return resolve_device(self.cfg.device)
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        use_cuda = torch.cuda.is_available() and self.cfg.device != "cpu"
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if use_cuda else "gloo")
+        if use_cuda:
+            torch.cuda.set_device(local)
+            return torch.device("cuda", local)
+        return torch.device("cpu")
+
+    def _initial_model(self) -> tuple[nn.Module, dict[str, Any]]:
+        cfg = self.cfg
+        if cfg.init is not None:
+            model, info = load_weights(Path(cfg.init))
+            if info.config != cfg.config:
+                raise ValueError(f"--init weights are config {info.config!r}, not {cfg.config!r}")
+            return model, info.model_kwargs
+        return build_model(cfg.config, **cfg.model_kwargs), dict(cfg.model_kwargs)
+
+    def _wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
+        if not self.distributed:
+            return model
+        ids = [device.index] if device.type == "cuda" else None
+        return nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+    def _resume(self, model: nn.Module, ema: nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
+        fresh = {"step": 0, "history": [], "cpu_seconds": 0.0, "best": None, "base": None}
+        if not self.checkpoint_path.exists():
+            return fresh
+        ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+        if ckpt.get("config_name") != self.cfg.config:
+            raise ValueError(f"{self.checkpoint_path} belongs to config {ckpt.get('config_name')!r}")
+        model.load_state_dict(ckpt["model"])
+        ema.load_state_dict(ckpt["ema"])
+        opt.load_state_dict(ckpt["optim"])
+        return {k: ckpt[k] for k in fresh}
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _batch(self, sampler, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        xs, ms = zip(*(next(sampler) for _ in range(self.cfg.batch)))
+        return torch.stack(xs).to(device), torch.stack(ms).to(device)
+
+    @staticmethod
+    @torch.no_grad()
+    def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
+        for e, p in zip(ema.parameters(), model.parameters()):
+            e.lerp_(p.detach(), 1 - decay)
+        for e, b in zip(ema.buffers(), model.buffers()):
+            e.copy_(b)
+
+    def _any_rank(self, flag: bool) -> bool:
+        if not self.distributed:
+            return flag
+        t = torch.tensor([1.0 if flag else 0.0])
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item() > 0)
+
+    def _progress(
+        self, step: int, loss: float, start: float, first: int, val: dict | None, best: float | None
+    ) -> TrainProgress:
+        elapsed = time.monotonic() - start
+        per_step = elapsed / max(1, step - first)
+        cfg = self.cfg
+        etas = []
+        if cfg.steps is not None:
+            etas.append((cfg.steps - step) * per_step)
+        if cfg.minutes is not None:
+            etas.append(max(0.0, cfg.minutes * 60 - elapsed))
+        return TrainProgress(
+            step, cfg.steps, loss, elapsed, min(etas) if etas else None,
+            val["mean"] if val else None, best,
+        )
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def _save_best(self, ema: nn.Module, kwargs: dict, history: list, cpu_s: float) -> None:
+        summary = {
+            "train_config": json.loads(self.cfg.to_json()),
+            "steps": history[-1]["step"],
+            "cpu_hours": round(cpu_s / 3600, 4),
+            "val": {k: round(v, 3) for k, v in history[-1].items() if k not in ("step", "loss")},
+            "photos": len(self.photos),
+        }
+        save_weights(self.best_path, ema, self.cfg.config, kwargs, __version__, summary)
+
+    def _save_checkpoint(
+        self, model, ema, opt, step: int, history: list, cpu_s: float, best, base
+    ) -> None:
+        ckpt = {
+            "config_name": self.cfg.config,
+            "train_config": self.cfg.to_json(),
+            "step": step,
+            "model": model.state_dict(),
+            "ema": ema.state_dict(),
+            "optim": opt.state_dict(),
+            "history": history,
+            "cpu_seconds": cpu_s,
+            "best": best,
+            "base": base,
+        }
+        atomic_write(self.checkpoint_path, lambda tmp: torch.save(ckpt, tmp))
+        self._write_curve(history)
+
+    def _write_curve(self, history: list[dict[str, float]]) -> None:
+        if not history:
+            return
+        keys = list(history[-1])
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+                w.writeheader()
+                w.writerows(history)
+
+        atomic_write(self.run_dir / "curve.csv", write)
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

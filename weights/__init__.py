@@ -1,0 +1,1 @@
+"""Shipped weights; installed as the package ``scnn_plugin.shipped_weights`` (see pyproject.toml)."""
