@@ -1,0 +1,127 @@
+"""``scnn-inpaint``: argument parsing and reporting around ``Inpainter``; no pipeline logic here."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import traceback
+from importlib import resources
+from pathlib import Path
+
+from PIL import Image
+
+from . import __version__
+from .engine import Inpainter
+from .errors import ScnnError
+from .image_io import load_image, save_image
+from .masks import alpha_mask
+from .options import InpaintOptions
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="scnn-inpaint",
+        description="Fill the masked parts of photos with the SC-NN hybrid spiking network.",
+        epilog="With no --mask, the transparent pixels of IMAGE are filled.",
+    )
+    p.add_argument("image", nargs="?", type=Path, help="image file, or a folder with --mask-dir")
+    p.add_argument("--mask", type=Path, help="mask image of the same size; nonzero = fill")
+    p.add_argument("--mask-dir", type=Path, help="folder of masks named like the images (batch mode)")
+    p.add_argument("-o", "--output", type=Path, help="output file (or folder in batch mode)")
+    p.add_argument("--demo", action="store_true", help="inpaint the bundled sample photo")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--timesteps", type=int, default=None, help="LIF timesteps (default: as trained)")
+    p.add_argument("--tile", type=int, default=InpaintOptions.tile, help="tile side in px")
+    p.add_argument("--overlap", type=int, default=InpaintOptions.overlap, help="tile overlap in px")
+    p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
+    p.add_argument("--config", default="default", help="shipped weights to use: default or paper")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    args = p.parse_args(argv)
+    if not args.demo and args.image is None:
+        p.error("give an IMAGE (or a folder with --mask-dir), or --demo")
+    if args.demo and args.image is not None:
+        p.error("--demo takes no IMAGE")
+    return args
+
+
+class ProgressBar:
+    """A one-line text bar on stderr, only when stderr is a terminal or forced."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.label, self.enabled, self.start = label, enabled, time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        width = 30
+        filled = width * done // total
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\n" if done == total else ""
+        print(f"\r{self.label} [{bar}] {done}/{total} tiles", end=end, file=sys.stderr, flush=True)
+
+
+def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path | None, Path]]:
+    """(image, mask or None, output) for every file to process."""
+    if args.demo:
+        samples = resources.files("scnn_plugin.samples")
+        out = args.output or Path("scnn-inpaint-demo.png")
+        return [(Path(str(samples / "astronaut.jpg")), Path(str(samples / "astronaut_mask.png")), out)]
+    if args.image.is_dir():
+        if args.mask_dir is None or args.output is None:
+            raise ScnnError("a folder of images needs --mask-dir and -o OUTPUT_FOLDER")
+        images = sorted(p for p in args.image.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not images:
+            raise ScnnError(f"{args.image}: no image files found")
+        jobs = []
+        for image in images:
+            masks = sorted(args.mask_dir.glob(image.stem + ".*"))
+            if not masks:
+                raise ScnnError(f"{image.name}: no mask named {image.stem}.* in {args.mask_dir}")
+            jobs.append((image, masks[0], args.output / image.name))
+        return jobs
+    if args.output is None:
+        raise ScnnError("give -o OUTPUT (the input is never overwritten in place)")
+    return [(args.image, args.mask, args.output)]
+
+
+def run(args: argparse.Namespace) -> int:
+    jobs = _jobs(args)
+    options = InpaintOptions(tile=args.tile, overlap=args.overlap, timesteps=args.timesteps)
+    inpainter = Inpainter.from_pretrained(args.weights, args.device, options, config=args.config)
+    show = not args.quiet and sys.stderr.isatty()
+    for image_path, mask_path, out_path in jobs:
+        if out_path.resolve() == image_path.resolve():
+            raise ScnnError(f"{out_path}: refusing to overwrite the input image")
+        image = load_image(image_path)
+        mask = load_image(mask_path) if mask_path else Image.fromarray(alpha_mask(image))
+        start = time.monotonic()
+        result = inpainter.inpaint(image, mask, progress=ProgressBar(image_path.name, show))
+        save_image(result, out_path)
+        print(f"{image_path} -> {out_path} ({time.monotonic() - start:.2f} s on "
+              f"{inpainter.device_name}, T={inpainter.timesteps})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="scnn-inpaint: %(message)s")
+    try:
+        return run(args)
+    except (ScnnError, OSError) as err:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"scnn-inpaint: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("scnn-inpaint: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
