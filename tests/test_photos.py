@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from scnn_plugin.training.photos import downscale, is_duplicate, looks_like_photo, signature
+from scnn_plugin.training.photos import (
+    downscale,
+    is_duplicate,
+    licence_for,
+    looks_like_photo,
+    signature,
+)
 
 
 def _natural_photo() -> Image.Image:
@@ -75,3 +81,24 @@ def test_resized_copy_is_a_duplicate_but_another_picture_is_not(size: tuple[int,
     assert is_duplicate(signature(photo.resize(size)), seen)
     assert is_duplicate(signature(shifted), seen)
     assert not is_duplicate(signature(photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)), seen)
+
+
+DEP5 = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+
+Files: *
+License: GPL-2+
+
+Files: 16.04/bridge.jpg
+Copyright: someone
+License: CC-BY-SA-4.0
+
+Files:
+ base/textures/tex_a/wall.png
+License: CC0-1.0
+"""
+
+
+def test_licence_follows_the_last_matching_copyright_stanza() -> None:
+    assert licence_for(DEP5, "usr/share/backgrounds/bridge.jpg") == "CC-BY-SA-4.0"
+    assert licence_for(DEP5, "textures/tex_a/wall.png") == "CC0-1.0"
+    assert licence_for(DEP5, "textures/tex_b/wall.png") == "GPL-2+"

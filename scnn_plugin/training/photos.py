@@ -60,6 +60,8 @@ VAL_NOT_PHOTOS = (
     "Infinite-Sea_by_Aury88",
     "Painting-Colors_by__herobrine7gamer",
 )
+# Chosen by eye: a 3D-rendered robot and synthetic noise squares that pass the photo rule.
+OPENCV_NOT_PHOTOS = ("ml", "pic2")
 # GNOME's wallpapers are all renders; these few add fine, photo-like texture.
 GNOME_TEXTURES = ("wood-l", "wood-d", "grid-l", "grid-d", "truchet-l", "truchet-d")
 # Normal, specular, glow and height maps sit beside the ufoai colour textures.
@@ -204,20 +206,30 @@ def read_copyright(root: Path, package: str) -> str:
 def licence_for(copyright_text: str, path: str) -> str:
     """Short licence name for ``path`` from a machine-readable (DEP-5) copyright file.
 
-    Debian lists source-tree paths, not installed ones, so a pattern matches when it matches
-    any trailing part of ``path``; the last matching stanza wins, as DEP-5 says. Files that are
-    not DEP-5 give their first "Licensed under" sentence, or "see licence excerpt".
+    Debian lists source-tree paths, not installed ones, so a wildcard pattern matches when it
+    matches any trailing part of ``path``, and a literal one when its trailing components agree
+    with the path's (all but its first, as the source tree's top folder is gone on install).
+    The last matching stanza wins, as DEP-5 says. Files that are not DEP-5 give their first
+    "Licensed under ... License" phrase, or "see licence excerpt".
     """
     best = ""
     parts = path.strip(":/").split("/")
     tails = ["/".join(parts[i:]) for i in range(len(parts))]
     for patterns, licence in _dep5_stanzas(copyright_text):
-        if any(fnmatch.fnmatchcase(t, p) for p in patterns for t in tails):
+        if any(_matches(p, parts, tails) for p in patterns):
             best = licence
     if best:
         return best
-    said = re.search(r"Licensed under ([^.\n]+(?:\n[^.\n]+)?)", copyright_text)
+    said = re.search(r"Licensed under (.+?License)", copyright_text, re.DOTALL)
     return " ".join(said.group(1).split()) if said else "see licence excerpt"
+
+
+def _matches(pattern: str, parts: list[str], tails: list[str]) -> bool:
+    if any(c in pattern for c in "*?["):
+        return any(fnmatch.fnmatchcase(t, pattern) for t in tails)
+    own = pattern.split("/")
+    k = max(1, min(len(own), len(parts)) - 1)
+    return own[-k:] == parts[-k:]
 
 
 def _dep5_stanzas(text: str) -> Iterator[tuple[list[str], str]]:
@@ -286,7 +298,7 @@ def _opencv(root: Path) -> Iterator[Candidate]:
     """Sample images of OpenCV's examples; many are diagrams or masks, left to the filter."""
     base = root / "usr/share/doc/opencv-doc/examples"
     for p in sorted(base.rglob("*")):
-        if p.suffix.lower() in (".jpg", ".jpeg", ".png") and p.is_file():
+        if p.suffix.lower() in (".jpg", ".png") and p.is_file() and p.stem not in OPENCV_NOT_PHOTOS:
             rel = p.relative_to(base).with_suffix("")
             yield _file(root, p, "_".join(rel.parts[-2:]) if rel.parts[0] != "data" else rel.name)
 

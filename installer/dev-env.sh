@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Developer / CI environment: ./.venv with torch pinned first (a looser requirement pulls a multi-GB
+# CUDA build), then this project with its test and evaluation extras. Idempotent: a second run only
+# checks. Usage: bash installer/dev-env.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+TORCH_PIN="torch==2.13.0"
+
+# Qt (PyQt6 offscreen) needs a few system libraries a bare Debian lacks.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for pkg in libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "dev-env: installing system libraries: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "dev-env: creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
+  echo "dev-env: installing $TORCH_PIN"
+  .venv/bin/pip install -q "$TORCH_PIN"
+fi
+echo "dev-env: installing scnn-inpaint with test and eval extras"
+.venv/bin/pip install -q -e ".[test,eval]"
+.venv/bin/python -c "import scnn_plugin, torch; print('dev-env: ready, scnn_plugin', scnn_plugin.__version__, 'torch', torch.__version__)"

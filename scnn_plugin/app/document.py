@@ -1,0 +1,201 @@
+"""The document: image, mask, undo stack, file path and dirty flag, observable through Qt signals.
+
+Why a model without widgets: every edit the window offers (strokes, clear, invert, load mask, an
+inpainting result) goes through here as an undo command, so undo/redo and the dirty flag are tested
+without a screen, and the canvas only draws what the signals say changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PyQt6.QtCore import QObject, QRect, pyqtSignal
+from PyQt6.QtGui import QUndoCommand, QUndoStack
+
+from ..masks import mask_array
+from .brush import Box, stamp_segment
+
+FILL = 255  # mask value of a pixel to fill; 0 = keep
+
+
+class Document(QObject):
+    """One open image. ``mask`` is ``[H, W]`` uint8, ``FILL`` where the user painted."""
+
+    image_changed = pyqtSignal()
+    mask_changed = pyqtSignal(QRect)  # the image-pixel region whose mask changed
+    dirty_changed = pyqtSignal(bool)
+    path_changed = pyqtSignal()
+
+    def __init__(self, image: Image.Image, path: Path | None = None) -> None:
+        super().__init__()
+        self._image = image
+        self._saved_image: Image.Image | None = image if path is not None else None
+        self.original = image  # as opened: the "before" of compare
+        self._mask = np.zeros((image.height, image.width), np.uint8)
+        self._path = path
+        self.undo_stack = QUndoStack(self)
+        self._stroke_before: np.ndarray | None = None
+        self._stroke_box: Box | None = None
+
+    # --- observable state -------------------------------------------------------------------
+
+    @property
+    def image(self) -> Image.Image:
+        return self._image
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Read-only view; edit through the methods so every change is undoable."""
+        view = self._mask.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def dirty(self) -> bool:
+        """True while the image differs from the file it was opened from or last saved to."""
+        return self._image is not self._saved_image
+
+    @property
+    def has_mask(self) -> bool:
+        return bool(self._mask.any())
+
+    def mask_image(self) -> Image.Image:
+        """A snapshot of the mask as an L image (255 = fill), safe to hand to another thread."""
+        return Image.fromarray(self._mask.copy(), mode="L")
+
+    def mark_saved(self, path: Path) -> None:
+        """Record that the current image now lives in ``path``."""
+        was_dirty = self.dirty
+        self._saved_image = self._image
+        if path != self._path:
+            self._path = path
+            self.path_changed.emit()
+        if was_dirty:
+            self.dirty_changed.emit(False)
+
+    # --- edits (each one undoable) -------------------------------------------------------------
+
+    def begin_stroke(self) -> None:
+        self._stroke_before = self._mask.copy()
+        self._stroke_box = None
+
+    def paint_segment(
+        self, p0: tuple[float, float], p1: tuple[float, float], diameter: float, erase: bool
+    ) -> None:
+        """Paint (or erase) one segment of the stroke in progress, live."""
+        if self._stroke_before is None:
+            raise RuntimeError("paint_segment outside begin_stroke/end_stroke")
+        box = stamp_segment(self._mask, p0, p1, diameter / 2, 0 if erase else FILL)
+        if box is None:
+            return
+        self._stroke_box = box if self._stroke_box is None else _union(self._stroke_box, box)
+        self.mask_changed.emit(_rect(box))
+
+    def end_stroke(self, erase: bool) -> None:
+        """Close the stroke: one undo step holding only the pixels it covered."""
+        before, box = self._stroke_before, self._stroke_box
+        self._stroke_before = self._stroke_box = None
+        if before is None or box is None:
+            return
+        x0, y0, x1, y1 = box
+        old = before[y0:y1, x0:x1].copy()
+        new = self._mask[y0:y1, x0:x1].copy()
+        if np.array_equal(old, new):
+            return
+        self.undo_stack.push(_MaskRegionCommand(self, box, old, new, "Erase" if erase else "Paint"))
+
+    def clear_mask(self) -> None:
+        if self.has_mask:
+            self._push_mask(np.zeros_like(self._mask), "Clear mask")
+
+    def invert_mask(self) -> None:
+        self._push_mask(np.where(self._mask > 0, 0, FILL).astype(np.uint8), "Invert mask")
+
+    def load_mask(self, mask: Image.Image) -> None:
+        """Replace the mask with ``mask`` (nonzero = fill); ``InputError`` if its size differs."""
+        holes = mask_array(mask, self._image.size)
+        self._push_mask(np.where(holes, FILL, 0).astype(np.uint8), "Load mask")
+
+    def apply_result(self, result: Image.Image) -> None:
+        """Replace the image with an inpainting result and clear the mask, as one undo step."""
+        if result.size != self._image.size:
+            raise ValueError(f"result is {result.size}, the image is {self._image.size}")
+        self.undo_stack.push(
+            _ResultCommand(self, self._image, result, self._mask.copy(), np.zeros_like(self._mask))
+        )
+
+    def _push_mask(self, new: np.ndarray, text: str) -> None:
+        height, width = self._mask.shape
+        box = (0, 0, width, height)
+        self.undo_stack.push(_MaskRegionCommand(self, box, self._mask.copy(), new, text))
+
+    # --- state changes, called only by undo commands -------------------------------------------
+
+    def _write_mask(self, box: Box, values: np.ndarray) -> None:
+        x0, y0, x1, y1 = box
+        self._mask[y0:y1, x0:x1] = values
+        self.mask_changed.emit(_rect(box))
+
+    def _set_image(self, image: Image.Image) -> None:
+        was_dirty = self.dirty
+        self._image = image
+        self.image_changed.emit()
+        if self.dirty != was_dirty:
+            self.dirty_changed.emit(self.dirty)
+
+
+class _MaskRegionCommand(QUndoCommand):
+    """Swap a box of the mask between its old and new pixels."""
+
+    def __init__(self, doc: Document, box: Box, old: np.ndarray, new: np.ndarray, text: str):
+        super().__init__(text)
+        self._doc, self._box, self._old, self._new = doc, box, old, new
+
+    def redo(self) -> None:
+        self._doc._write_mask(self._box, self._new)
+
+    def undo(self) -> None:
+        self._doc._write_mask(self._box, self._old)
+
+
+class _ResultCommand(QUndoCommand):
+    """Swap image and mask together, so undo brings back the mask that produced the result."""
+
+    def __init__(
+        self,
+        doc: Document,
+        old_image: Image.Image,
+        new_image: Image.Image,
+        old_mask: np.ndarray,
+        new_mask: np.ndarray,
+    ):
+        super().__init__("Inpaint")
+        self._doc = doc
+        self._images = (old_image, new_image)
+        self._masks = (old_mask, new_mask)
+
+    def redo(self) -> None:
+        self._apply(1)
+
+    def undo(self) -> None:
+        self._apply(0)
+
+    def _apply(self, which: int) -> None:
+        height, width = self._masks[which].shape
+        self._doc._set_image(self._images[which])
+        self._doc._write_mask((0, 0, width, height), self._masks[which])
+
+
+def _union(a: Box, b: Box) -> Box:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _rect(box: Box) -> QRect:
+    x0, y0, x1, y1 = box
+    return QRect(x0, y0, x1 - x0, y1 - y0)

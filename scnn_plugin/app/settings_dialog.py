@@ -1,0 +1,185 @@
+"""Settings dialog: device, timesteps, tiling and weights, validated before it closes.
+
+The "Fine-tuning" tab is a placeholder that the fine-tuning change fills in; it holds no logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..devices import available_devices
+from ..errors import WeightsError
+from ..options import InpaintOptions
+from ..weights import load_weights
+from .settings import AppSettings
+from .weights_catalog import weights_choices, weights_source
+
+CUSTOM = "custom"  # the weights chooser's "Custom file..." entry
+
+
+class SettingsDialog(QDialog):
+    """Edit a copy of ``settings``; after ``accept`` the result is in ``settings()``."""
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._base = settings
+        self._result = settings
+        tabs = QTabWidget()
+        tabs.addTab(self._inference_tab(settings), "Inpainting")
+        tabs.addTab(self._finetuning_tab(), "Fine-tuning")
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #d04040")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _inference_tab(self, settings: AppSettings) -> QWidget:
+        options = settings.options
+        self.device = QComboBox()
+        devices = available_devices()
+        if options.device not in devices:  # e.g. a GPU that was unplugged: keep it visible
+            devices.append(options.device)
+        self.device.addItems(devices)
+        self.device.setCurrentText(options.device)
+
+        self.timesteps = QSpinBox()
+        self.timesteps.setRange(0, 64)
+        self.timesteps.setSpecialValueText("as trained")  # 0 stands for None
+        self.timesteps.setValue(options.timesteps or 0)
+        self.timesteps.setToolTip("Spiking timesteps: fewer is faster and coarser.")
+
+        self.tile = QSpinBox()
+        self.tile.setRange(64, 2048)
+        self.tile.setSingleStep(64)
+        self.tile.setSuffix(" px")
+        self.tile.setValue(options.tile)
+        self.tile.setToolTip("Side of the window the model sees; a multiple of 8.")
+
+        self.overlap = QSpinBox()
+        self.overlap.setRange(0, 1024)
+        self.overlap.setSingleStep(8)
+        self.overlap.setSuffix(" px")
+        self.overlap.setValue(options.overlap)
+        self.overlap.setToolTip("Pixels neighbouring windows share and blend; at most half a tile.")
+
+        self.weights = QComboBox()
+        for choice in weights_choices():
+            self.weights.addItem(choice.label, choice.value)
+        self.weights.addItem("Custom file…", CUSTOM)
+        self.custom_path = QLineEdit()
+        self.custom_path.setPlaceholderText("path to a .safetensors weights file")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        custom_row = QHBoxLayout()
+        custom_row.addWidget(self.custom_path)
+        custom_row.addWidget(browse)
+        self._custom_row = QWidget()
+        self._custom_row.setLayout(custom_row)
+        custom_row.setContentsMargins(0, 0, 0, 0)
+        self._select_weights(settings.weights)
+        self.weights.currentIndexChanged.connect(self._update_custom_row)
+        self._update_custom_row()
+
+        page = QWidget()
+        form = QFormLayout(page)
+        form.addRow("Device", self.device)
+        form.addRow("Timesteps", self.timesteps)
+        form.addRow("Tile size", self.tile)
+        form.addRow("Tile overlap", self.overlap)
+        form.addRow("Weights", self.weights)
+        form.addRow("", self._custom_row)
+        return page
+
+    def _finetuning_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        note = QLabel("Fine-tuning the model on your own photos will be available here.")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addStretch()
+        self.finetuning_page = page  # the fine-tuning change replaces this page's contents
+        return page
+
+    def _select_weights(self, value: str) -> None:
+        index = self.weights.findData(value)
+        if index >= 0:
+            self.weights.setCurrentIndex(index)
+        else:
+            self.weights.setCurrentIndex(self.weights.findData(CUSTOM))
+            self.custom_path.setText(value)
+
+    def _update_custom_row(self) -> None:
+        self._custom_row.setVisible(self.weights.currentData() == CUSTOM)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose weights", self.custom_path.text(), "Weights (*.safetensors)"
+        )
+        if path:
+            self.custom_path.setText(path)
+
+    def _weights_value(self) -> str:
+        value = self.weights.currentData()
+        return self.custom_path.text().strip() if value == CUSTOM else value
+
+    def settings(self) -> AppSettings:
+        """The edited settings (valid once the dialog was accepted)."""
+        return self._result
+
+    def accept(self) -> None:
+        """Close only when every value is valid; otherwise say what is wrong and stay open."""
+        try:
+            self._result = self._validated()
+        except (ValueError, WeightsError) as err:
+            self.error.setText(str(err))
+            return
+        self.error.clear()
+        super().accept()
+
+    def _validated(self) -> AppSettings:
+        options = InpaintOptions(
+            tile=self.tile.value(),
+            overlap=self.overlap.value(),
+            timesteps=self.timesteps.value() or None,
+            batch=self._base.options.batch,
+            device=self.device.currentText(),
+        )
+        weights = self._weights_value()
+        if not weights:
+            raise ValueError("choose a weights file")
+        path, _ = weights_source(weights)
+        if path is not None and weights != self._base.weights:
+            _check_weights_file(path)
+        return replace(self._base, options=options, weights=weights)
+
+
+def _check_weights_file(path: Path) -> None:
+    """Load ``path`` on the CPU once, so a wrong file is refused here rather than at the next run."""
+    if not path.is_file():
+        raise ValueError(f"weights file not found: {path}")
+    load_weights(path, "cpu")

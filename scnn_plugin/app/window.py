@@ -1,0 +1,540 @@
+"""The main window: menus, tool bar and status bar around the canvas; file and run handling.
+
+Why errors use non-blocking dialogs (``QMessageBox.open``): a failed open or run must never take the
+window down, and the window stays usable (and testable) while the message is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from PIL import Image
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QUndoGroup,
+)
+from PyQt6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QToolBar,
+)
+
+from ..errors import InputError
+from ..image_io import load_image, save_image
+from .canvas import Canvas
+from .document import Document
+from .model_cache import ModelCache
+from .settings import BRUSH_SIZES, AppSettings, SettingsStore
+from .settings_dialog import SettingsDialog
+from .worker import InpaintWorker, RunReport
+
+log = logging.getLogger("scnn_plugin.app")
+
+APP_TITLE = "SC-NN Inpaint"
+OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp *.gif);;All files (*)"
+SAVE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """One document at a time; settings come from and go back to ``store``."""
+
+    def __init__(self, store: SettingsStore, cache: ModelCache | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.settings, warning = store.load()
+        self.cache = cache or ModelCache()
+        self.doc: Document | None = None
+        self.worker: InpaintWorker | None = None
+        self.last_run: RunReport | None = None
+        self._approved_paths: set[Path] = set()  # files the user agreed to overwrite
+        self._undo_group = QUndoGroup(self)
+
+        self.canvas = Canvas()
+        self.canvas.brush_size = self.settings.brush_size
+        self.setCentralWidget(self.canvas)
+        self.setAcceptDrops(True)
+        self.resize(1100, 800)
+
+        self._make_actions()
+        self._make_menus()
+        self._make_tool_bar()
+        self._make_status_bar()
+        self._update_title()
+        self._update_actions()
+        self._update_status()
+        if warning:
+            self.show_message("Settings reset", warning, QMessageBox.Icon.Warning)
+
+    # --- construction -------------------------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[..., object],
+        shortcut: QKeySequence.StandardKey | str | None = None,
+        checkable: bool = False,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)  # shortcuts work even when the action sits in no visible menu
+        return action
+
+    def _make_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.open_action = self._action("&Open…", self.open_dialog, key.Open)
+        self.save_action = self._action("&Save", self.save, key.Save)
+        self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs)
+        self.settings_action = self._action("Se&ttings…", self.open_settings, key.Preferences)
+        self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.undo_action = self._undo_group.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(key.Undo))
+        self.redo_action = self._undo_group.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence(key.Redo))
+        self.addActions([self.undo_action, self.redo_action])
+        self.brush_action = self._action("&Brush", self._set_brush, "B", checkable=True)
+        self.eraser_action = self._action("&Eraser", self._set_eraser, "E", checkable=True)
+        self.brush_action.setChecked(True)
+        self.smaller_action = self._action("Smaller brush", lambda: self._step_brush(-1), "[")
+        self.larger_action = self._action("Larger brush", lambda: self._step_brush(1), "]")
+        self.clear_mask_action = self._action("&Clear mask", self._clear_mask, "Ctrl+Shift+A")
+        self.invert_mask_action = self._action("&Invert mask", self._invert_mask, "Ctrl+I")
+        self.load_mask_action = self._action("&Load mask…", self.load_mask_dialog)
+        self.inpaint_action = self._action("&Inpaint", self.inpaint, "Ctrl+Return")
+        self.cancel_action = self._action("Cancel", self.cancel_inpaint, "Esc")
+        self.compare_action = self._action("Compare (hold C)", self._compare, checkable=True)
+        self.fit_action = self._action("&Fit", self.canvas.fit, "Ctrl+0")
+        self.actual_size_action = self._action("&100 %", self.canvas.actual_size, "Ctrl+1")
+        self.zoom_in_action = self._action(
+            "Zoom &in", lambda: self.canvas.zoom_by(1.25), key.ZoomIn
+        )
+        self.zoom_out_action = self._action(
+            "Zoom &out", lambda: self.canvas.zoom_by(0.8), key.ZoomOut
+        )
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.brush_action, self.eraser_action])
+        edit_menu.addActions([self.smaller_action, self.larger_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions(
+            [self.clear_mask_action, self.invert_mask_action, self.load_mask_action]
+        )
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions(
+            [self.fit_action, self.actual_size_action, self.zoom_in_action, self.zoom_out_action]
+        )
+        view_menu.addSeparator()
+        view_menu.addAction(self.compare_action)
+        image_menu = bar.addMenu("&Image")
+        image_menu.addActions([self.inpaint_action, self.cancel_action])
+
+    def _make_tool_bar(self) -> None:
+        bar = QToolBar("Tools")
+        bar.setObjectName("tools")
+        bar.setMovable(False)
+        bar.addActions([self.open_action, self.save_action])
+        bar.addSeparator()
+        bar.addActions([self.undo_action, self.redo_action])
+        bar.addSeparator()
+        bar.addActions([self.brush_action, self.eraser_action])
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setRange(*BRUSH_SIZES)
+        self.size_slider.setFixedWidth(160)
+        self.size_slider.setToolTip("Brush size in image pixels ([ and ])")
+        self.size_slider.setValue(self.settings.brush_size)
+        self.size_slider.valueChanged.connect(self._set_brush_size)
+        self.size_label = QLabel(f"{self.settings.brush_size} px")
+        self.size_label.setMinimumWidth(48)
+        bar.addWidget(self.size_slider)
+        bar.addWidget(self.size_label)
+        bar.addSeparator()
+        bar.addActions([self.clear_mask_action, self.invert_mask_action, self.load_mask_action])
+        bar.addSeparator()
+        bar.addActions([self.fit_action, self.actual_size_action, self.compare_action])
+        bar.addSeparator()
+        bar.addAction(self.inpaint_action)
+        self.addToolBar(bar)
+
+    def _make_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.info_label = QLabel()
+        self.zoom_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(200)
+        self.progress.setFormat("%v / %m tiles")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_inpaint)
+        self.progress.hide()
+        self.cancel_button.hide()
+        bar.addWidget(self.info_label, 1)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        bar.addPermanentWidget(self.zoom_label)
+        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+
+    # --- state shown in the chrome ------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def _update_title(self) -> None:
+        if self.doc is None:
+            self.setWindowTitle(APP_TITLE)
+            return
+        name = self.doc.path.name if self.doc.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
+        self.setWindowModified(self.doc.dirty)
+
+    def _update_actions(self) -> None:
+        has_doc = self.doc is not None
+        idle = not self.running
+        for action in (self.open_action, self.settings_action):
+            action.setEnabled(idle)
+        self.recent_menu.setEnabled(idle)
+        for action in (
+            self.save_action,
+            self.save_as_action,
+            self.clear_mask_action,
+            self.invert_mask_action,
+            self.load_mask_action,
+        ):
+            action.setEnabled(has_doc and idle)
+        self.inpaint_action.setEnabled(has_doc and idle and self.doc.has_mask)
+        self.cancel_action.setEnabled(not idle)
+        self.canvas.painting_enabled = idle
+        # No undo while a run is going: its result is for the image and mask it started from.
+        self._undo_group.setActiveStack(self.doc.undo_stack if has_doc and idle else None)
+
+    def _update_status(self) -> None:
+        options = self.settings.options
+        if self.last_run is None:
+            steps = options.timesteps or "as trained"
+            text = f"Device: {options.device} · timesteps: {steps}"
+        else:
+            run = self.last_run
+            text = (
+                f"Device: {run.device} · timesteps: {run.timesteps} · last run: {run.seconds:.1f} s"
+            )
+        self.info_label.setText(text)
+
+    def show_message(
+        self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Critical
+    ) -> QMessageBox:
+        """A window-modal message that does not block the event loop."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    # --- files --------------------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        start = str(self.doc.path.parent) if self.doc and self.doc.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, OPEN_FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        """Open ``path`` as the document; on failure show why and keep the current one."""
+        if self.running or not self._may_discard_changes():
+            return False
+        try:
+            image = load_image(path)
+        except InputError as err:
+            self.show_message("Cannot open image", str(err))
+            return False
+        self._approved_paths.clear()
+        self._set_document(Document(image, path))
+        self._remember(path)
+        return True
+
+    def _set_document(self, doc: Document) -> None:
+        if self.doc is not None:
+            self._undo_group.removeStack(self.doc.undo_stack)
+            self.doc.deleteLater()
+        self.doc = doc
+        self._undo_group.addStack(doc.undo_stack)
+        doc.dirty_changed.connect(self._update_title)
+        doc.path_changed.connect(self._update_title)
+        doc.undo_stack.indexChanged.connect(self._update_actions)
+        self.canvas.set_document(doc)
+        self.canvas.setFocus()
+        self._update_title()
+        self._update_actions()
+
+    def _remember(self, path: Path) -> None:
+        self.settings = self.settings.with_recent(path)
+        self._save_settings()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for name in self.settings.recent_files:
+            action = self.recent_menu.addAction(name)
+            action.triggered.connect(lambda _=False, p=name: self.open_path(Path(p)))
+        if not self.settings.recent_files:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+
+    def save(self) -> bool:
+        """Save over the document's file, asking once before replacing a file we did not write."""
+        if self.doc is None:
+            return False
+        path = self.doc.path
+        if path is None:
+            return self.save_as()
+        if path.exists() and path not in self._approved_paths:
+            answer = QMessageBox.question(
+                self,
+                "Replace file?",
+                f"Replace {path.name} with the edited image? The original will be lost.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        return self._write(path)
+
+    def save_as(self) -> bool:
+        """Save under a new name; the file dialog asks before overwriting."""
+        if self.doc is None:
+            return False
+        suggestion = self._suggested_path()
+        chosen, _ = QFileDialog.getSaveFileName(self, "Save as", str(suggestion), SAVE_FILTER)
+        if not chosen:
+            return False
+        path = Path(chosen)
+        if not path.suffix:  # no extension typed: keep the original format
+            path = path.with_suffix(suggestion.suffix)
+            if path.exists() and not self._confirm_replace(path):
+                return False
+        self._approved_paths.add(path)
+        return self._write(path)
+
+    def _suggested_path(self) -> Path:
+        assert self.doc is not None
+        if self.doc.path is None:
+            return Path.home() / "inpainted.png"
+        return self.doc.path.with_name(f"{self.doc.path.stem}-inpainted{self.doc.path.suffix}")
+
+    def _confirm_replace(self, path: Path) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Replace file?",
+            f"{path.name} already exists. Replace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _write(self, path: Path) -> bool:
+        assert self.doc is not None
+        try:
+            save_image(self.doc.image, path)
+        except InputError as err:
+            self.show_message("Cannot save image", str(err))
+            return False
+        self._approved_paths.add(path)
+        self.doc.mark_saved(path)
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def _may_discard_changes(self) -> bool:
+        """True when there are no unsaved changes or the user saved or discarded them."""
+        if self.doc is None or not self.doc.dirty:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {self.doc.path.name if self.doc.path else 'the image'}?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    # --- mask ---------------------------------------------------------------------------------
+
+    def _set_brush(self, on: bool) -> None:
+        if on:
+            self.eraser_action.setChecked(False)
+            self.canvas.erasing = False
+        elif not self.eraser_action.isChecked():
+            self.brush_action.setChecked(True)  # one of the two is always active
+
+    def _set_eraser(self, on: bool) -> None:
+        if on:
+            self.brush_action.setChecked(False)
+            self.canvas.erasing = True
+        elif not self.brush_action.isChecked():
+            self.eraser_action.setChecked(True)
+
+    def _set_brush_size(self, size: int) -> None:
+        self.canvas.brush_size = size
+        self.size_label.setText(f"{size} px")
+        self.canvas.update()
+
+    def _step_brush(self, direction: int) -> None:
+        size = self.size_slider.value()
+        self.size_slider.setValue(size + direction * max(1, round(size * 0.15)))
+
+    def _clear_mask(self) -> None:
+        if self.doc is not None:
+            self.doc.clear_mask()
+
+    def _invert_mask(self) -> None:
+        if self.doc is not None:
+            self.doc.invert_mask()
+
+    def load_mask_dialog(self) -> None:
+        if self.doc is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Load mask", "", OPEN_FILTER)
+        if path:
+            self.load_mask(Path(path))
+
+    def load_mask(self, path: Path) -> bool:
+        """Use the image at ``path`` as the mask (nonzero = fill); it must match the image's size."""
+        assert self.doc is not None
+        try:
+            self.doc.load_mask(load_image(path))
+        except InputError as err:
+            self.show_message("Cannot use mask", str(err))
+            return False
+        return True
+
+    def _compare(self, on: bool) -> None:
+        self.canvas.set_showing_before(on)
+
+    # --- inpainting ---------------------------------------------------------------------------
+
+    def inpaint(self) -> None:
+        """Fill the masked pixels in a worker thread; the result becomes one undo step."""
+        if self.doc is None or self.running or not self.doc.has_mask:
+            return
+        settings = self.settings
+        self.worker = InpaintWorker(
+            lambda: self.cache.get(settings), self.doc.image, self.doc.mask_image()
+        )
+        self.worker.progress.connect(self._on_progress)
+        self.worker.succeeded.connect(self._on_result)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.failed.connect(lambda message: self.show_message("Inpainting failed", message))
+        self.worker.finished.connect(self._on_worker_finished)
+        self.progress.setRange(0, 0)  # busy until the first tile reports
+        self.progress.show()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        self.statusBar().showMessage("Inpainting…")
+        self._update_actions()
+        self.worker.start()
+
+    def cancel_inpaint(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.statusBar().showMessage("Cancelling…")
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _on_result(self, result: Image.Image, report: RunReport) -> None:
+        if self.doc is not None:
+            self.doc.apply_result(result)
+        self.last_run = report
+        self._update_status()
+        self.statusBar().showMessage(f"Inpainted in {report.seconds:.1f} s", 5000)
+
+    def _on_cancelled(self) -> None:
+        self.statusBar().showMessage("Cancelled: the image was not changed", 5000)
+
+    def _on_worker_finished(self) -> None:
+        if self.worker is not None:
+            self.worker.deleteLater()
+        self.worker = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        if self.statusBar().currentMessage() in ("Inpainting…", "Cancelling…"):
+            self.statusBar().clearMessage()
+        self._update_actions()
+
+    # --- settings, drops, closing -------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() == SettingsDialog.DialogCode.Accepted:
+            self.apply_settings(dialog.settings())
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        self.settings = settings
+        self._save_settings()
+        self.last_run = None
+        self._update_status()
+
+    def _save_settings(self) -> None:
+        self.settings = replace(self.settings, brush_size=self.canvas.brush_size)
+        try:
+            self.store.save(self.settings)
+        except OSError as err:
+            log.warning("could not save settings: %s", err)
+            self.statusBar().showMessage(f"Could not save settings: {err}", 5000)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_file(event) is not None and not self.running:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_path(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait()
+        if not self._may_discard_changes():
+            event.ignore()
+            return
+        self._save_settings()
+        event.accept()
+
+
+def _dropped_file(event: QDropEvent | QDragEnterEvent) -> Path | None:
+    urls = event.mimeData().urls() if event.mimeData() is not None else []
+    if urls and urls[0].isLocalFile():
+        return Path(urls[0].toLocalFile())
+    return None

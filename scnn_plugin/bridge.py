@@ -1,0 +1,323 @@
+"""Engine side of the GIMP plug-in's pipe protocol: ``python -m scnn_plugin.bridge``.
+
+GIMP's own Python cannot import torch, so the plug-in starts this module in the Python environment the
+installer recorded and talks to it over the child's stdin/stdout. No network port is opened.
+
+Protocol (version ``PROTOCOL``), one JSON object per line, UTF-8:
+
+plug-in -> bridge (stdin)
+    1. one request line::
+
+        {"protocol": 1, "command": "inpaint",
+         "width": W, "height": H, "channels": 1..4, "depth": 8 | 16,
+         "image": PATH, "mask": PATH, "output": PATH, "result": "replace" | "layer",
+         "options": {"tile": .., "overlap": .., "timesteps": .., "device": ..},
+         "weights": PATH | null, "config": "default"}
+
+       ``image``: raw interleaved pixels, row-major, ``channels`` of ``depth``-bit native-endian
+       unsigned ints (Y, YA, RGB or RGBA; alpha last). ``mask``: ``W*H`` bytes of selection coverage
+       0..255; every nonzero pixel is filled (the plug-in lets GIMP apply the soft coverage when it
+       merges the result). ``output`` receives raw pixels: for ``replace`` the same layout as
+       ``image``; for ``layer`` alpha is added (or kept) and multiplied by the coverage, so the result
+       can sit on its own layer above the original. The paths live in a per-run temporary folder the
+       plug-in owns. ``{"command": "diagnose"}`` asks only for the diagnostics.
+    2. then, optionally, the line ``cancel``. Closing stdin (the plug-in exited or was killed by
+       GIMP's cancel button) also cancels.
+
+bridge -> plug-in (stdout)
+    ``{"event": "progress", "done": D, "total": T}`` per tile batch, then exactly one final line
+    ``{"event": "result", "status": "ok" | "error" | "cancelled", "message": TEXT, ...}`` carrying
+    ``error`` (the exception type), ``seconds``, ``output`` and ``diagnostics`` (versions, paths,
+    device) so the plug-in can show the real reason. Logs go to stderr only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import platform
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import IO, Any, Callable
+
+import numpy as np
+from PIL import Image
+
+from . import __version__
+from .errors import Cancelled, InputError, ScnnError
+from .options import InpaintOptions
+
+PROTOCOL = 1
+# Environment override for the weights file (tests, and users with their own fine-tuned weights).
+WEIGHTS_ENV = "SCNN_INPAINT_WEIGHTS"
+# Largest side accepted over the pipe; GIMP images can be bigger, but a selection this big is a mistake.
+MAX_SIDE = 65536
+
+log = logging.getLogger("scnn_plugin.bridge")
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+class CancelWatch:
+    """Watches stdin after the request: the line ``cancel`` or end of file sets ``cancelled``."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.cancelled = threading.Event()
+        self.orphaned = threading.Event()  # the plug-in is gone: nobody reads our replies
+        self._stream = stream
+        threading.Thread(target=self._watch, name="scnn-bridge-cancel", daemon=True).start()
+
+    def _watch(self) -> None:
+        try:
+            for line in self._stream:
+                if line.strip().lower() == "cancel":
+                    self.cancelled.set()
+                    return
+        except (OSError, ValueError):
+            pass
+        self.orphaned.set()
+        self.cancelled.set()
+
+    def __call__(self) -> bool:
+        return self.cancelled.is_set()
+
+
+def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, Any]:
+    """Versions, paths and device: what a bug report needs. Never raises."""
+    info: dict[str, Any] = {
+        "scnn-inpaint": __version__,
+        "protocol": PROTOCOL,
+        "python": f"{platform.python_version()} ({sys.executable})",
+        "platform": platform.platform(),
+        "package": str(Path(__file__).resolve().parent),
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["cuda"] = torch.cuda.is_available()
+    except Exception as err:  # a broken torch is exactly what diagnostics must report
+        info["torch"] = f"unavailable ({err})"
+    if inpainter is not None:
+        info["device"] = inpainter.device_name
+        info["weights"] = str(inpainter.info.path)
+        info["timesteps"] = inpainter.timesteps
+    elif weights:
+        info["weights"] = weights
+    return info
+
+
+def read_pixels(path: str, width: int, height: int, channels: int, depth: int) -> np.ndarray:
+    """``[H, W, C]`` uint8 or uint16 from a raw file; ``InputError`` when its size is wrong."""
+    dtype = np.dtype(np.uint8 if depth == 8 else np.uint16)
+    expected = width * height * channels * dtype.itemsize
+    data = Path(path).read_bytes()
+    if len(data) != expected:
+        raise InputError(
+            f"{path} holds {len(data)} bytes; {width}x{height}x{channels} at {depth} bit needs {expected}"
+        )
+    return np.frombuffer(data, dtype=dtype).reshape(height, width, channels)
+
+
+def to_engine_image(pixels: np.ndarray) -> Image.Image:
+    """The PIL image the engine fills: 8-bit Y/YA/RGB/RGBA as is, 16-bit grey as ``I;16``.
+
+    16-bit colour has no Pillow mode, so the engine sees it rounded to 8 bit; ``from_engine_image``
+    keeps every unfilled pixel at full precision.
+    """
+    channels = pixels.shape[2]
+    if pixels.dtype == np.uint8:
+        mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
+        return Image.fromarray(pixels[..., 0] if channels == 1 else pixels, mode)
+    if channels <= 2:
+        return Image.fromarray(np.ascontiguousarray(pixels[..., 0]))  # I;16; alpha never changes
+    rgb8 = ((pixels[..., :3].astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return Image.fromarray(rgb8, "RGB")
+
+
+def from_engine_image(filled: Image.Image, pixels: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """Engine output back in the request's layout; pixels outside ``holes`` are the input's, exactly."""
+    out = np.array(pixels)
+    result = np.asarray(filled)
+    if result.ndim == 2:
+        result = result[..., None]
+    colour = 1 if pixels.shape[2] <= 2 else 3
+    values = result[..., :colour]
+    if pixels.dtype == np.uint16 and values.dtype == np.uint8:
+        values = values.astype(np.uint16) * 257
+    out[..., :colour][holes] = values[holes].astype(out.dtype)
+    return out
+
+
+def as_layer(pixels: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """Add (or keep) alpha and multiply it by the selection coverage (``[H, W]`` uint8 0..255)."""
+    has_alpha = pixels.shape[2] in (2, 4)
+    top = np.iinfo(pixels.dtype).max
+    alpha = pixels[..., -1].astype(np.float64) if has_alpha else np.full(pixels.shape[:2], float(top))
+    alpha = np.rint(alpha * coverage / 255.0).astype(pixels.dtype)
+    colour = pixels[..., :-1] if has_alpha else pixels
+    return np.concatenate([colour, alpha[..., None]], axis=2)
+
+
+def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool]) -> dict[str, Any]:
+    """Do one ``inpaint`` request; returns the final reply (``status`` ok) or raises."""
+    from .engine import Inpainter  # imported late so "diagnose" works even when torch is broken
+
+    width, height = _int(request, "width", 1, MAX_SIDE), _int(request, "height", 1, MAX_SIDE)
+    channels, depth = _int(request, "channels", 1, 4), request.get("depth", 8)
+    if depth not in (8, 16):
+        raise InputError(f"depth must be 8 or 16, got {depth!r}")
+    result_kind = request.get("result", "replace")
+    if result_kind not in ("replace", "layer"):
+        raise InputError(f"result must be 'replace' or 'layer', got {result_kind!r}")
+    options = InpaintOptions.from_dict(request.get("options") or {})
+    weights = request.get("weights") or os.environ.get(WEIGHTS_ENV) or None
+
+    pixels = read_pixels(request["image"], width, height, channels, depth)
+    coverage = read_pixels(request["mask"], width, height, 1, 8)[..., 0]
+    holes = coverage > 0
+    if not holes.any():
+        raise InputError("the selection is empty inside the layer: nothing to fill")
+
+    start = time.monotonic()
+    inpainter = Inpainter.from_pretrained(
+        weights, device=options.device, options=options, config=request.get("config", "default")
+    )
+    log.info("engine ready on %s in %.2f s", inpainter.device_name, time.monotonic() - start)
+
+    def progress(done: int, total: int) -> None:
+        emit({"event": "progress", "done": done, "total": total})
+
+    filled = inpainter.inpaint(to_engine_image(pixels), Image.fromarray(holes), progress, cancel)
+    out = from_engine_image(filled, pixels, holes)
+    if result_kind == "layer":
+        out = as_layer(out, coverage)
+    Path(request["output"]).write_bytes(np.ascontiguousarray(out).tobytes())
+    seconds = time.monotonic() - start
+    return {
+        "status": "ok",
+        "message": f"filled {int(holes.sum())} px in {seconds:.1f} s on {inpainter.device_name}",
+        "output": request["output"],
+        "channels": out.shape[2],
+        "seconds": round(seconds, 3),
+        "diagnostics": diagnostics(inpainter),
+    }
+
+
+def serve(stdin: IO[str], stdout: IO[str]) -> int:
+    """Read one request, answer it; 0 = ok, 1 = error, 2 = cancelled."""
+    lock = threading.Lock()
+
+    def emit(message: dict[str, Any]) -> None:
+        with lock:
+            try:
+                stdout.write(json.dumps(message) + "\n")
+                stdout.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass  # the plug-in went away; the cancel watch stops the run
+
+    line = stdin.readline()
+    request: dict[str, Any] = {}
+    watch: CancelWatch | None = None
+    try:
+        try:
+            request = json.loads(line) if line.strip() else {}
+        except ValueError as err:
+            raise InputError(f"the request is not JSON ({err}): {line[:80]!r}") from None
+        if not isinstance(request, dict) or not request:
+            raise InputError("no request received on stdin")
+        if request.get("protocol", PROTOCOL) != PROTOCOL:
+            raise InputError(
+                f"the plug-in speaks protocol {request.get('protocol')!r} but this engine speaks "
+                f"{PROTOCOL}; re-run the installer so both come from the same version"
+            )
+        command = request.get("command", "inpaint")
+        if command == "diagnose":
+            emit(_reply("ok", "engine is ready", diagnostics=diagnostics()))
+            return 0
+        if command != "inpaint":
+            raise InputError(f"unknown command {command!r}; known: inpaint, diagnose")
+        watch = CancelWatch(stdin)
+        reply = run_inpaint(request, emit, watch)
+        emit({"event": "result", **reply})
+        return 0
+    except Cancelled as err:
+        if watch is not None and watch.orphaned.is_set():
+            _remove_run_files(request)  # the plug-in was killed and cannot clean up itself
+        emit(_reply("cancelled", str(err)))
+        return 2
+    except (ScnnError, ValueError, OSError, KeyError) as err:
+        message = f"missing request field {err}" if isinstance(err, KeyError) else str(err)
+        log.info("request failed: %s", message)
+        emit(_reply("error", message, error=type(err).__name__, diagnostics=_safe_diag(request)))
+        return 1
+    except Exception as err:  # an engine bug: still one clear reply, with the traceback for the report
+        log.exception("engine failure")
+        emit(
+            _reply(
+                "error",
+                f"internal engine error: {type(err).__name__}: {err}",
+                error=type(err).__name__,
+                traceback=traceback.format_exc(limit=8),
+                diagnostics=_safe_diag(request),
+            )
+        )
+        return 1
+
+
+def _remove_run_files(request: dict[str, Any]) -> None:
+    """Delete the request's files, and their folder when it is the plug-in's per-run folder."""
+    folders = set()
+    for key in ("image", "mask", "output"):
+        if isinstance(request.get(key), str):
+            path = Path(request[key])
+            path.unlink(missing_ok=True)
+            folders.add(path.parent)
+    for folder in folders:
+        if folder.name.startswith("scnn-inpaint-"):
+            with contextlib.suppress(OSError):  # our own open log stays on Windows; that is fine
+                for leftover in folder.glob("*.log"):
+                    leftover.unlink(missing_ok=True)
+                folder.rmdir()
+
+
+def _reply(status: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"event": "result", "status": status, "message": message, **extra}
+
+
+def _safe_diag(request: dict[str, Any]) -> dict[str, Any]:
+    return diagnostics(weights=request.get("weights") or os.environ.get(WEIGHTS_ENV))
+
+
+def _int(request: dict[str, Any], name: str, lo: int, hi: int) -> int:
+    value = request.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InputError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scnn_plugin.bridge",
+        description="Engine for the SC-NN Inpaint GIMP plug-in: one JSON request on stdin, "
+        "progress and a JSON reply on stdout.",
+    )
+    parser.add_argument("--diagnose", action="store_true", help="print diagnostics as JSON and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="scnn-bridge: %(message)s")
+    if args.diagnose:
+        print(json.dumps(diagnostics(), indent=2))
+        return 0
+    stdin = open(sys.stdin.fileno(), encoding="utf-8", closefd=False)
+    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
+    return serve(stdin, stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

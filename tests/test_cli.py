@@ -1,0 +1,86 @@
+"""``scnn-inpaint`` end to end: exit codes, one-line errors, batch mode, alpha as mask, demo."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scnn_plugin.cli import main
+
+
+def test_single_image_with_mask(tmp_path, photo, object_mask, capsys):
+    photo.save(tmp_path / "in.png")
+    object_mask.save(tmp_path / "mask.png")
+    assert main([str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"), "-o",
+                 str(tmp_path / "out.png"), "--device", "cpu"]) == 0
+    out = np.asarray(Image.open(tmp_path / "out.png"))
+    hole = np.asarray(object_mask) > 0
+    assert np.array_equal(out[~hole], np.asarray(photo)[~hole])
+    assert "out.png" in capsys.readouterr().out
+
+
+def test_transparent_pixels_are_the_mask_without_mask_flag(tmp_path, photo):
+    rgba = photo.convert("RGBA")
+    alpha = np.full((512, 512), 255, np.uint8)
+    alpha[200:240, 200:260] = 0
+    rgba.putalpha(Image.fromarray(alpha))
+    rgba.save(tmp_path / "cut.png")
+    assert main([str(tmp_path / "cut.png"), "-o", str(tmp_path / "out.png")]) == 0
+    out = np.asarray(Image.open(tmp_path / "out.png"))
+    src = np.asarray(rgba)
+    assert np.array_equal(out[alpha > 0], src[alpha > 0])
+    assert (out[alpha == 0][:, :3] != src[alpha == 0][:, :3]).any()
+
+
+def test_batch_folder_loads_model_once(tmp_path, photo, object_mask, monkeypatch):
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "masks").mkdir()
+    for name in ("a", "b"):
+        photo.save(tmp_path / "imgs" / f"{name}.jpg", quality=95)
+        object_mask.save(tmp_path / "masks" / f"{name}.png")
+    from scnn_plugin import Inpainter
+
+    loads = []
+    real = Inpainter.from_pretrained.__func__
+    monkeypatch.setattr(Inpainter, "from_pretrained",
+                        classmethod(lambda cls, *a, **k: loads.append(1) or real(cls, *a, **k)))
+    assert main([str(tmp_path / "imgs"), "--mask-dir", str(tmp_path / "masks"), "-o",
+                 str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jpg", "b.jpg"]
+    assert loads == [1]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.png", "--mask", "m.png", "-o", "o.png"], "no such file"),
+        (["bad.png", "--mask", "m.png", "-o", "o.png"], "not an image"),
+        (["ok.png", "--mask", "small.png", "-o", "o.png"], "must match"),
+        (["ok.png", "-o", "o.png"], "no transparent pixels"),
+        (["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", "nope.safetensors"], "not found"),
+        (["ok.png", "--mask", "m.png", "-o", "ok.png"], "refusing to overwrite"),
+        (["ok.png", "--mask", "m.png", "-o", "o.xyz"], "unknown image file extension"),
+    ],
+)
+def test_errors_are_one_readable_line_and_nonzero_exit(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (64, 64), (9, 9, 9)).save("ok.png")
+    Image.new("L", (64, 64), 255).save("m.png")
+    Image.new("L", (10, 10), 255).save("small.png")
+    (tmp_path / "bad.png").write_bytes(b"this is not a png")
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_demo_writes_result_and_says_where(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "scnn_plugin.cli", "--demo", "-o", str(tmp_path / "demo.png")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "demo.png") in result.stdout
+    assert Image.open(tmp_path / "demo.png").size == (512, 512)

@@ -1,0 +1,128 @@
+"""The public API on a real photo: outside-mask pixels identical, tiling consistent, odd sizes work."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scnn_plugin import Cancelled, DeviceError, InpaintOptions, InputError
+from scnn_plugin.training.metrics import masked_psnr
+
+
+def _changed(a: Image.Image, b: Image.Image) -> np.ndarray:
+    d = np.asarray(a) != np.asarray(b)
+    return d.any(axis=-1) if d.ndim == 3 else d
+
+
+def test_pixels_outside_mask_are_untouched(inpainter, photo, stroke_mask):
+    out = inpainter.inpaint(photo, stroke_mask)
+    hole = np.asarray(stroke_mask) > 0
+    assert out.size == photo.size and out.mode == photo.mode
+    assert not _changed(photo, out)[~hole].any()
+    assert _changed(photo, out)[hole].mean() > 0.5
+
+
+def test_fill_is_plausible_on_a_real_photo(inpainter, photo, object_mask):
+    out = inpainter.inpaint(photo, object_mask)
+    hole = np.asarray(object_mask) > 0
+    grey_fill = masked_psnr(np.full((512, 512, 3), 0.5), np.asarray(photo) / 255, hole)
+    ours = masked_psnr(np.asarray(out) / 255, np.asarray(photo) / 255, hole)
+    assert ours > grey_fill + 6  # the shuttle sits on a plain backdrop: far better than grey
+
+
+def test_tiled_result_agrees_with_single_tile(inpainter, photo, object_mask):
+    whole = inpainter.with_options(InpaintOptions(tile=512, overlap=64)).inpaint(photo, object_mask)
+    tiled = inpainter.with_options(InpaintOptions(tile=128, overlap=48)).inpaint(photo, object_mask)
+    hole = np.asarray(object_mask) > 0
+    a, b = np.asarray(whole) / 255, np.asarray(tiled) / 255
+    assert masked_psnr(b, a, hole) > 25  # same content, only context differs at tile edges
+
+
+def test_no_visible_seams_between_tiles(inpainter, photo):
+    mask = np.zeros((512, 512), np.uint8)
+    mask[:, 200:320] = 255  # a band crossing every tile boundary
+    out = np.asarray(
+        inpainter.with_options(InpaintOptions(tile=128, overlap=48)).inpaint(photo, Image.fromarray(mask))
+    ).astype(float)
+    rows = np.abs(np.diff(out[:, 200:320], axis=0)).mean(axis=(1, 2))
+    assert rows.max() < 6 * np.median(rows) + 8  # no row jump stands out as a seam
+
+
+def test_empty_mask_returns_input_unchanged(inpainter, photo):
+    calls = []
+    out = inpainter.inpaint(photo, Image.new("L", photo.size, 0), progress=lambda d, t: calls.append(t))
+    assert np.array_equal(np.asarray(out), np.asarray(photo)) and out is not photo
+    assert calls == [0]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 4000), (4000, 1), (5000, 3), (7, 9)])
+def test_odd_sizes(inpainter, size):
+    rng = np.random.default_rng(1)
+    image = Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
+    mask = np.zeros((size[1], size[0]), np.uint8)
+    mask.flat[:: max(1, mask.size // 7)] = 255
+    out = inpainter.inpaint(image, Image.fromarray(mask))
+    assert out.size == image.size
+    assert not _changed(image, out)[mask == 0].any()
+
+
+def test_full_mask_gives_plausible_output(inpainter, photo):
+    out = np.asarray(inpainter.inpaint(photo, Image.new("L", photo.size, 255)))
+    assert out.shape == (512, 512, 3) and 0 < out.mean() < 255
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGBA", "P", "CMYK", "I;16", "F", "1"])
+def test_modes_keep_mode_and_outside_pixels(inpainter, photo, object_mask, mode):
+    image = photo.convert("L").convert(mode) if mode in ("I;16", "F") else photo.convert(mode)
+    out = inpainter.inpaint(image, object_mask)
+    hole = np.asarray(object_mask) > 0
+    assert out.mode == image.mode and out.size == image.size
+    assert not _changed(image, out)[~hole].any()
+    if mode == "RGBA":
+        assert np.array_equal(np.asarray(out)[..., 3], np.asarray(image)[..., 3])  # alpha kept
+
+
+def test_progress_per_batch_and_cancel_leaves_input_untouched(inpainter, photo, stroke_mask):
+    small = inpainter.with_options(InpaintOptions(tile=128, overlap=32, batch=2))
+    seen = []
+    small.inpaint(photo, stroke_mask, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1][0] == seen[-1][1] and len(seen) == -(-seen[-1][1] // 2)
+    before = np.asarray(photo).copy()
+    with pytest.raises(Cancelled):
+        small.inpaint(photo, stroke_mask, cancel=lambda: len(seen) > 0)
+    assert np.array_equal(np.asarray(photo), before)
+
+
+def test_mismatched_mask_size_names_both_sizes(inpainter, photo):
+    with pytest.raises(InputError, match="100x50.*512x512"):
+        inpainter.inpaint(photo, Image.new("L", (100, 50), 255))
+
+
+def test_mask_with_alpha_fills_opaque_strokes_only(inpainter, photo):
+    strokes = Image.new("RGBA", photo.size, (0, 0, 0, 0))
+    strokes.paste((255, 255, 255, 255), (100, 100, 140, 140))
+    out = inpainter.inpaint(photo, strokes)
+    changed = _changed(photo, out)
+    assert not changed[:100].any() and changed[100:140, 100:140].mean() > 0.5
+
+
+def test_timesteps_override_changes_compute_not_shape(inpainter, photo, object_mask):
+    for t in (1, 2, 8):
+        out = inpainter.with_options(InpaintOptions(timesteps=t)).inpaint(photo, object_mask)
+        assert out.size == photo.size
+
+
+def test_unknown_device_lists_the_available_ones():
+    from scnn_plugin import Inpainter
+
+    with pytest.raises(DeviceError, match="cpu"):
+        Inpainter.from_pretrained(device="tpu")
+
+
+def test_options_are_range_checked():
+    with pytest.raises(ValueError, match="tile"):
+        InpaintOptions(tile=100)
+    with pytest.raises(ValueError, match="overlap"):
+        InpaintOptions(tile=128, overlap=100)
+    with pytest.raises(ValueError, match="timesteps"):
+        InpaintOptions(timesteps=0)
+    assert InpaintOptions.from_dict({"tile": 256, "stale_key": 1}).tile == 256

@@ -1,0 +1,36 @@
+"""Push-pull fill: known pixels kept, holes filled from their surroundings, deep holes from a prior."""
+
+import torch
+
+from scnn_plugin.fill import push_pull_fill
+
+
+def test_known_pixels_unchanged_and_constant_region_filled_exactly():
+    img = torch.full((1, 3, 40, 50), 0.3)
+    known = torch.ones(1, 1, 40, 50)
+    known[..., 10:30, 5:45] = 0
+    holed = img * known
+    out = push_pull_fill(holed, known)
+    assert torch.equal(out[known.expand_as(out) > 0], holed[known.expand_as(holed) > 0])
+    assert torch.allclose(out, img, atol=1e-5)
+
+
+def test_hole_takes_colours_of_its_own_side():
+    img = torch.zeros(1, 3, 64, 64)
+    img[..., :, 32:] = 1.0  # black left half, white right half
+    known = torch.ones(1, 1, 64, 64)
+    known[..., 28:36, 4:12] = 0  # hole in the black half
+    known[..., 28:36, 52:60] = 0  # hole in the white half
+    out = push_pull_fill(img * known, known)
+    assert out[..., 28:36, 4:12].max() < 0.2
+    assert out[..., 28:36, 52:60].min() > 0.8
+
+
+def test_window_without_known_pixels_uses_the_prior():
+    img = torch.zeros(1, 3, 32, 32)
+    known = torch.zeros(1, 1, 32, 32)
+    prior = torch.zeros(1, 3, 4, 4)
+    prior[:, 0] = 1.0  # red
+    out = push_pull_fill(img, known, prior)
+    assert torch.allclose(out[:, 0], torch.ones(1, 32, 32), atol=1e-5)
+    assert torch.allclose(push_pull_fill(img, known), torch.full_like(img, 0.5))

@@ -1,0 +1,57 @@
+"""The two configurations: shapes, parameter budgets, and the untrained default equalling push-pull."""
+
+import numpy as np
+import pytest
+import torch
+
+from scnn_plugin.fill import push_pull_fill
+from scnn_plugin.models import MODELS, build_model
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_maps_image_and_mask_to_rgb_in_range(name, photo):
+    model = build_model(name).eval()
+    x = torch.from_numpy(np.asarray(photo)[:64, :64].copy()).permute(2, 0, 1)[None].float() / 255
+    m = torch.zeros(1, 1, 64, 64)
+    m[..., 20:40, 10:50] = 1
+    with torch.no_grad():
+        y = model(x, m)
+    assert y.shape == (1, 3, 64, 64)
+    assert float(y.min()) >= 0 and float(y.max()) <= 1
+
+
+def test_paper_config_is_one_snnconv2d_and_five_convolutions():
+    from scnn_plugin.snn import SNNConv2d
+
+    model = build_model("paper")
+    assert sum(isinstance(m, SNNConv2d) for m in model.modules()) == 1
+    plain = [m for m in model.convs if isinstance(m, torch.nn.Conv2d)]
+    assert len(plain) == 5
+
+
+def test_default_fits_a_laptop_budget():
+    params = sum(p.numel() for p in build_model("default").parameters())
+    assert params <= 5_000_000
+
+
+def test_untrained_default_equals_push_pull_fill(photo):
+    # The zero-initialised last layer makes training start at classical quality.
+    model = build_model("default").eval()
+    x = torch.from_numpy(np.asarray(photo)[:128, :128].copy()).permute(2, 0, 1)[None].float() / 255
+    m = torch.zeros(1, 1, 128, 128)
+    m[..., 30:90, 40:100] = 1
+    with torch.no_grad():
+        y = model(x, m)
+    assert torch.allclose(y, push_pull_fill(x, 1 - m).clamp(0, 1), atol=1e-6)
+
+
+def test_ablation_has_no_spiking_layers():
+    from scnn_plugin.snn import SNNConv2d
+
+    model = build_model("default", spiking=False)
+    assert not any(isinstance(m, SNNConv2d) for m in model.modules())
+
+
+def test_unknown_config_lists_known_ones():
+    with pytest.raises(ValueError, match="default"):
+        build_model("unet")

@@ -1,0 +1,109 @@
+"""LIF dynamics, surrogate gradients and SNNConv2d, checked against numbers worked out by hand."""
+
+import pytest
+import torch
+
+from scnn_plugin.snn import LIF, SNNConv2d, fold_time, lif_step, spike_fn
+
+
+def test_lif_golden_trajectory_leak_threshold_reset():
+    # beta 0.9, threshold 1, constant input 0.6, reset by subtraction, worked out by hand:
+    # v: 0.6 -> 1.14 (spike, 0.14) -> 0.726 -> 1.2534 (spike, 0.2534)
+    spike = spike_fn("fast_sigmoid")
+    v = torch.zeros(1)
+    beta, thr = torch.tensor(0.9), torch.tensor(1.0)
+    spikes, trace = [], []
+    for _ in range(4):
+        s, v = lif_step(torch.tensor([0.6]), v, beta, thr, spike)
+        spikes.append(float(s))
+        trace.append(float(v))
+    assert spikes == [0.0, 1.0, 0.0, 1.0]
+    assert trace == pytest.approx([0.6, 0.14, 0.726, 0.2534], abs=1e-6)
+
+
+def test_lif_membrane_leaks_without_input():
+    spike = spike_fn("arctan")
+    s, v = lif_step(torch.zeros(1), torch.tensor([0.5]), torch.tensor(0.8), torch.tensor(1.0), spike)
+    assert float(s) == 0.0 and float(v) == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("name", ["fast_sigmoid", "arctan"])
+def test_surrogate_forward_is_heaviside_backward_is_smooth_and_peaks_at_threshold(name):
+    v = torch.tensor([-1.0, -0.1, 0.0, 0.1, 1.0], requires_grad=True)
+    s = spike_fn(name)(v)
+    assert s.tolist() == [0.0, 0.0, 1.0, 1.0, 1.0]
+    s.sum().backward()
+    g = v.grad
+    assert torch.all(g > 0) and torch.isfinite(g).all()
+    assert g[2] == g.max()  # steepest at the threshold
+    assert g[0] == pytest.approx(g[4].item()) and g[1] == pytest.approx(g[3].item())  # symmetric
+
+
+def test_unknown_surrogate_lists_valid_names():
+    with pytest.raises(ValueError, match="arctan"):
+        spike_fn("relu")
+
+
+def test_lif_module_state_born_at_rest_each_forward():
+    lif = LIF(2, beta=0.9, threshold=1.0)
+    x = torch.full((4, 1, 2, 1, 1), 0.6)
+    first, _ = lif(x)
+    second, _ = lif(x)
+    assert torch.equal(first, second)  # no state leaks between calls
+    assert first[:, 0, 0, 0, 0].tolist() == [0.0, 1.0, 0.0, 1.0]
+
+
+def test_lif_parameters_stay_in_range_and_learn():
+    lif = LIF(3, beta=0.7, threshold=0.5)
+    assert torch.allclose(lif.beta, torch.tensor(0.7)) and torch.allclose(lif.threshold, torch.tensor(0.5))
+    spikes, membrane = lif(torch.rand(5, 2, 3, 4, 4, requires_grad=True) * 2)
+    (spikes.sum() + membrane.sum()).backward()
+    assert lif.beta_logit.grad is not None and torch.isfinite(lif.beta_logit.grad).all()
+    assert lif.threshold_raw.grad is not None and lif.threshold_raw.grad.abs().sum() > 0
+
+
+def test_lif_rejects_bad_shapes_and_parameters():
+    with pytest.raises(ValueError, match=r"\[T, N, C, H, W\]"):
+        LIF(2)(torch.zeros(2, 2, 4, 4))
+    with pytest.raises(ValueError, match="beta"):
+        LIF(2, beta=1.5)
+    with pytest.raises(ValueError, match="threshold"):
+        LIF(2, threshold=0)
+
+
+def test_snnconv2d_rate_readout_is_mean_spike_count():
+    conv = SNNConv2d(1, 1, 1, timesteps=4, readout="rate")
+    with torch.no_grad():
+        conv.conv.weight.fill_(1.0)
+        conv.conv.bias.zero_()
+    rate = conv(torch.full((1, 1, 2, 2), 0.6))
+    assert torch.allclose(rate, torch.full_like(rate, 0.5))  # spikes at t=2 and t=4 of 4
+    assert conv(torch.full((1, 1, 2, 2), 0.6), timesteps=2).flatten()[0] == 0.5  # override T
+
+
+def test_snnconv2d_spike_train_shapes_and_gradients():
+    conv = SNNConv2d(3, 8, 3, stride=2, timesteps=3, readout="spikes")
+    x = torch.rand(2, 3, 16, 16, requires_grad=True)
+    train = conv(x)
+    assert train.shape == (3, 2, 8, 8, 8)
+    assert set(train.unique().tolist()) <= {0.0, 1.0}
+    nxt = SNNConv2d(8, 4, 3, readout="membrane")
+    out = nxt(train)  # spike trains feed the next spiking layer
+    assert out.shape == (2, 4, 8, 8)
+    out.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_fold_time_matches_a_per_step_loop():
+    conv = torch.nn.Conv2d(2, 3, 3, padding=1)
+    x = torch.rand(4, 2, 2, 5, 5)
+    folded = fold_time(conv, x)
+    looped = torch.stack([conv(x[t]) for t in range(4)])
+    assert torch.allclose(folded, looped, atol=1e-6)
+
+
+def test_snnconv2d_validates_arguments():
+    with pytest.raises(ValueError, match="readout"):
+        SNNConv2d(1, 1, readout="voltage")
+    with pytest.raises(ValueError, match="timesteps"):
+        SNNConv2d(1, 1, timesteps=0)
