@@ -52,3 +52,21 @@ def paper_inpainter():
     from scnn_plugin import Inpainter
 
     return Inpainter.from_pretrained(device="cpu", config="paper")
+
+
+@pytest.fixture(scope="session")
+def default_weights(tmp_path_factory) -> Path:
+    """The shipped default weights file, or, before any are published, an untrained default model.
+
+    The untrained model's last layer is zero-initialised, so it is the classical push-pull fill: a
+    real, deterministic fill that changes masked pixels.
+    """
+    from scnn_plugin.models import build_model
+    from scnn_plugin.weights import save_weights, shipped_dir
+
+    shipped = shipped_dir() / "default.safetensors"
+    if shipped.is_file():
+        return shipped
+    path = tmp_path_factory.mktemp("weights") / "default.safetensors"
+    save_weights(path, build_model("default"), "default", {}, "0.1.0")
+    return path

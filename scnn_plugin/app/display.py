@@ -10,9 +10,10 @@ import numpy as np
 from PIL import Image
 from PyQt6.QtGui import QImage
 
-# Mask overlay colour, premultiplied RGBA: a translucent red that reads on skin, sky and foliage.
-_OVERLAY_ALPHA = 120
-_OVERLAY = np.array([255, 48, 48], np.uint32) * _OVERLAY_ALPHA // 255
+# Mask overlay colour, premultiplied RGBA: a translucent blue, since red vanishes on skin and warm
+# colours, the most common things photographers mask.
+_OVERLAY_ALPHA = 140
+_OVERLAY = np.array([40, 110, 255], np.uint32) * _OVERLAY_ALPHA // 255
 _OVERLAY_LUT = np.zeros((256, 4), np.uint8)
 _OVERLAY_LUT[1:, :3] = _OVERLAY
 _OVERLAY_LUT[1:, 3] = _OVERLAY_ALPHA

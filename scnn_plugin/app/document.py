@@ -27,6 +27,9 @@ class Document(QObject):
     mask_changed = pyqtSignal(QRect)  # the image-pixel region whose mask changed
     dirty_changed = pyqtSignal(bool)
     path_changed = pyqtSignal()
+    # After every undo step done, undone or redone. Unlike QUndoStack.indexChanged it is not emitted
+    # while the document is being destroyed, so receivers never see a half-deleted document.
+    edited = pyqtSignal()
 
     def __init__(self, image: Image.Image, path: Path | None = None) -> None:
         super().__init__()
@@ -159,9 +162,11 @@ class _MaskRegionCommand(QUndoCommand):
 
     def redo(self) -> None:
         self._doc._write_mask(self._box, self._new)
+        self._doc.edited.emit()
 
     def undo(self) -> None:
         self._doc._write_mask(self._box, self._old)
+        self._doc.edited.emit()
 
 
 class _ResultCommand(QUndoCommand):
@@ -190,6 +195,7 @@ class _ResultCommand(QUndoCommand):
         height, width = self._masks[which].shape
         self._doc._set_image(self._images[which])
         self._doc._write_mask((0, 0, width, height), self._masks[which])
+        self._doc.edited.emit()
 
 
 def _union(a: Box, b: Box) -> Box:

@@ -28,6 +28,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..atomic import atomic_write
+from .data import default_pool_dir
+
 MIN_SHORT_SIDE = 256
 MAX_SHORT_SIDE = 1024
 MAX_WALLPAPER_WIDTH = 2560
@@ -386,7 +389,8 @@ def build_pool(cache: Path, debs: Path) -> dict:
         entries, note = _take_source(source, cache, debs, seen)
         manifest["photos"].extend(entries)
         manifest["sources"][source.package] = note
-        _write_json(manifest_path, manifest)
+        text = json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
+        atomic_write(manifest_path, lambda tmp: tmp.write_text(text))
         print(f"{source.package}: {len(entries)} photos for {source.split}")
     return manifest
 
@@ -456,19 +460,6 @@ def _load_manifest(path: Path) -> dict:
     return {"version": 1, "photos": [], "sources": {}}
 
 
-def _write_json(path: Path, data: dict) -> None:
-    """Write through a temporary file so a crash never leaves half a manifest."""
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-
-
-def default_cache() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("scnn-inpaint")) / "photos"
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -481,7 +472,7 @@ def main(argv: list[str] | None = None) -> None:
         "--debs", type=Path, default=None, help="where .debs are kept or downloaded"
     )
     args = parser.parse_args(argv)
-    cache = (args.cache or default_cache()).resolve()
+    cache = (args.cache or default_pool_dir()).resolve()
     debs = (args.debs or cache / "debs").resolve()
     if shutil.which("dpkg") is None:
         raise SystemExit("dpkg is needed to unpack the Debian packages")

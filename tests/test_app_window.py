@@ -1,0 +1,295 @@
+"""The main window end to end: open, paint, inpaint in the worker, cancel, undo, save, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PyQt6.QtGui import QDropEvent
+from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from scnn_plugin.app import main as app_main
+from scnn_plugin.app.document import FILL
+from scnn_plugin.app.settings import AppSettings, SettingsStore
+from scnn_plugin.app.window import MainWindow
+from scnn_plugin.options import InpaintOptions
+
+RUN_TIMEOUT_MS = 120_000  # a CPU run on a busy 2-core machine
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch, default_weights) -> SettingsStore:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    store = SettingsStore()
+    # Small tiles, one per batch: quick runs with many cancel points.
+    options = InpaintOptions(tile=64, overlap=8, batch=1, device="cpu")
+    store.save(AppSettings(options=options, weights=str(default_weights)))
+    return store
+
+
+@pytest.fixture
+def window(qtbot, store, monkeypatch) -> MainWindow:
+    win = MainWindow(store)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    # Closed here, not by qtbot (which closes before fixtures end), so unsaved changes are discarded.
+    _answer(monkeypatch, QMessageBox.StandardButton.Discard)
+    win.close()  # waits for a run still going
+    win.deleteLater()
+
+
+@pytest.fixture
+def photo_file(tmp_path, photo) -> Path:
+    path = tmp_path / "photo.png"
+    photo.save(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_questions(monkeypatch):
+    """Fail loudly if a test reaches a modal question it did not expect."""
+
+    def unexpected(*args, **kwargs):
+        raise AssertionError(f"unexpected question: {args[1:3]}")
+
+    monkeypatch.setattr(QMessageBox, "question", unexpected)
+
+
+def _answer(monkeypatch, button: QMessageBox.StandardButton) -> list[str]:
+    asked: list[str] = []
+
+    def question(parent, title, text, *args):
+        asked.append(title)
+        return button
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def _paint(qtbot, window: MainWindow, points, size: int = 24) -> None:
+    canvas = window.canvas
+    window.size_slider.setValue(size)
+    widget_points = [canvas.to_widget(QPointF(x, y)).toPoint() for x, y in points]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=widget_points[0])
+    for p in widget_points[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=widget_points[-1])
+
+
+def _inpaint(qtbot, window: MainWindow) -> None:
+    assert window.inpaint_action.isEnabled()
+    window.inpaint_action.trigger()
+    assert window.running and window.progress.isVisible()
+    qtbot.waitUntil(lambda: not window.running, timeout=RUN_TIMEOUT_MS)
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image).copy()
+
+
+def test_open_shows_the_photo_and_remembers_it(window, photo_file, store, photo):
+    assert window.open_path(photo_file)
+    np.testing.assert_array_equal(_pixels(window.doc.image), _pixels(photo))
+    assert window.windowTitle().startswith("photo.png")
+    assert store.load()[0].recent_files[0] == str(photo_file.resolve())
+    assert not window.inpaint_action.isEnabled(), "nothing to inpaint before a mask is painted"
+
+
+def test_inpaint_through_the_worker_changes_only_masked_pixels(qtbot, window, photo_file):
+    window.open_path(photo_file)
+    before = _pixels(window.doc.image)
+    _paint(qtbot, window, [(150, 200), (260, 230), (330, 320)])
+    mask = window.doc.mask > 0
+    assert mask.sum() > 1000
+    progress = []
+    window.progress.valueChanged.connect(progress.append)
+    _inpaint(qtbot, window)
+    after = _pixels(window.doc.image)
+    np.testing.assert_array_equal(after[~mask], before[~mask])
+    assert (after[mask] != before[mask]).any(axis=-1).mean() > 0.5
+    assert not window.doc.has_mask, "the mask is used up, ready for the next one"
+    assert window.doc.dirty and window.isWindowModified()
+    assert progress and progress[-1] == window.progress.maximum()
+    assert "last run" in window.info_label.text() and "CPU" in window.info_label.text()
+    assert window.canvas.painting_enabled and not window.progress.isVisible()
+
+
+def test_result_undo_redo_restore_exact_pixels(qtbot, window, photo_file):
+    window.open_path(photo_file)
+    original = _pixels(window.doc.image)
+    _paint(qtbot, window, [(100, 100), (180, 120)])
+    painted_mask = window.doc.mask.copy()
+    _inpaint(qtbot, window)
+    result = _pixels(window.doc.image)
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(_pixels(window.doc.image), original)
+    np.testing.assert_array_equal(window.doc.mask, painted_mask)
+    assert not window.doc.dirty
+    window.undo_action.trigger()  # the stroke
+    assert not window.doc.has_mask
+    window.redo_action.trigger()
+    window.redo_action.trigger()
+    np.testing.assert_array_equal(_pixels(window.doc.image), result)
+    # Mask again and repeat: a second result on top of the first.
+    _paint(qtbot, window, [(400, 400)])
+    _inpaint(qtbot, window)
+    assert window.doc.undo_stack.count() == 4
+
+
+def test_cancel_leaves_the_image_untouched(qtbot, window, photo_file, tmp_path):
+    window.open_path(photo_file)
+    image = window.doc.image
+    before = _pixels(image)
+    # Dots all over the image: dozens of 64 px tiles, so there is a batch boundary to stop at.
+    dots = np.zeros((512, 512), np.uint8)
+    dots[16::48, 16::48] = 255
+    Image.fromarray(dots).save(tmp_path / "dots.png")
+    assert window.load_mask(tmp_path / "dots.png")
+    steps = window.doc.undo_stack.count()
+    window.inpaint_action.trigger()
+    qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.running, timeout=RUN_TIMEOUT_MS)
+    assert window.doc.image is image
+    np.testing.assert_array_equal(_pixels(window.doc.image), before)
+    np.testing.assert_array_equal(window.doc.mask > 0, dots > 0)
+    assert window.doc.undo_stack.count() == steps and not window.doc.dirty
+    assert "Cancelled" in window.statusBar().currentMessage()
+
+
+def test_corrupt_image_shows_an_error_dialog(window, photo_file, tmp_path):
+    window.open_path(photo_file)
+    doc = window.doc
+    truncated = tmp_path / "truncated.jpg"
+    Image.open(photo_file).save(truncated, quality=90)
+    truncated.write_bytes(truncated.read_bytes()[:3000])
+    garbage = tmp_path / "garbage.png"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    for bad in (truncated, garbage):
+        assert not window.open_path(bad)
+        boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+        assert len(boxes) == 1 and bad.name in boxes[0].text()
+        boxes[0].close()
+        QApplication.processEvents()
+    assert window.doc is doc and window.isVisible()
+
+
+def test_mask_of_the_wrong_size_shows_an_error(window, photo_file, tmp_path):
+    window.open_path(photo_file)
+    Image.new("L", (20, 20), 255).save(tmp_path / "small.png")
+    assert not window.load_mask(tmp_path / "small.png")
+    assert any("must match" in b.text() for b in window.findChildren(QMessageBox))
+    assert not window.doc.has_mask
+
+
+def test_drop_a_file_opens_it(window, photo_file):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo_file))])
+    event = QDropEvent(
+        QPointF(200, 200),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    assert window.doc is not None and window.doc.path == photo_file
+
+
+def test_bracket_keys_change_the_brush_size(qtbot, window, photo_file):
+    window.open_path(photo_file)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.size_slider.setValue(40)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketRight)
+    assert window.canvas.brush_size == 46
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
+    assert window.canvas.brush_size < 46 and window.size_label.text().endswith("px")
+
+
+def test_save_as_keeps_format_exif_and_icc(qtbot, window, tmp_path, photo, monkeypatch):
+    src = tmp_path / "shot.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    icc = b"\x00" * 128  # Pillow copies the profile bytes as they are
+    photo.save(src, quality=95, exif=exif.tobytes(), icc_profile=icc)
+    window.open_path(src)
+    window.doc.apply_result(window.doc.image.point(lambda v: 255 - v))
+    target = tmp_path / "shot-edited.jpg"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.save_as()
+    assert not window.doc.dirty and window.doc.path == target
+    with Image.open(target) as saved:
+        assert saved.format == "JPEG"
+        assert saved.getexif().get(0x010F) == "TestCam"
+        assert saved.info.get("icc_profile") == icc
+
+
+def test_save_asks_before_replacing_the_original(qtbot, window, photo_file, monkeypatch):
+    window.open_path(photo_file)
+    original = photo_file.read_bytes()
+    window.doc.apply_result(window.doc.image.point(lambda v: 255 - v))
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
+    assert not window.save()
+    assert asked == ["Replace file?"] and photo_file.read_bytes() == original
+    assert window.doc.dirty
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    assert window.save()
+    with Image.open(photo_file) as saved:
+        np.testing.assert_array_equal(np.asarray(saved), _pixels(window.doc.image))
+    assert not window.doc.dirty
+    window.doc.apply_result(window.doc.image.point(lambda v: 255 - v))
+    asked.clear()
+    assert window.save() and asked == [], "asked once per file"
+
+
+def test_close_with_unsaved_changes_asks(qtbot, window, photo_file, monkeypatch):
+    window.open_path(photo_file)
+    original = photo_file.read_bytes()
+    window.doc.apply_result(window.doc.image.point(lambda v: 255 - v))
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
+    assert not window.close() and window.isVisible() and asked == ["Unsaved changes"]
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Discard)
+    assert window.close() and asked == ["Unsaved changes"]
+    assert photo_file.read_bytes() == original
+
+
+def test_close_without_changes_does_not_ask(window, photo_file):
+    window.open_path(photo_file)
+    assert window.close()
+
+
+def test_brush_size_survives_a_restart(qtbot, window, store):
+    window.size_slider.setValue(123)
+    window.close()
+    restarted = MainWindow(store)
+    qtbot.addWidget(restarted)
+    assert restarted.canvas.brush_size == 123 and restarted.size_slider.value() == 123
+
+
+def test_command_line_argument_opens_the_image(qtbot, store, photo_file, monkeypatch):
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    assert app_main.main([str(photo_file)]) == 0
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    opened = [w for w in windows if w.doc is not None and w.doc.path == photo_file]
+    assert len(opened) == 1
+    qtbot.addWidget(opened[0])
+    assert opened[0].doc.mask[0, 0] != FILL
+
+
+def test_zoom_keys_and_fit(qtbot, window, photo_file):
+    window.open_path(photo_file)
+    fitted = window.canvas.zoom
+    window.actual_size_action.trigger()
+    assert window.canvas.zoom == 1.0 and window.zoom_label.text() == "100 %"
+    canvas = window.canvas
+    span = canvas.to_widget(QPointF(512, 0)).x() - canvas.to_widget(QPointF(0, 0)).x()
+    assert span * canvas.devicePixelRatioF() == pytest.approx(512)
+    window.fit_action.trigger()
+    assert canvas.zoom == pytest.approx(fitted) and fitted != pytest.approx(1.0)
+    assert canvas.zoom * 512 == pytest.approx(canvas.height() * canvas.devicePixelRatioF(), abs=1)
