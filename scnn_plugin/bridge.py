@@ -43,8 +43,9 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image
@@ -102,7 +103,7 @@ def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, 
 
         info["torch"] = torch.__version__
         info["cuda"] = torch.cuda.is_available()
-    except Exception as err:  # a broken torch is exactly what diagnostics must report
+    except Exception as err:  # noqa: BLE001 - a broken torch is exactly what diagnostics must report
         info["torch"] = f"unavailable ({err})"
     if inpainter is not None:
         info["device"] = inpainter.device_name
@@ -159,7 +160,9 @@ def as_layer(pixels: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     """Add (or keep) alpha and multiply it by the selection coverage (``[H, W]`` uint8 0..255)."""
     has_alpha = pixels.shape[2] in (2, 4)
     top = np.iinfo(pixels.dtype).max
-    alpha = pixels[..., -1].astype(np.float64) if has_alpha else np.full(pixels.shape[:2], float(top))
+    alpha = (
+        pixels[..., -1].astype(np.float64) if has_alpha else np.full(pixels.shape[:2], float(top))
+    )
     alpha = np.rint(alpha * coverage / 255.0).astype(pixels.dtype)
     colour = pixels[..., :-1] if has_alpha else pixels
     return np.concatenate([colour, alpha[..., None]], axis=2)
@@ -257,7 +260,9 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
         log.info("request failed: %s", message)
         emit(_reply("error", message, error=type(err).__name__, diagnostics=_safe_diag(request)))
         return 1
-    except Exception as err:  # an engine bug: still one clear reply, with the traceback for the report
+    except (
+        Exception
+    ) as err:  # an engine bug: still one clear reply, with the traceback for the report
         log.exception("engine failure")
         emit(
             _reply(
@@ -308,14 +313,17 @@ def main(argv: list[str] | None = None) -> int:
         description="Engine for the SC-NN Inpaint GIMP plug-in: one JSON request on stdin, "
         "progress and a JSON reply on stdout.",
     )
-    parser.add_argument("--diagnose", action="store_true", help="print diagnostics as JSON and exit")
+    parser.add_argument(
+        "--diagnose", action="store_true", help="print diagnostics as JSON and exit"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="scnn-bridge: %(message)s")
     if args.diagnose:
         print(json.dumps(diagnostics(), indent=2))
         return 0
-    stdin = open(sys.stdin.fileno(), encoding="utf-8", closefd=False)
-    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
+    # UTF-8 whatever the locale; closefd=False: the process owns fds 0 and 1 until it exits
+    stdin = open(sys.stdin.fileno(), encoding="utf-8", closefd=False)  # noqa: SIM115
+    stdout = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     return serve(stdin, stdout)
 
 

@@ -25,7 +25,7 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
+from gi.repository import Gegl, Gimp, GLib, GObject
 
 PLUGIN_VERSION = "0.1.0"
 PROTOCOL = 1
@@ -184,7 +184,9 @@ def load_engine_config(candidates: list[Path]) -> dict:
             try:
                 config = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as err:
-                raise PluginError(f"The engine config {path} is unreadable ({err}). {FIX_HINT}") from None
+                raise PluginError(
+                    f"The engine config {path} is unreadable ({err}). {FIX_HINT}"
+                ) from None
             python = config.get("python") if isinstance(config, dict) else None
             if not python:
                 raise PluginError(f"The engine config {path} names no Python. {FIX_HINT}")
@@ -195,7 +197,9 @@ def load_engine_config(candidates: list[Path]) -> dict:
                 )
             return {**config, "config_path": str(path)}
     where = ", ".join(str(p) for p in candidates)
-    raise PluginError(f"The SC-NN Inpaint engine is not installed (no engine config at {where}). {FIX_HINT}")
+    raise PluginError(
+        f"The SC-NN Inpaint engine is not installed (no engine config at {where}). {FIX_HINT}"
+    )
 
 
 def engine_environment(environ=None) -> dict:
@@ -313,7 +317,7 @@ def diagnostics_text(config: dict | None, reply: dict | None, extra: str = "") -
 def _gimp_version() -> str:
     try:
         return Gimp.version()
-    except Exception:  # only used for diagnostics
+    except Exception:  # noqa: BLE001 - only used for diagnostics
         return "unknown"
 
 
@@ -338,7 +342,9 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
     region = padded_region(bounds, settings.context, drawable.get_width(), drawable.get_height())
     coverage = read_selection(image, drawable, region)
     if not any(coverage):
-        raise PluginError("The selection is too faint to fill anything here. The image was not changed.")
+        raise PluginError(
+            "The selection is too faint to fill anything here. The image was not changed."
+        )
     config = load_engine_config(engine_config_candidates(environ))
     workdir = Path(tempfile.mkdtemp(prefix="scnn-inpaint-"))
     try:
@@ -436,7 +442,7 @@ def run_procedure(procedure, run_mode, image, drawables, config, run_data):
         print(f"scnn-inpaint: {reply.get('message')}; {time.monotonic() - started:.2f} s in all")
     except PluginError as err:
         return fail(procedure, str(err))
-    except Exception as err:  # a plug-in bug: still the reason and a copyable report, never SUCCESS
+    except Exception as err:  # noqa: BLE001 - a plug-in bug: still the reason and a copyable report, never SUCCESS
         return fail(
             procedure,
             f"SC-NN Inpaint failed unexpectedly: {type(err).__name__}: {err}\n\n"
@@ -485,7 +491,13 @@ class ScnnInpaint(Gimp.PlugIn):
             "new-layer", "Result on a _new layer", "Put the fill on a new layer above", False, rw
         )
         procedure.add_int_argument(
-            "context", "_Context margin", "Pixels around the selection the engine sees", 0, 4096, 256, rw
+            "context",
+            "_Context margin",
+            "Pixels around the selection the engine sees",
+            0,
+            4096,
+            256,
+            rw,
         )
         procedure.add_int_argument(
             "timesteps", "_Timesteps", "Spiking timesteps (0 = as trained)", 0, 64, 0, rw

@@ -1,0 +1,506 @@
+#!/usr/bin/env python3
+"""One-command installer for the SC-NN Inpaint GIMP 3 plug-in and its engine.
+
+    python installer/install.py              # install (or repair/update: every step is idempotent)
+    python installer/install.py --check      # will GIMP see the plug-in, and does the engine start?
+    python installer/install.py --uninstall  # remove exactly what the installer put there
+
+Steps: create a virtual environment, install ``torch`` pinned first (a looser requirement would pull a
+multi-GB CUDA build), then this package; copy the plug-in into every GIMP 3.x profile's ``plug-ins``
+folder (its own sub-folder, same-named executable file); write ``engine.json`` (which Python runs the
+engine) where the plug-in looks for it. An ``install.incomplete`` marker is written first and the
+version file last, so an interrupted install is visible to ``--check`` and repaired by a re-run; a
+failing step rolls back the files this run added. Standard library only: it runs before the venv exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERSION = "0.1.0"
+APP_NAME = "scnn-inpaint"
+PLUGIN_NAME = "scnn-inpaint"  # folder and file name GIMP requires to match
+TORCH_PIN = "torch==2.13.0"  # keep equal to pyproject.toml's pin
+MIN_PYTHON = (3, 11)
+SOURCE = Path(__file__).resolve().parent.parent
+PLUGIN_SOURCE = SOURCE / "gimp" / PLUGIN_NAME / f"{PLUGIN_NAME}.py"
+FLATPAK_ID = "org.gimp.GIMP"
+PROFILE_NAME = re.compile(r"^3\.\d+$")
+TORCH_VERSION_PROBE = (
+    "import importlib.metadata as m\n"
+    "try:\n    print(m.version('torch'))\n"
+    "except m.PackageNotFoundError:\n    print('')"
+)
+
+Runner = Callable[[Sequence[str]], str]
+
+
+class InstallError(Exception):
+    """A step failed; the message says what and how to fix it."""
+
+
+# ---- where things live --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Places:
+    """The user's platform folders; ``environ``/``system``/``home`` are injectable for tests."""
+
+    environ: dict = field(default_factory=lambda: dict(os.environ))
+    system: str = field(default_factory=platform.system)
+    home: Path = field(default_factory=Path.home)
+
+    def config_dir(self) -> Path:
+        """``platformdirs.user_config_dir("scnn-inpaint")``; the plug-in computes the same path."""
+        if self.system == "Windows":
+            return self._local_appdata() / APP_NAME / APP_NAME
+        if self.system == "Darwin":
+            return self.home / "Library" / "Application Support" / APP_NAME
+        xdg = self.environ.get("XDG_CONFIG_HOME", "").strip()
+        return Path(xdg) / APP_NAME if xdg else self.home / ".config" / APP_NAME
+
+    def default_venv(self) -> Path:
+        """``platformdirs.user_data_dir("scnn-inpaint") / "venv"``."""
+        if self.system == "Windows":
+            return self._local_appdata() / APP_NAME / APP_NAME / "venv"
+        if self.system == "Darwin":
+            return self.home / "Library" / "Application Support" / APP_NAME / "venv"
+        xdg = self.environ.get("XDG_DATA_HOME", "").strip()
+        return (Path(xdg) if xdg else self.home / ".local" / "share") / APP_NAME / "venv"
+
+    def gimp_config_roots(self) -> list[Path]:
+        """Folders holding GIMP's per-version profiles (``3.0``, ``3.2``, ...)."""
+        if self.system == "Windows":
+            appdata = self.environ.get("APPDATA") or str(self.home / "AppData" / "Roaming")
+            return [Path(appdata) / "GIMP"]
+        if self.system == "Darwin":
+            return [self.home / "Library" / "Application Support" / "GIMP"]
+        xdg = self.environ.get("XDG_CONFIG_HOME", "").strip()
+        native = (Path(xdg) if xdg else self.home / ".config") / "GIMP"
+        return [native, self.flatpak_config() / "GIMP"]
+
+    def flatpak_config(self) -> Path:
+        """A Flatpak GIMP's XDG_CONFIG_HOME."""
+        return self.home / ".var" / "app" / FLATPAK_ID / "config"
+
+    def find_profiles(self) -> list[Path]:
+        """Every existing GIMP 3.x profile folder, oldest version first."""
+        found = []
+        for root in self.gimp_config_roots():
+            if root.is_dir():
+                found += [p for p in root.iterdir() if p.is_dir() and PROFILE_NAME.match(p.name)]
+        return sorted(
+            found, key=lambda p: (str(p.parent), tuple(int(n) for n in p.name.split(".")))
+        )
+
+    def _local_appdata(self) -> Path:
+        return Path(self.environ.get("LOCALAPPDATA") or self.home / "AppData" / "Local")
+
+
+def plugins_dir(gimp_dir: Path) -> Path:
+    """``--gimp-dir`` may name a profile (``.../GIMP/3.0``) or its ``plug-ins`` folder."""
+    return gimp_dir if gimp_dir.name == "plug-ins" else gimp_dir / "plug-ins"
+
+
+def venv_python(venv: Path, system: str) -> Path:
+    return venv / ("Scripts/python.exe" if system == "Windows" else "bin/python")
+
+
+def is_flatpak_profile(profile: Path, places: Places) -> bool:
+    return places.flatpak_config() in profile.parents
+
+
+# ---- the install record and its transaction -----------------------------------------------------
+
+
+class Record:
+    """What the installer created (``install-record.json``): ``--uninstall`` removes exactly these."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        data = {}
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                data = {}
+        self.files: list[str] = list(data.get("files", []))
+        self.dirs: list[str] = list(data.get("dirs", []))
+        self.venv: str | None = data.get("venv")
+        self.created_venv: bool = bool(data.get("created_venv", False))
+
+    def add_file(self, path: Path) -> None:
+        if str(path) not in self.files:
+            self.files.append(str(path))
+
+    def add_dir(self, path: Path) -> None:
+        if str(path) not in self.dirs:
+            self.dirs.append(str(path))
+
+    def save(self) -> None:
+        data = {
+            "version": VERSION,
+            "files": self.files,
+            "dirs": self.dirs,
+            "venv": self.venv,
+            "created_venv": self.created_venv,
+        }
+        write_text(self.path, json.dumps(data, indent=2) + "\n")
+
+
+class Transaction:
+    """Undo actions for what this run created, run in reverse if a later step fails."""
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+
+    def created_file(self, path: Path, previous: bytes | None) -> None:
+        if previous is None:
+            self._undo.append(lambda: path.unlink(missing_ok=True))
+        else:
+            self._undo.append(lambda: path.write_bytes(previous))
+
+    def created_dir(self, path: Path) -> None:
+        self._undo.append(lambda: _rmdir_if_empty(path))
+
+    def roll_back(self) -> None:
+        for undo in reversed(self._undo):
+            try:
+                undo()
+            except OSError as err:
+                say(f"  could not roll back a step: {err}")
+        self._undo.clear()
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write via a temp file and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _rmdir_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass
+
+
+def make_dirs(path: Path, record: Record, tx: Transaction) -> None:
+    """Create ``path`` and missing parents, recording each folder this run created."""
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        folder.mkdir()
+        record.add_dir(folder)
+        tx.created_dir(folder)
+
+
+def put_file(path: Path, content: bytes, mode: int, record: Record, tx: Transaction) -> str:
+    """Write ``content`` unless already there (so GIMP, which re-queries on mtime, is not disturbed)."""
+    make_dirs(path.parent, record, tx)
+    previous = path.read_bytes() if path.is_file() else None
+    if previous == content and (path.stat().st_mode & 0o777) == mode:
+        record.add_file(path)
+        return "unchanged"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    tx.created_file(path, previous)
+    record.add_file(path)
+    return "updated" if previous is not None else "installed"
+
+
+# ---- steps --------------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_command(command: Sequence[str]) -> str:
+    """Run a step's command, echoing it; ``InstallError`` with its output on failure."""
+    say("  $ " + " ".join(str(c) for c in command))
+    result = subprocess.run(
+        [str(c) for c in command],
+        check=False,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise InstallError(
+            f"command failed ({result.returncode}): {' '.join(map(str, command))}\n{tail}"
+        )
+    return result.stdout
+
+
+def prepare_environment(
+    venv: Path, places: Places, record: Record, run: Runner, torch_index: str | None
+) -> Path:
+    """Create the venv (unless present), torch pinned first, then the package; returns its Python."""
+    python = venv_python(venv, places.system)
+    if python.exists():
+        say(f"environment: {venv} (exists)")
+    else:
+        if sys.version_info < MIN_PYTHON:
+            raise InstallError(
+                f"Python {'.'.join(map(str, MIN_PYTHON))}+ is needed to create the environment; this is "
+                f"{platform.python_version()}. Run the installer with a newer python3."
+            )
+        say(f"environment: creating {venv}")
+        run([sys.executable, "-m", "venv", str(venv)])
+        record.created_venv = True
+    record.venv = str(venv)
+    installed = run([python, "-c", TORCH_VERSION_PROBE]).strip()
+    wanted = TORCH_PIN.split("==")[1]
+    if installed.split("+")[0] == wanted:  # 2.13.0+cpu is the pinned release too
+        say(f"torch: {installed} (already installed)")
+    else:
+        say(f"torch: installing {TORCH_PIN}" + (f" (was {installed})" if installed else ""))
+        extra = ["--index-url", torch_index] if torch_index else []
+        run([python, "-m", "pip", "install", "--disable-pip-version-check", TORCH_PIN, *extra])
+    say(f"scnn-inpaint: installing from {SOURCE}")
+    run([python, "-m", "pip", "install", "--disable-pip-version-check", str(SOURCE)])
+    return python
+
+
+def check_engine_python(python: Path, run: Runner) -> str:
+    """The engine's diagnostics line; ``InstallError`` if the environment cannot run the bridge."""
+    if not python.exists():
+        raise InstallError(f"{python} does not exist")
+    out = run([python, "-m", "scnn_plugin.bridge", "--diagnose"])
+    try:
+        info = json.loads(out)
+    except ValueError:
+        raise InstallError(f"the engine answered something unexpected: {out[:200]!r}") from None
+    return f"scnn-inpaint {info.get('scnn-inpaint')}, torch {info.get('torch')}, Python {info.get('python')}"
+
+
+def engine_config_paths(places: Places, profiles: list[Path]) -> list[Path]:
+    """Where to write ``engine.json``: the user config dir, and a Flatpak GIMP's own config dir."""
+    paths = [places.config_dir() / "engine.json"]
+    if any(is_flatpak_profile(p, places) for p in profiles):
+        flatpak = places.flatpak_config() / APP_NAME / "engine.json"
+        if flatpak not in paths:
+            paths.append(flatpak)
+    return paths
+
+
+def install(args: argparse.Namespace, places: Places, run: Runner = run_command) -> int:
+    profiles = [Path(p).expanduser() for p in args.gimp_dir] or places.find_profiles()
+    if not profiles:
+        roots = ", ".join(str(r) for r in places.gimp_config_roots())
+        raise InstallError(
+            f"no GIMP 3 profile found (looked in {roots}). Start GIMP 3 once so it creates its profile, "
+            "or name the folder with --gimp-dir."
+        )
+    config_dir = places.config_dir()
+    marker = config_dir / "install.incomplete"
+    record = Record(config_dir / "install-record.json")
+    tx = Transaction()
+    started = time.monotonic()
+    make_dirs(config_dir, record, tx)
+    write_text(marker, f"install of {VERSION} started {time.ctime()}\n")  # first
+    try:
+        if args.python:
+            python = Path(args.python).expanduser().absolute()
+            say(f"environment: using {python} (--python; nothing installed into it)")
+        else:
+            venv = Path(args.venv).expanduser().absolute() if args.venv else places.default_venv()
+            python = prepare_environment(venv, places, record, run, args.torch_index_url)
+        say(f"engine: {check_engine_python(python, run)}")
+        plugin = PLUGIN_SOURCE.read_bytes()
+        for profile in profiles:
+            target = plugins_dir(profile) / PLUGIN_NAME / f"{PLUGIN_NAME}.py"
+            say(f"plug-in: {put_file(target, plugin, 0o755, record, tx)} {target}")
+            if is_flatpak_profile(profile, places):
+                say(
+                    "  Flatpak GIMP: let its sandbox run the engine with\n"
+                    f"    flatpak override --user --filesystem={python.parent.parent}:ro {FLATPAK_ID}"
+                )
+        engine = {
+            "python": str(python),
+            "weights": str(Path(args.weights).expanduser().absolute()) if args.weights else None,
+            "installer": VERSION,
+        }
+        content = (json.dumps(engine, indent=2) + "\n").encode()
+        for path in engine_config_paths(places, profiles):
+            say(f"engine config: {put_file(path, content, 0o644, record, tx)} {path}")
+        record.save()
+        write_text(config_dir / "installed-version", VERSION + "\n")  # last
+        record.add_file(config_dir / "installed-version")
+        record.save()
+        marker.unlink()
+    except BaseException:
+        say(
+            "install failed; rolling back the files this run added (the environment is kept for a re-run)"
+        )
+        tx.roll_back()
+        raise
+    say(
+        f"done in {time.monotonic() - started:.0f} s. Restart GIMP: the plug-in is Filters > SC-NN Inpaint."
+    )
+    return 0
+
+
+def uninstall(places: Places) -> int:
+    config_dir = places.config_dir()
+    record_path = config_dir / "install-record.json"
+    if not record_path.is_file():
+        (config_dir / "install.incomplete").unlink(missing_ok=True)
+        say(f"nothing to uninstall: no install record at {record_path}")
+        return 0
+    record = Record(record_path)
+    for name in record.files:
+        path = Path(name)
+        if path.is_file():
+            path.unlink()
+            say(f"removed {path}")
+    if record.created_venv and record.venv and Path(record.venv).is_dir():
+        shutil.rmtree(record.venv)
+        say(f"removed environment {record.venv}")
+    (config_dir / "install.incomplete").unlink(missing_ok=True)
+    record_path.unlink()
+    for name in sorted(record.dirs, key=len, reverse=True):  # deepest first; never a non-empty one
+        if Path(name).is_dir():
+            _rmdir_if_empty(Path(name))
+            if not Path(name).exists():
+                say(f"removed folder {name}")
+    say("uninstalled")
+    return 0
+
+
+def check(args: argparse.Namespace, places: Places, run: Runner = run_command) -> int:
+    """Say whether GIMP will see the plug-in and whether its engine starts; 0 when both hold."""
+    ok = True
+    profiles = [Path(p).expanduser() for p in args.gimp_dir] or places.find_profiles()
+    if not profiles:
+        say("no GIMP 3 profile found: start GIMP 3 once, then install (or use --gimp-dir)")
+        return 1
+    source = PLUGIN_SOURCE.read_bytes() if PLUGIN_SOURCE.is_file() else None
+    for profile in profiles:
+        target = plugins_dir(profile) / PLUGIN_NAME / f"{PLUGIN_NAME}.py"
+        problems = plugin_problems(target, source)
+        if problems:
+            ok = False
+            say(f"NOT VISIBLE  {target}: {'; '.join(problems)}")
+        else:
+            registered = plugin_registered(profile, target)
+            say(
+                f"visible      {target}"
+                + ("" if registered else " (GIMP registers it at its next start)")
+            )
+    config_dir = places.config_dir()
+    if (config_dir / "install.incomplete").exists():
+        ok = False
+        say(
+            f"incomplete   an install did not finish ({config_dir / 'install.incomplete'}); re-run it"
+        )
+    engine_path = config_dir / "engine.json"
+    try:
+        engine = json.loads(engine_path.read_text(encoding="utf-8"))
+        say(f"engine       {check_engine_python(Path(engine['python']), run)}")
+    except (OSError, ValueError, KeyError) as err:
+        ok = False
+        say(f"NO ENGINE    {engine_path}: {err}")
+    except InstallError as err:
+        ok = False
+        say(f"ENGINE BROKEN {err}")
+    say(
+        "OK: GIMP will show Filters > SC-NN Inpaint"
+        if ok
+        else "problems found: run the installer again"
+    )
+    return 0 if ok else 1
+
+
+def plugin_problems(target: Path, source: bytes | None) -> list[str]:
+    """Why GIMP 3 would silently skip ``target`` (each case was tried against GIMP 3.0.4)."""
+    if not target.is_file():
+        return ["not installed"]
+    problems = []
+    if target.parent.name != target.stem:
+        problems.append("folder name differs from the file name")
+    if platform.system() != "Windows" and not os.access(target, os.X_OK):
+        problems.append("not executable")
+    content = target.read_bytes()
+    if not content.startswith(b"#!"):
+        problems.append("no '#!/usr/bin/env python3' first line")
+    if source is not None and content != source:
+        problems.append("differs from this version's plug-in (re-run the installer to update)")
+    return problems
+
+
+def plugin_registered(profile: Path, target: Path) -> bool:
+    """GIMP lists the plug-ins it queried in ``pluginrc``."""
+    try:
+        return target.name in (profile / "pluginrc").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="install.py", description="Install the SC-NN Inpaint GIMP 3 plug-in and its engine."
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--uninstall", action="store_true", help="remove what the installer installed"
+    )
+    mode.add_argument("--check", action="store_true", help="say whether GIMP will see the plug-in")
+    p.add_argument(
+        "--gimp-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a GIMP profile (e.g. ~/.config/GIMP/3.0) or its plug-ins folder; repeatable",
+    )
+    p.add_argument("--venv", help="where to create the engine's environment")
+    p.add_argument(
+        "--python", help="use this existing Python (with scnn-inpaint installed) instead"
+    )
+    p.add_argument(
+        "--weights", help="weights file the engine should use (default: the shipped ones)"
+    )
+    p.add_argument(
+        "--torch-index-url", help="pip index for torch, e.g. https://download.pytorch.org/whl/cpu"
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, places: Places | None = None) -> int:
+    args = parse_args(argv)
+    places = places or Places()
+    try:
+        if args.uninstall:
+            return uninstall(places)
+        if args.check:
+            return check(args, places)
+        return install(args, places)
+    except InstallError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

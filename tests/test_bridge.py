@@ -1,0 +1,310 @@
+"""The engine side of the GIMP plug-in's pipe protocol (``scnn_plugin.bridge``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scnn_plugin import Inpainter, InpaintOptions
+from scnn_plugin.bridge import (
+    PROTOCOL,
+    as_layer,
+    from_engine_image,
+    main,
+    read_pixels,
+    serve,
+    to_engine_image,
+)
+from scnn_plugin.models import build_model
+from scnn_plugin.weights import save_weights, shipped_dir
+
+OPTIONS = {"tile": 128, "overlap": 16, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    """The shipped default weights, or an untrained but valid model (a deterministic push-pull fill)."""
+    shipped = shipped_dir() / "default.safetensors"
+    if shipped.is_file():
+        return shipped
+    path = tmp_path_factory.mktemp("weights") / "default.safetensors"
+    save_weights(path, build_model("default"), "default", {}, "0.1.0")
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(weights) -> Inpainter:
+    return Inpainter.from_pretrained(weights, device="cpu", options=InpaintOptions(**OPTIONS))
+
+
+@pytest.fixture(scope="module")
+def crop(photo) -> np.ndarray:
+    return np.asarray(photo.crop((100, 80, 260, 200)))  # 160x120 RGB
+
+
+def ellipse_coverage(height: int, width: int, soft: bool = True) -> np.ndarray:
+    """A selection-like mask: an ellipse, with an antialiased ramp at its edge when ``soft``."""
+    yy, xx = np.mgrid[:height, :width]
+    r = np.hypot((yy - height / 2) / (height / 3), (xx - width / 2) / (width / 3))
+    ramp = np.clip((1.1 - r) / 0.2, 0, 1) if soft else (r < 1).astype(float)
+    return np.rint(ramp * 255).astype(np.uint8)
+
+
+class Pipe:
+    """A blocking text stream like the bridge's stdin: lines arrive until ``close``."""
+
+    def __init__(self) -> None:
+        r, w = os.pipe()
+        self.reader = open(r, encoding="utf-8")  # noqa: SIM115 - closed by the test
+        self.writer = open(w, "w", encoding="utf-8")  # noqa: SIM115
+
+    def send(self, line: str) -> None:
+        self.writer.write(line + "\n")
+        self.writer.flush()
+
+    def close(self) -> None:
+        if not self.writer.closed:
+            self.writer.close()
+
+
+def write_request(folder: Path, pixels: np.ndarray, coverage: np.ndarray, **extra) -> dict:
+    (folder / "image.raw").write_bytes(pixels.tobytes())
+    (folder / "mask.raw").write_bytes(coverage.tobytes())
+    return {
+        "protocol": PROTOCOL,
+        "command": "inpaint",
+        "width": pixels.shape[1],
+        "height": pixels.shape[0],
+        "channels": pixels.shape[2],
+        "depth": 8 if pixels.dtype == np.uint8 else 16,
+        "image": str(folder / "image.raw"),
+        "mask": str(folder / "mask.raw"),
+        "output": str(folder / "result.raw"),
+        "options": OPTIONS,
+        **extra,
+    }
+
+
+def converse(request: dict | str, *after: str, close: bool = False) -> tuple[int, list[dict]]:
+    """Run ``serve`` in-process; returns its exit code and every line it wrote."""
+    stdin, stdout = Pipe(), io.StringIO()
+    stdin.send(request if isinstance(request, str) else json.dumps(request))
+    for line in after:
+        stdin.send(line)
+    if close:
+        stdin.close()
+    try:
+        code = serve(stdin.reader, stdout)
+    finally:
+        stdin.close()
+    return code, [json.loads(line) for line in stdout.getvalue().splitlines()]
+
+
+def result_pixels(reply: dict, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
+    return np.frombuffer(Path(reply["output"]).read_bytes(), dtype=dtype).reshape(shape)
+
+
+def test_inpaint_request_fills_the_mask_like_the_engine(tmp_path, weights, engine, crop):
+    coverage = ellipse_coverage(*crop.shape[:2])
+    code, lines = converse(write_request(tmp_path, crop, coverage, weights=str(weights)))
+    reply = lines[-1]
+    assert code == 0 and reply["event"] == "result" and reply["status"] == "ok", reply
+    progress = [m for m in lines if m["event"] == "progress"]
+    assert progress and progress[-1]["done"] == progress[-1]["total"] > 0
+    out = result_pixels(reply, crop.shape)
+    holes = coverage > 0
+    assert np.array_equal(out[~holes], crop[~holes])
+    expected = np.asarray(engine.inpaint(Image.fromarray(crop), Image.fromarray(holes)))
+    assert np.array_equal(out, expected)
+    assert not np.array_equal(out[holes], crop[holes])
+    assert reply["diagnostics"]["weights"] == str(weights) and "torch" in reply["diagnostics"]
+
+
+def test_weights_come_from_the_environment_when_the_request_names_none(
+    tmp_path, weights, crop, monkeypatch
+):
+    monkeypatch.setenv("SCNN_INPAINT_WEIGHTS", str(weights))
+    code, lines = converse(write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2])))
+    assert code == 0 and lines[-1]["status"] == "ok"
+
+
+def test_sixteen_bit_colour_keeps_full_precision_outside_the_mask(tmp_path, weights, crop):
+    rng = np.random.default_rng(0)
+    pixels = crop.astype(np.uint16) * 257 + rng.integers(0, 200, crop.shape, dtype=np.uint16)
+    alpha = np.full(crop.shape[:2] + (1,), 60000, np.uint16)
+    pixels = np.concatenate([pixels, alpha], axis=2)
+    coverage = ellipse_coverage(*crop.shape[:2])
+    code, lines = converse(write_request(tmp_path, pixels, coverage, weights=str(weights)))
+    assert code == 0, lines[-1]
+    out = result_pixels(lines[-1], pixels.shape, np.uint16)
+    holes = coverage > 0
+    assert np.array_equal(out[~holes], pixels[~holes])
+    assert np.array_equal(out[..., 3], pixels[..., 3])  # alpha never changes
+    assert np.all(out[holes][:, :3] % 257 == 0)  # the fill is 8-bit, scaled to the full range
+
+
+def test_grayscale_eight_and_sixteen_bit(tmp_path, weights, crop):
+    grey8 = np.asarray(Image.fromarray(crop).convert("L"))[..., None]
+    coverage = ellipse_coverage(*grey8.shape[:2])
+    holes = coverage > 0
+    for pixels in (grey8, grey8.astype(np.uint16) * 257 + 3):
+        code, lines = converse(write_request(tmp_path, pixels, coverage, weights=str(weights)))
+        assert code == 0, lines[-1]
+        out = result_pixels(lines[-1], pixels.shape, pixels.dtype)
+        assert np.array_equal(out[~holes], pixels[~holes])
+        assert not np.array_equal(out[holes], pixels[holes])
+
+
+def test_layer_result_carries_the_soft_selection_as_alpha(tmp_path, weights, crop):
+    coverage = ellipse_coverage(*crop.shape[:2])
+    request = write_request(tmp_path, crop, coverage, weights=str(weights), result="layer")
+    code, lines = converse(request)
+    assert code == 0 and lines[-1]["channels"] == 4
+    out = result_pixels(lines[-1], crop.shape[:2] + (4,))
+    assert np.array_equal(out[..., 3], coverage)
+
+
+def test_as_layer_multiplies_existing_alpha():
+    pixels = np.array([[[10, 20, 30, 200], [1, 2, 3, 255]]], np.uint8)
+    out = as_layer(pixels, np.array([[128, 0]], np.uint8))
+    assert out[0, 0, 3] == round(200 * 128 / 255) and out[0, 1, 3] == 0
+    assert np.array_equal(out[..., :3], pixels[..., :3])
+
+
+def test_engine_image_round_trip_per_layout():
+    rgb16 = np.full((2, 3, 3), 65535, np.uint16)
+    assert to_engine_image(rgb16).mode == "RGB"
+    assert to_engine_image(np.zeros((2, 3, 1), np.uint16)).mode.startswith("I")
+    assert to_engine_image(np.zeros((2, 3, 2), np.uint8)).mode == "LA"
+    holes = np.zeros((2, 3), bool)
+    holes[0, 0] = True
+    filled = Image.fromarray(np.zeros((2, 3, 3), np.uint8))
+    out = from_engine_image(filled, rgb16, holes)
+    assert out[0, 0, 0] == 0 and out[1, 2, 0] == 65535
+
+
+def test_read_pixels_rejects_a_file_of_the_wrong_size(tmp_path):
+    (tmp_path / "x.raw").write_bytes(b"\0" * 10)
+    with pytest.raises(ValueError, match="holds 10 bytes"):
+        read_pixels(str(tmp_path / "x.raw"), 2, 2, 3, 8)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "reason"),
+    [
+        ("not json", "not JSON"),
+        ("", "no request"),
+        (json.dumps({"protocol": 99}), "protocol 99"),
+        (json.dumps({"command": "dance"}), "unknown command"),
+        (json.dumps({"command": "inpaint", "width": 0}), "width must be"),
+        (json.dumps({"command": "inpaint", "width": 2, "height": 2, "channels": 3}), "missing"),
+    ],
+)
+def test_bad_requests_get_an_error_reply_with_the_reason(request_text, reason):
+    code, lines = converse(request_text)
+    assert code == 1 and lines[-1]["status"] == "error"
+    assert reason in lines[-1]["message"]
+    assert "scnn-inpaint" in lines[-1]["diagnostics"]
+
+
+def test_missing_weights_are_reported_with_the_path(tmp_path, crop):
+    request = write_request(
+        tmp_path,
+        crop,
+        ellipse_coverage(*crop.shape[:2]),
+        weights=str(tmp_path / "none.safetensors"),
+    )
+    code, lines = converse(request)
+    assert code == 1 and lines[-1]["error"] == "WeightsError"
+    assert "none.safetensors" in lines[-1]["message"]
+
+
+def test_empty_selection_is_an_error_not_a_silent_no_op(tmp_path, weights, crop):
+    request = write_request(
+        tmp_path, crop, np.zeros(crop.shape[:2], np.uint8), weights=str(weights)
+    )
+    code, lines = converse(request)
+    assert code == 1 and "nothing to fill" in lines[-1]["message"]
+
+
+def test_cancel_line_stops_the_run_and_writes_nothing(tmp_path, weights, crop):
+    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(weights))
+    code, lines = converse(request, "cancel")
+    assert code == 2 and lines[-1]["status"] == "cancelled"
+    assert not (tmp_path / "result.raw").exists()
+
+
+def test_closed_stdin_cancels_and_removes_the_run_folder(tmp_path, weights, crop):
+    run_dir = tmp_path / "scnn-inpaint-abc"
+    run_dir.mkdir()
+    (run_dir / "engine.log").write_text("")
+    request = write_request(run_dir, crop, ellipse_coverage(*crop.shape[:2]), weights=str(weights))
+    code, lines = converse(request, close=True)
+    assert code == 2 and lines[-1]["status"] == "cancelled"
+    assert not run_dir.exists()
+
+
+def test_diagnose_reports_versions(capsys):
+    assert main(["--diagnose"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["protocol"] == PROTOCOL and info["torch"] and info["scnn-inpaint"]
+    code, lines = converse(json.dumps({"command": "diagnose"}))
+    assert code == 0 and lines[-1]["status"] == "ok" and lines[-1]["diagnostics"]["python"]
+
+
+def test_bridge_process_streams_progress_then_one_reply(tmp_path, weights, crop):
+    """The real ``python -m scnn_plugin.bridge`` over pipes, as the plug-in runs it."""
+    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(weights))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scnn_plugin.bridge"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdin.write(json.dumps(request) + "\n")
+    process.stdin.flush()
+    lines = [json.loads(line) for line in process.stdout]  # ends when the bridge exits
+    process.stdin.close()
+    assert process.wait(timeout=60) == 0, process.stderr.read()
+    assert [m["event"] for m in lines][-1] == "result" and lines[-1]["status"] == "ok"
+    assert sum(m["event"] == "result" for m in lines) == 1
+    assert any(m["event"] == "progress" for m in lines)
+
+
+def test_bridge_process_exits_when_the_plugin_goes_away(tmp_path, weights, photo):
+    big = np.asarray(photo)
+    run_dir = tmp_path / "scnn-inpaint-gone"
+    run_dir.mkdir()
+    request = write_request(
+        run_dir, big, ellipse_coverage(*big.shape[:2], soft=False), weights=str(weights)
+    )
+    request["options"] = {"tile": 64, "overlap": 8, "batch": 1, "device": "cpu"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scnn_plugin.bridge"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    process.stdin.write(json.dumps(request) + "\n")
+    process.stdin.flush()
+    first = json.loads(process.stdout.readline())  # the first tile is done: the run is under way
+    assert first["event"] == "progress" and first["done"] < first["total"]
+    process.stdin.close()  # what happens when GIMP kills the plug-in
+    watchdog = threading.Timer(60, process.kill)  # a bridge that ignores EOF fails, not hangs
+    watchdog.daemon = True
+    watchdog.start()
+    rest = [json.loads(line) for line in process.stdout]
+    watchdog.cancel()
+    assert process.wait() == 2 and rest[-1]["status"] == "cancelled"
+    assert not run_dir.exists()

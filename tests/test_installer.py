@@ -1,0 +1,163 @@
+"""The one-command installer (``installer/install.py``) on fake home folders."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("scnn_installer", ROOT / "installer" / "install.py")
+installer = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = installer
+spec.loader.exec_module(installer)
+Places = installer.Places
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    """A home where GIMP 3.0 and 3.2 have run, plus an old 2.10 profile and another plug-in."""
+    for profile in (".config/GIMP/3.0", ".config/GIMP/3.2", ".config/GIMP/2.10"):
+        (tmp_path / profile).mkdir(parents=True)
+    other = tmp_path / ".config/GIMP/3.0/plug-ins/other/other.py"
+    other.parent.mkdir(parents=True)
+    other.write_text("#!/usr/bin/env python3\n")
+    return tmp_path
+
+
+def places(home: Path, system: str = "Linux", **environ) -> Places:
+    return Places(environ=environ, system=system, home=home)
+
+
+def files_under(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def test_finds_every_gimp3_profile_including_flatpak(home):
+    flatpak = home / ".var/app/org.gimp.GIMP/config/GIMP/3.0"
+    flatpak.mkdir(parents=True)
+    found = places(home).find_profiles()
+    assert found == [home / ".config/GIMP/3.0", home / ".config/GIMP/3.2", flatpak]
+
+
+def test_profile_roots_on_windows_and_macos(tmp_path):
+    win = places(tmp_path, "Windows", APPDATA=str(tmp_path / "Roaming"))
+    assert win.gimp_config_roots() == [tmp_path / "Roaming" / "GIMP"]
+    mac = places(tmp_path, "Darwin")
+    assert mac.gimp_config_roots() == [tmp_path / "Library/Application Support/GIMP"]
+    assert mac.config_dir() == tmp_path / "Library/Application Support/scnn-inpaint"
+
+
+def test_config_dir_is_platformdirs_user_config_dir(monkeypatch, tmp_path):
+    import platformdirs
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert Places().config_dir() == Path(platformdirs.user_config_dir("scnn-inpaint"))
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert Places().config_dir() == Path(platformdirs.user_config_dir("scnn-inpaint"))
+
+
+def test_torch_pin_matches_pyproject():
+    assert f'"{installer.TORCH_PIN}"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_install_check_reinstall_uninstall_with_an_existing_python(home, capsys):
+    where = places(home)
+    before = files_under(home)
+    assert installer.main(["--python", sys.executable], where) == 0
+    config = home / ".config/scnn-inpaint"
+    for profile in ("3.0", "3.2"):
+        target = home / f".config/GIMP/{profile}/plug-ins/scnn-inpaint/scnn-inpaint.py"
+        assert target.read_bytes() == installer.PLUGIN_SOURCE.read_bytes()
+        assert os.access(target, os.X_OK)
+    assert not (home / ".config/GIMP/2.10/plug-ins").exists()
+    assert f'"python": "{sys.executable}"' in (config / "engine.json").read_text()
+    assert (config / "installed-version").read_text().strip() == installer.VERSION
+    assert not (config / "install.incomplete").exists()
+    out = capsys.readouterr().out
+    assert "plug-in: installed" in out and "engine: scnn-inpaint" in out
+
+    target = home / ".config/GIMP/3.0/plug-ins/scnn-inpaint/scnn-inpaint.py"
+    mtime = target.stat().st_mtime_ns
+    assert installer.main(["--python", sys.executable], where) == 0  # idempotent
+    assert target.stat().st_mtime_ns == mtime  # unchanged: GIMP does not re-query it
+    assert "plug-in: unchanged" in capsys.readouterr().out
+
+    assert installer.main(["--check"], where) == 0
+    assert "OK: GIMP will show Filters > SC-NN Inpaint" in capsys.readouterr().out
+
+    assert installer.main(["--uninstall"], where) == 0
+    assert files_under(home) == before  # exactly what it installed, nothing else
+    assert installer.main(["--check"], where) == 1
+    assert "not installed" in capsys.readouterr().out
+
+
+def test_gimp_dir_override_takes_a_profile_or_its_plugins_folder(tmp_path, capsys):
+    profile, plugins = tmp_path / "GIMP/3.0", tmp_path / "other/plug-ins"
+    argv = ["--python", sys.executable, "--gimp-dir", str(profile), "--gimp-dir", str(plugins)]
+    assert installer.main(argv, places(tmp_path / "home")) == 0
+    assert (profile / "plug-ins/scnn-inpaint/scnn-inpaint.py").is_file()
+    assert (plugins / "scnn-inpaint/scnn-inpaint.py").is_file()
+
+
+def test_no_gimp_profile_says_what_to_do(tmp_path, capsys):
+    assert installer.main(["--python", sys.executable], places(tmp_path)) == 1
+    assert "Start GIMP 3 once" in capsys.readouterr().err
+
+
+class FakePip:
+    """Stands in for venv + pip: records commands, makes the venv's python, can fail on one step."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.commands: list[list[str]] = []
+        self.fail_on = fail_on
+
+    def __call__(self, command):
+        command = [str(c) for c in command]
+        self.commands.append(command)
+        if self.fail_on and self.fail_on in " ".join(command):
+            raise installer.InstallError(f"failed: {self.fail_on}")
+        if command[1:3] == ["-m", "venv"]:
+            python = Path(command[3]) / "bin/python"
+            python.parent.mkdir(parents=True)
+            python.write_text("")
+        if "--diagnose" in command:
+            return '{"scnn-inpaint": "0.1.0", "torch": "2.13.0", "python": "3.11"}'
+        return ""
+
+
+def test_creates_the_venv_installing_pinned_torch_before_the_package(home):
+    where, pip = places(home), FakePip()
+    args = installer.parse_args([])
+    assert installer.install(args, where, run=pip) == 0
+    venv = home / ".local/share/scnn-inpaint/venv"
+    installs = [c for c in pip.commands if "install" in c]
+    assert installs[0][-1] == installer.TORCH_PIN and installs[1][-1] == str(installer.SOURCE)
+    assert pip.commands[0][1:] == ["-m", "venv", str(venv)]
+    assert installer.Record(home / ".config/scnn-inpaint/install-record.json").created_venv
+    assert installer.main(["--uninstall"], where) == 0
+    assert not venv.exists()
+
+
+def test_failed_step_rolls_back_and_check_reports_incomplete(home, capsys):
+    where = places(home)
+    args = installer.parse_args(["--gimp-dir", str(home / ".config/GIMP/3.0")])
+    with pytest.raises(installer.InstallError):
+        installer.install(args, where, run=FakePip(fail_on="--diagnose"))
+    assert not (home / ".config/GIMP/3.0/plug-ins/scnn-inpaint").exists()
+    assert (home / ".config/scnn-inpaint/install.incomplete").is_file()
+    assert installer.check(args, where, run=FakePip()) == 1
+    assert "did not finish" in capsys.readouterr().out
+
+
+def test_check_names_why_gimp_would_skip_the_plugin(tmp_path):
+    target = tmp_path / "scnn-inpaint" / "scnn-inpaint.py"
+    target.parent.mkdir()
+    target.write_text("print('no shebang')\n")
+    target.chmod(0o644)
+    problems = installer.plugin_problems(target, b"#!/usr/bin/env python3\n")
+    assert "not executable" in problems and any("#!" in p for p in problems)
+    assert any("differs" in p for p in problems)
