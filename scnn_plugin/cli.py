@@ -14,7 +14,7 @@ from PIL import Image
 
 from . import __version__
 from .engine import Inpainter
-from .errors import ScnnError
+from .errors import InputError, ScnnError
 from .image_io import load_image, save_image
 from .masks import alpha_mask
 from .options import InpaintOptions
@@ -91,21 +91,46 @@ def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path | None, Path]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Process every job; 0 when all succeeded, 1 when any image failed (one line each)."""
     jobs = _jobs(args)
-    options = InpaintOptions(tile=args.tile, overlap=args.overlap, timesteps=args.timesteps)
+    try:
+        options = InpaintOptions(tile=args.tile, overlap=args.overlap, timesteps=args.timesteps)
+    except ValueError as err:  # a bad --tile / --overlap / --timesteps is the user's input, not a bug
+        raise ScnnError(str(err)) from None
     inpainter = Inpainter.from_pretrained(args.weights, args.device, options, config=args.config)
     show = not args.quiet and sys.stderr.isatty()
+    failures = 0
     for image_path, mask_path, out_path in jobs:
-        if out_path.resolve() == image_path.resolve():
-            raise ScnnError(f"{out_path}: refusing to overwrite the input image")
-        image = load_image(image_path)
-        mask = load_image(mask_path) if mask_path else Image.fromarray(alpha_mask(image))
-        start = time.monotonic()
-        result = inpainter.inpaint(image, mask, progress=ProgressBar(image_path.name, show))
-        save_image(result, out_path)
-        print(f"{image_path} -> {out_path} ({time.monotonic() - start:.2f} s on "
-              f"{inpainter.device_name}, T={inpainter.timesteps})")
-    return 0
+        try:
+            _inpaint_file(inpainter, image_path, mask_path, out_path, show)
+        except InputError as err:
+            if len(jobs) == 1:
+                raise
+            # Batch mode: one bad image must not cost the user the rest of the folder.
+            _report(err, args.verbose)
+            failures += 1
+    return 1 if failures else 0
+
+
+def _inpaint_file(
+    inpainter: Inpainter, image_path: Path, mask_path: Path | None, out_path: Path, show: bool
+) -> None:
+    if out_path.resolve() == image_path.resolve():
+        raise InputError(f"{out_path}: refusing to overwrite the input image")
+    image = load_image(image_path)
+    mask = load_image(mask_path) if mask_path else Image.fromarray(alpha_mask(image))
+    start = time.monotonic()
+    result = inpainter.inpaint(image, mask, progress=ProgressBar(image_path.name, show))
+    save_image(result, out_path)
+    print(f"{image_path} -> {out_path} ({time.monotonic() - start:.2f} s on "
+          f"{inpainter.device_name}, T={inpainter.timesteps})")
+
+
+def _report(err: BaseException, verbose: bool) -> None:
+    """One line on stderr; the traceback above it with ``--verbose``."""
+    if verbose:
+        traceback.print_exception(err)
+    print(f"scnn-inpaint: error: {err}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,13 +139,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except (ScnnError, OSError) as err:
-        if args.verbose:
-            traceback.print_exc()
-        print(f"scnn-inpaint: error: {err}", file=sys.stderr)
+        _report(err, args.verbose)
         return 1
     except KeyboardInterrupt:
-        print("scnn-inpaint: interrupted", file=sys.stderr)
+        print("scnn-inpaint: interrupted; no output was written for the image in progress",
+              file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001 - a bug still ends in one line, not a traceback
+        if args.verbose:
+            traceback.print_exc()
+        print(f"scnn-inpaint: internal error: {type(err).__name__}: {err} "
+              "(run with --verbose for the traceback and report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def save_image(image: Image.Image, path: str | os.PathLike) -> None:
             params[key] = image.info[key]
     if fmt == "JPEG":
         params.update(quality=95, subsampling=0)
-        if image.mode not in ("RGB", "L", "CMYK"):
+        if image.mode not in ("RGB", "L", "CMYK", "YCbCr"):
             raise InputError(f"{path}: JPEG cannot store a {image.mode} image; save as PNG or TIFF")
     try:
         atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **params))

@@ -80,6 +80,7 @@ def open_canvas(image: Image.Image) -> Canvas:
         lo, hi = _numeric_range(mode, pixels)
         value_range = (lo, hi)
         grey = np.clip((pixels.astype(np.float32) - lo) / (hi - lo) * 255 + 0.5, 0, 255)
+        grey = np.nan_to_num(grey, nan=0.0)  # NaN pixels in a float image: black in the model's view
         rgb = np.repeat(grey.astype(np.uint8)[..., None], 3, axis=2)
     else:
         rgb = np.asarray(image.convert("RGB"))
@@ -88,7 +89,10 @@ def open_canvas(image: Image.Image) -> Canvas:
 
 def _numeric_range(mode: str, pixels: np.ndarray) -> tuple[float, float]:
     if mode == "F":
-        lo, hi = float(np.nanmin(pixels)), float(np.nanmax(pixels))
+        finite = pixels[np.isfinite(pixels)]  # NaN / inf would make the whole view NaN
+        if finite.size == 0:
+            return 0.0, 1.0
+        lo, hi = float(finite.min()), float(finite.max())
         return (0.0, 1.0) if 0.0 <= lo and hi <= 1.0 else (lo, hi if hi > lo else lo + 1.0)
     return 0.0, 65535.0 if mode != "I" or pixels.max() > 255 else 255.0
 

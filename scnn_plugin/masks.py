@@ -11,13 +11,16 @@ from .errors import InputError
 def mask_array(mask: Image.Image, size: tuple[int, int]) -> np.ndarray:
     """``[H, W]`` bool, True = fill. ``size`` is the image's (width, height).
 
-    Nonzero pixels fill. A mask with an alpha channel (e.g. white strokes on a transparent layer) fills
-    where it is both opaque and nonzero, so its transparent background never counts.
+    Nonzero pixels fill. A mask with an alpha channel or a transparent colour (e.g. white strokes on a
+    transparent layer, a GIF) fills where it is both opaque and nonzero, so its transparent background
+    never counts.
     """
     if mask.size != size:
         raise InputError(
             f"mask is {mask.width}x{mask.height} but the image is {size[0]}x{size[1]}; they must match"
         )
+    if "transparency" in mask.info and mask.mode in ("P", "L", "RGB"):
+        mask = mask.convert("RGBA")  # e.g. a GIF mask: its transparent background never fills
     if mask.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         alpha = np.asarray(mask.getchannel("A")) > 0
         return alpha & (np.asarray(mask.convert("RGB").convert("L")) > 0)

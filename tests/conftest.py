@@ -70,3 +70,66 @@ def default_weights(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "default.safetensors"
     save_weights(path, build_model("default"), "default", {}, "0.1.0")
     return path
+
+
+@pytest.fixture(scope="session")
+def photo_folder(tmp_path_factory) -> Path:
+    """A small nested folder of real photos for fine-tuning: nine 160 px views of the astronaut
+    (shifted, flipped, rotated; jpg / png / webp / tiff), plus a corrupt jpg, a 40 px png that is
+    too small to train on, and a text file that is not a photo."""
+    root = tmp_path_factory.mktemp("my photos")
+    with Image.open(SAMPLES / "astronaut.jpg") as im:
+        source = im.convert("RGB")
+    suffixes = [".jpg", ".png", ".webp", ".tiff"]
+    for i, (y, x) in enumerate((y, x) for y in (0, 176, 352) for x in (0, 176, 352)):
+        view = source.crop((x, y, x + 160, y + 160))
+        view = view.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if i % 2 else view
+        view = view.rotate(90 * (i % 3))
+        folder = root / ("trip" if i < 5 else "trip/day 2")
+        folder.mkdir(parents=True, exist_ok=True)
+        view.save(folder / f"view{i}{suffixes[i % len(suffixes)]}")
+    (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    source.resize((40, 40)).save(root / "tiny.png")
+    (root / "notes.txt").write_text("not a photo")
+    return root
+
+
+@pytest.fixture(scope="session")
+def fast_weights(tmp_path_factory) -> Path:
+    """A tiny untrained ``paper`` model (width 8): for tests of the pipeline, not of fill quality."""
+    import torch
+
+    from scnn_plugin.models import build_model
+    from scnn_plugin.weights import save_weights
+
+    path = tmp_path_factory.mktemp("fast-weights") / "paper-w8.safetensors"
+    torch.manual_seed(0)
+    save_weights(path, build_model("paper", width=8), "paper", {"width": 8}, "0.1.0")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fast_inpainter(fast_weights):
+    """``fast_weights`` on the CPU with small tiles and one timestep: milliseconds per image."""
+    from scnn_plugin import Inpainter, InpaintOptions
+
+    options = InpaintOptions(tile=64, overlap=16, timesteps=1)
+    return Inpainter.from_pretrained(fast_weights, device="cpu", options=options)
+
+
+@pytest.fixture(scope="session")
+def dark_weights(tmp_path_factory) -> Path:
+    """An untrained ``paper`` model (width 8) whose output is biased to near-black: weights with
+    real room to improve, so a few fine-tuning steps measurably raise the held-back PSNR."""
+    import torch
+
+    from scnn_plugin.models import build_model
+    from scnn_plugin.weights import save_weights
+
+    torch.manual_seed(0)
+    model = build_model("paper", width=8)
+    with torch.no_grad():
+        model.convs[-2].bias.fill_(-3.0)
+    path = tmp_path_factory.mktemp("dark-weights") / "dark.safetensors"
+    save_weights(path, model, "paper", {"width": 8}, "0.1.0")
+    return path

@@ -84,3 +84,75 @@ def test_demo_writes_result_and_says_where(tmp_path):
     assert result.returncode == 0, result.stderr
     assert str(tmp_path / "demo.png") in result.stdout
     assert Image.open(tmp_path / "demo.png").size == (512, 512)
+
+
+def _inputs(folder):
+    Image.new("RGB", (64, 64), (9, 9, 9)).save(folder / "ok.png")
+    Image.new("L", (64, 64), 255).save(folder / "m.png")
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--tile", "100"], "tile must be a multiple of 8"),
+        (["--overlap", "999"], "overlap must be an integer"),
+        (["--timesteps", "0"], "timesteps must be an integer"),
+        (["--device", "tpu"], "unknown device 'tpu'"),
+    ],
+)
+def test_bad_option_values_are_one_line(tmp_path, monkeypatch, capsys, fast_weights, extra, message):
+    monkeypatch.chdir(tmp_path)
+    _inputs(tmp_path)
+    args = ["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", str(fast_weights), *extra]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_verbose_adds_the_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _inputs(tmp_path)
+    assert main(["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", "no.safetensors",
+                 "--verbose"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("scnn-inpaint: error:")
+
+
+def test_an_engine_bug_is_one_line_that_says_how_to_report_it(
+    tmp_path, monkeypatch, capsys, fast_weights
+):
+    from scnn_plugin import Inpainter
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("shape mismatch in layer 3")
+
+    monkeypatch.chdir(tmp_path)
+    _inputs(tmp_path)
+    monkeypatch.setattr(Inpainter, "inpaint", broken)
+    args = ["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", str(fast_weights)]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error: RuntimeError: shape mismatch" in err[0]
+    assert "--verbose" in err[0] and not (tmp_path / "o.png").exists()
+    assert main([*args, "--verbose"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_batch_reports_each_bad_image_and_finishes_the_rest(tmp_path, capsys, fast_weights):
+    for name in ("images", "masks"):
+        (tmp_path / name).mkdir()
+    for name in ("a", "c"):
+        Image.new("RGB", (64, 48), (50, 60, 70)).save(tmp_path / "images" / f"{name}.png")
+    (tmp_path / "images" / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    Image.new("RGB", (64, 48)).save(tmp_path / "images" / "d.png")
+    for name in ("a", "b", "c"):
+        Image.new("L", (64, 48), 255).save(tmp_path / "masks" / f"{name}.png")
+    Image.new("L", (10, 10), 255).save(tmp_path / "masks" / "d.png")  # wrong size
+    code = main([str(tmp_path / "images"), "--mask-dir", str(tmp_path / "masks"),
+                 "-o", str(tmp_path / "out"), "--weights", str(fast_weights), "--tile", "64",
+                 "--overlap", "16"])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "b.png" in err[0] and "must match" in err[1]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]

@@ -1,0 +1,141 @@
+"""Masks as users give them: wrong size, empty, full, soft or odd-mode values, alpha and GIF transparency.
+
+``test_engine.py`` covers a mismatched size, an empty and a full mask on the shipped weights and RGBA
+strokes; these add the cases around them.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scnn_plugin import Inpainter, InpaintOptions, InputError
+from scnn_plugin.image_io import load_image
+from scnn_plugin.masks import mask_array
+
+
+def _noise(size: tuple[int, int], mode: str = "RGB", seed: int = 0) -> Image.Image:
+    rgb = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), np.uint8)
+    return Image.fromarray(rgb).convert(mode)
+
+
+def _changed(a: Image.Image, b: Image.Image) -> np.ndarray:
+    d = np.asarray(a) != np.asarray(b)
+    return d.reshape(d.shape[0], d.shape[1], -1).any(axis=-1)
+
+
+def test_transposed_mask_is_refused_naming_both_sizes(fast_inpainter):
+    with pytest.raises(InputError, match="mask is 30x40 but the image is 40x30"):
+        fast_inpainter.inpaint(_noise((40, 30)), Image.new("L", (30, 40), 255))
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "I;16", "F"])
+def test_all_zero_mask_returns_the_input_quickly_without_the_model(fast_inpainter, mode):
+    image = _noise((3000, 2000), "L" if mode in ("I;16", "F") else "RGB").convert(mode)
+    model = fast_inpainter.model
+
+    def never(*args, **kwargs):
+        raise AssertionError("the model ran on an empty mask")
+
+    model.forward, start = never, time.monotonic()
+    try:
+        out = fast_inpainter.inpaint(image, Image.new("L", image.size, 0))
+    finally:
+        del model.forward
+    assert time.monotonic() - start < 3  # 6 MP: a copy, no tiles
+    assert out.mode == image.mode and np.array_equal(np.asarray(out), np.asarray(image))
+
+
+@pytest.fixture(scope="module")
+def push_pull(default_weights) -> Inpainter:
+    """The default model, untrained or shipped: a real fill, small tiles so 96x72 spans four."""
+    options = InpaintOptions(tile=64, overlap=16, timesteps=1)
+    return Inpainter.from_pretrained(default_weights, device="cpu", options=options)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "I;16", "F"])
+def test_all_set_mask_gives_a_plausible_image_in_every_mode(push_pull, photo, mode):
+    small = photo.resize((96, 72))
+    image = small.convert("L").convert(mode) if mode in ("I;16", "F") else small.convert(mode)
+    out = push_pull.inpaint(image, Image.new("L", image.size, 255))
+    assert out.mode == image.mode and out.size == image.size
+    values = np.asarray(out).astype(np.float64)
+    assert np.isfinite(values).all()
+    if mode in ("RGBA", "LA"):
+        assert np.array_equal(np.asarray(out)[..., -1], np.asarray(image)[..., -1])  # alpha kept
+        values = values[..., :-1]
+    top = {"I;16": 65535, "F": 255}.get(mode, 255)
+    assert 0.05 * top < values.mean() < 0.95 * top  # no context at all: a mid-tone, not black or white
+
+
+@pytest.mark.parametrize(
+    "make_mask",
+    [
+        pytest.param(lambda h: Image.fromarray(np.where(h, 1, 0).astype(np.uint8)), id="L-value-1"),
+        pytest.param(lambda h: Image.fromarray(np.where(h, 128, 0).astype(np.uint8)), id="L-grey"),
+        pytest.param(lambda h: Image.fromarray(h), id="mode-1"),
+        pytest.param(lambda h: Image.fromarray(h.astype(np.uint16) * 300), id="I;16"),
+        pytest.param(
+            lambda h: Image.fromarray(np.where(h, 0.25, -1.0).astype(np.float32)),
+            id="F-negative-background",
+        ),
+        pytest.param(
+            lambda h: Image.fromarray(np.where(h, 0.5, np.nan).astype(np.float32)), id="F-nan"
+        ),
+        pytest.param(
+            lambda h: Image.fromarray(np.where(h[..., None], [200, 0, 0], 0).astype(np.uint8)),
+            id="RGB-red-strokes",
+        ),
+    ],
+)
+def test_every_nonzero_value_fills_and_nothing_else(fast_inpainter, make_mask):
+    hole = np.zeros((40, 50), bool)
+    hole[8:20, 10:35] = True
+    hole[30, 45] = True
+    mask = make_mask(hole)
+    assert np.array_equal(mask_array(mask, (50, 40)), hole)
+    image = _noise((50, 40))
+    assert not _changed(image, fast_inpainter.inpaint(image, mask))[~hole].any()
+
+
+def _transparent_background(mode: str, hole: np.ndarray) -> Image.Image:
+    """White strokes on a background that is white too but fully transparent."""
+    alpha = np.where(hole, 255, 0).astype(np.uint8)
+    white = np.full_like(alpha, 255)
+    if mode == "LA":
+        return Image.fromarray(np.stack([white, alpha], axis=-1), "LA")
+    if mode == "PA":  # index 0 of a white palette, built directly: LA -> PA conversion drops alpha
+        index = np.zeros_like(alpha)
+        image = Image.frombytes("PA", alpha.shape[::-1], np.stack([index, alpha], -1).tobytes())
+        image.putpalette([255, 255, 255] * 256)
+        return image
+    raise ValueError(mode)
+
+
+@pytest.mark.parametrize("mode", ["LA", "PA"])
+def test_mask_with_alpha_fills_only_opaque_strokes(mode):
+    hole = np.zeros((20, 30), bool)
+    hole[5:9, 3:25] = True
+    assert np.array_equal(mask_array(_transparent_background(mode, hole), (30, 20)), hole)
+
+
+def test_gif_mask_with_a_transparent_background_fills_only_its_strokes(tmp_path):
+    """GIF has no alpha channel, only a transparent palette entry: it must count as unpainted."""
+    hole = np.zeros((20, 30), bool)
+    hole[4:12, 6:20] = True
+    mask = Image.new("P", (30, 20), 0)
+    mask.putpalette([255, 255, 255, 255, 0, 0] + [0, 0, 0] * 254)  # 0: white, transparent; 1: red
+    mask.paste(1, (6, 4, 20, 12))
+    mask.save(tmp_path / "strokes.gif", transparency=0)
+    loaded = load_image(tmp_path / "strokes.gif")
+    assert np.array_equal(mask_array(loaded, (30, 20)), hole)
+
+
+def test_inputs_are_never_modified(fast_inpainter):
+    image, mask = _noise((70, 50), "RGBA"), _transparent_background("LA", np.eye(50, 70, dtype=bool))
+    before = image.tobytes(), mask.tobytes(), dict(image.info)
+    fast_inpainter.inpaint(image, mask)
+    assert (image.tobytes(), mask.tobytes(), dict(image.info)) == before
