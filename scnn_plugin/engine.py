@@ -18,7 +18,7 @@ from PIL import Image
 from torch import nn
 
 from .devices import describe_device, resolve_device
-from .errors import Cancelled, InputError
+from .errors import Cancelled, DeviceError, InputError
 from .fill import push_pull_fill
 from .imaging import Canvas, open_canvas
 from .masks import mask_array
@@ -165,10 +165,15 @@ class Inpainter:
                 if self._batch > 1:
                     self._batch //= 2
                     log.warning("GPU out of memory: retrying with %d tiles per batch", self._batch)
-                else:
+                elif self.device.type != "cpu":
                     log.warning("GPU out of memory even for one tile: continuing on the CPU")
-                    self.model = self.model.to("cpu")
+                    # A fresh CPU copy: the GPU model may be shared with other Inpainters.
+                    self.model, _ = load_weights(self.info.path, "cpu")
                     self.device = torch.device("cpu")
+                else:
+                    raise DeviceError(
+                        "out of memory even for one tile on the CPU; choose a smaller tile size"
+                    ) from None
 
     @torch.inference_mode()
     def _forward(

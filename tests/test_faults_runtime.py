@@ -101,11 +101,13 @@ def test_cuda_out_of_memory_halves_the_batch_then_falls_back_to_cpu(fast_weights
     expected = Inpainter.from_pretrained(fast_weights, "cpu", options).inpaint(image, mask)
     inpainter = Inpainter.from_pretrained(fast_weights, "cpu", options)
     seen: list[int] = []
-    # 4 tiles -> OOM; 2 -> OOM; 1 -> OOM; then "on the CPU" every call succeeds
+    # Pose as a GPU run ("meta" tensors cost nothing): 4 tiles -> OOM; 2 -> OOM; 1 -> OOM; then the
+    # engine reloads the weights on the CPU, whose fresh model is not wrapped and succeeds.
+    inpainter.device = torch.device("meta")
     inpainter.model.forward = _failing_forward(inpainter.model, 3, seen)
     with caplog.at_level(logging.WARNING, logger="scnn_plugin"):
         out = inpainter.inpaint(image, mask)
-    assert seen[:4] == [4, 2, 1, 1] and set(seen[4:]) == {1}
+    assert seen == [4, 2, 1]
     assert inpainter.device.type == "cpu" and inpainter._batch == 1
     messages = [r.getMessage() for r in caplog.records]
     assert any("2 tiles per batch" in m for m in messages)
@@ -113,11 +115,6 @@ def test_cuda_out_of_memory_halves_the_batch_then_falls_back_to_cpu(fast_weights
     assert np.array_equal(np.asarray(out), np.asarray(expected))  # same result, only slower
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine._predict retries forever when out-of-memory persists after the CPU fallback; "
-    "it should raise DeviceError once it is already on the CPU with one tile per batch",
-)
 def test_out_of_memory_that_persists_on_the_cpu_is_a_clear_error(fast_weights):
     inpainter = Inpainter.from_pretrained(
         fast_weights, "cpu", InpaintOptions(tile=64, overlap=16, timesteps=1, batch=2)

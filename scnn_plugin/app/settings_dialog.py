@@ -1,6 +1,7 @@
 """Settings dialog: device, timesteps, tiling and weights, validated before it closes.
 
-The "Fine-tuning" tab is a placeholder that the fine-tuning change fills in; it holds no logic.
+The "Fine-tuning" tab is ``FinetunePanel``; its "use" button selects the result in the weights
+chooser here, so switching weights still goes through OK / Cancel and the same validation.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..devices import available_devices
 from ..errors import WeightsError
 from ..options import InpaintOptions
 from ..weights import load_weights
+from .finetune_panel import FinetunePanel
 from .settings import AppSettings
 from .weights_catalog import weights_choices, weights_source
 
@@ -44,7 +46,9 @@ class SettingsDialog(QDialog):
         self._result = settings
         tabs = QTabWidget()
         tabs.addTab(self._inference_tab(settings), "Inpainting")
-        tabs.addTab(self._finetuning_tab(), "Fine-tuning")
+        self.finetune_panel = FinetunePanel(settings)
+        self.finetune_panel.activate.connect(self.use_weights)
+        tabs.addTab(self.finetune_panel, "Fine-tuning")
         self.error = QLabel()
         self.error.setStyleSheet("color: #d04040")
         self.error.setWordWrap(True)
@@ -115,16 +119,6 @@ class SettingsDialog(QDialog):
         form.addRow("", self._custom_row)
         return page
 
-    def _finetuning_tab(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        note = QLabel("Fine-tuning the model on your own photos will be available here.")
-        note.setWordWrap(True)
-        layout.addWidget(note)
-        layout.addStretch()
-        self.finetuning_page = page  # the fine-tuning change replaces this page's contents
-        return page
-
     def _select_weights(self, value: str) -> None:
         index = self.weights.findData(value)
         if index >= 0:
@@ -132,6 +126,13 @@ class SettingsDialog(QDialog):
         else:
             self.weights.setCurrentIndex(self.weights.findData(CUSTOM))
             self.custom_path.setText(value)
+
+    def use_weights(self, path: str) -> None:
+        """Select the weights file ``path`` in the chooser, adding it if the list predates it."""
+        if self.weights.findData(path) < 0:
+            label = f"Fine-tuned: {Path(path).stem}"
+            self.weights.insertItem(self.weights.findData(CUSTOM), label, path)
+        self._select_weights(path)
 
     def _update_custom_row(self) -> None:
         self._custom_row.setVisible(self.weights.currentData() == CUSTOM)
@@ -150,6 +151,11 @@ class SettingsDialog(QDialog):
     def settings(self) -> AppSettings:
         """The edited settings (valid once the dialog was accepted)."""
         return self._result
+
+    def done(self, result: int) -> None:
+        """Closing by any path stops a fine-tuning run first (it stays resumable)."""
+        self.finetune_panel.shutdown()
+        super().done(result)
 
     def accept(self) -> None:
         """Close only when every value is valid; otherwise say what is wrong and stay open."""

@@ -10,21 +10,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
+from ..training.finetune import finetuned_dir
 from ..weights import shipped_dir
-from .settings import APP_NAME, SHIPPED_PREFIX
+from .settings import SHIPPED_PREFIX
 
 
 @dataclass(frozen=True)
 class WeightsChoice:
     label: str  # what the chooser shows
     value: str  # what the settings store
-
-
-def finetuned_dir() -> Path:
-    """Where fine-tuning writes its weights files."""
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "finetuned"
 
 
 def weights_choices() -> list[WeightsChoice]:

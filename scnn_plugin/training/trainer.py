@@ -53,6 +53,9 @@ class TrainConfig:
     loss: str = "hole"  # losses.LOSSES: "hole" (ours) or "mse" (the paper's)
     val_every: int = 250  # steps between validations / checkpoints
     patience: int | None = None  # stop after this many validations without improvement
+    # Validate once more when the budget ends between validations, so a short run's last steps
+    # count (fine-tuning); scnn-train leaves it off and keeps validating on the val_every grid only.
+    validate_at_end: bool = False
     seed: int = 0
     device: str = "auto"
 
@@ -181,12 +184,9 @@ class Trainer:
             if step % cfg.val_every == 0 or (cfg.steps is not None and step == cfg.steps):
                 cpu_s = cpu_before + time.process_time() - start_cpu
                 if self.rank == 0:
-                    val = evaluate_psnr(ema, self.val, device)
-                    history.append({"step": step, "cpu_hours": cpu_s / 3600, "loss": running, **val})
-                    improved = val["mean"] > best
-                    if improved:
-                        best = val["mean"]
-                        self._save_best(ema, kwargs, history, cpu_s)
+                    val, best, improved = self._validate(
+                        ema, device, kwargs, history, step, running, cpu_s, best
+                    )
                     bad_vals = 0 if improved else bad_vals + 1
                     self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
                 if self._any_rank(cfg.patience is not None and bad_vals >= cfg.patience):
@@ -196,6 +196,9 @@ class Trainer:
                 progress(self._progress(step, running, start_wall, state["step"], val, best))
         cpu_s = cpu_before + time.process_time() - start_cpu
         if self.rank == 0 and step > state["step"]:
+            unvalidated = not history or history[-1]["step"] < step
+            if cfg.validate_at_end and stopped_by != "cancel" and unvalidated:
+                _, best, _ = self._validate(ema, device, kwargs, history, step, running, cpu_s, best)
             self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
         if self.distributed:
             dist.destroy_process_group()
@@ -263,6 +266,18 @@ class Trainer:
             e.lerp_(p.detach(), 1 - decay)
         for e, b in zip(ema.buffers(), model.buffers()):
             e.copy_(b)
+
+    def _validate(
+        self, ema, device, kwargs: dict, history: list, step: int, loss: float, cpu_s: float, best
+    ) -> tuple[dict[str, float], float, bool]:
+        """Score the EMA weights, log them, keep them as best.safetensors if they beat ``best``."""
+        val = evaluate_psnr(ema, self.val, device)
+        history.append({"step": step, "cpu_hours": cpu_s / 3600, "loss": loss, **val})
+        improved = val["mean"] > best
+        if improved:
+            best = val["mean"]
+            self._save_best(ema, kwargs, history, cpu_s)
+        return val, best, improved
 
     def _any_rank(self, flag: bool) -> bool:
         if not self.distributed:

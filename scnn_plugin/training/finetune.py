@@ -1,0 +1,331 @@
+"""``scnn-finetune``: adapt the active weights to a folder of the user's own photos.
+
+It is the ``scnn-train`` pipeline (``Trainer``: generated holes, EMA, validation, early stopping,
+atomic checkpoints, DDP under ``torchrun``) started from the active weights, with one promise on top:
+the new weights are published only when they beat the base weights on photos held back from the
+same folder, so fine-tuning can never leave the user worse off.
+
+Files: the run's checkpoint lives in ``runs_dir()/<key>``, where the key covers the folder, its file
+list and the base weights, so starting again on the same folder and weights resumes an interrupted or
+cancelled run; a finished run removes it. The result goes to ``finetuned_dir()/<name>.safetensors``
+(written atomically, so cancel or a crash keeps whatever was there) with its provenance in the
+weights' ``training`` metadata under ``"finetune"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from .. import __version__
+from ..errors import InputError, ScnnError
+from ..weights import file_sha256, load_weights, resolve_weights, save_weights
+from .data import find_photos, load_photos
+from .evalset import build_eval_set
+from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
+
+APP_NAME = "scnn-inpaint"  # platformdirs application name, shared with the desktop app's settings
+# The loss each shipped config was trained with, for bases whose metadata does not say.
+DEFAULT_LOSS = {"paper": "mse", "default": "hole"}
+
+
+def finetuned_dir() -> Path:
+    """Where fine-tuned weights are published; the desktop app lists this folder."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "finetuned"
+
+
+def runs_dir() -> Path:
+    """Where unfinished fine-tuning runs keep their checkpoints until they finish."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "finetune-runs"
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """One fine-tuning request, as the dialog, the CLI and the tests build it."""
+
+    photos_dir: Path  # searched recursively for jpg/png/webp/tiff/bmp
+    base: Path  # the weights to start from: the user's active weights
+    steps: int | None = None  # total optimiser steps of the run (a resumed run counts on) ...
+    minutes: float | None = None  # ... and/or wall-clock minutes of this session
+    device: str = "auto"
+    batch: int = 8
+    crop: int = 256  # training crop side in px
+    lr: float = 2e-4  # a fifth of scnn-train's: nudge the weights, don't retrain them
+    val_every: int = 25  # steps between validations on the held-back photos
+    patience: int | None = 4  # stop after this many validations without improvement
+    max_val_photos: int = 8  # held-back photos are scored at every validation: keep it quick
+    val_side: int = 512  # side of the held-back views in px (scnn-eval's size)
+    out_dir: Path | None = None  # None: finetuned_dir()
+    work_dir: Path | None = None  # None: runs_dir()
+
+    def __post_init__(self) -> None:
+        if self.steps is None and self.minutes is None:
+            raise ValueError("give a budget: steps, minutes or both")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.minutes is not None and not self.minutes > 0:
+            raise ValueError(f"minutes must be > 0, got {self.minutes}")
+        for name, low in (("batch", 1), ("crop", 32), ("val_every", 1), ("val_side", 32)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be >= {low}, got {getattr(self, name)}")
+        if self.max_val_photos < 1:
+            raise ValueError(f"max_val_photos must be >= 1, got {self.max_val_photos}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+
+
+@dataclass(frozen=True)
+class PhotoSplit:
+    """The folder's readable photos split into training and held-back ones, and what was skipped."""
+
+    train: list[np.ndarray]
+    train_names: list[str]
+    val: list[np.ndarray]
+    val_names: list[str]
+    skipped: list[tuple[str, str]]  # (path, reason)
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    """Before/after on the held-back photos; ``weights`` is set only when the run improved on them."""
+
+    base_psnr: float  # masked PSNR (dB) of the base weights
+    psnr: float  # of the best fine-tuned weights (== base_psnr when nothing beat it)
+    weights: Path | None
+    steps: int
+    stopped_by: str  # "steps", "minutes", "patience", "cancel" (resumable)
+
+    @property
+    def improved(self) -> bool:
+        return self.weights is not None
+
+
+def split_photos(paths: list[Path], max_val: int = 8) -> PhotoSplit:
+    """Decode ``paths`` and hold back about one photo in five (1 to ``max_val``) for validation.
+
+    The choice is seeded and depends only on the file list, so a resumed run validates on the same
+    photos it started with.
+    """
+    folder = load_photos(paths)
+    n = len(folder.photos)
+    if n < 2:
+        raise InputError(
+            f"fine-tuning needs at least 2 readable photos of 128 px or more; found {n}"
+            + (f" ({len(folder.skipped)} skipped)" if folder.skipped else "")
+        )
+    n_val = min(max_val, max(1, round(n / 5)), n - 1)
+    order = np.random.default_rng(0).permutation(n)
+    held, kept = sorted(order[:n_val]), sorted(order[n_val:])
+    return PhotoSplit(
+        [folder.photos[i] for i in kept],
+        [folder.names[i] for i in kept],
+        [folder.photos[i] for i in held],
+        [folder.names[i] for i in held],
+        folder.skipped,
+    )
+
+
+def run_key(photos_dir: Path, paths: list[Path], base: Path) -> str:
+    """Name of the run folder: the folder's name plus a digest of its file list and the base."""
+    root = Path(photos_dir).resolve()
+    h = hashlib.sha256(str(root).encode())
+    for p in paths:
+        h.update(b"\0" + str(Path(p).resolve().relative_to(root)).encode())
+    h.update(b"\0" + file_sha256(base).encode())
+    return f"{_slug(root.name)}-{h.hexdigest()[:12]}"
+
+
+def has_unfinished_run(cfg: FinetuneConfig) -> bool:
+    """True when starting ``cfg`` would resume a cancelled or interrupted run."""
+    paths = find_photos(cfg.photos_dir)
+    if not paths or not Path(cfg.base).is_file():
+        return False
+    key = run_key(cfg.photos_dir, paths, cfg.base)
+    return (Path(cfg.work_dir or runs_dir()) / key / "checkpoint.pt").is_file()
+
+
+class FinetuneJob:
+    """A prepared run: photos decoded and split, base weights checked; ``run`` trains and publishes.
+
+    Preparing is separate so a front end can show what was found (and skipped) before training.
+    """
+
+    def __init__(self, cfg: FinetuneConfig) -> None:
+        self.cfg = cfg
+        paths = find_photos(cfg.photos_dir)
+        if not paths:
+            raise InputError(f"no photos (jpg, png, webp, tiff) under {cfg.photos_dir}")
+        _, self.base_info = load_weights(Path(cfg.base))  # refuse a broken base before any work
+        self.split = split_photos(paths, cfg.max_val_photos)
+        self.run_dir = Path(cfg.work_dir or runs_dir()) / run_key(cfg.photos_dir, paths, cfg.base)
+        self.rank = int(os.environ.get("RANK", "0"))
+
+    @property
+    def resuming(self) -> bool:
+        return (self.run_dir / "checkpoint.pt").is_file()
+
+    def run(
+        self,
+        progress: Callable[[TrainProgress], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> FinetuneResult:
+        """Train; publish the best weights if they beat the base; tidy up unless cancelled."""
+        cfg, info = self.cfg, self.base_info
+        base_train = info.training.get("train_config", {})
+        train_cfg = TrainConfig(
+            run_dir=self.run_dir,
+            config=info.config,
+            model_kwargs=info.model_kwargs,
+            init=Path(cfg.base),
+            steps=cfg.steps,
+            minutes=cfg.minutes,
+            batch=cfg.batch,
+            crop=cfg.crop,
+            lr=cfg.lr,
+            warmup=10,  # the base is already trained: only Adam's first noisy steps need taming
+            ema=0.98,  # a short run: the average must follow within tens of steps, not thousands
+            loss=base_train.get("loss") or DEFAULT_LOSS.get(info.config, "hole"),
+            val_every=cfg.val_every,
+            patience=cfg.patience,
+            validate_at_end=True,
+            device=cfg.device,
+        )
+        val_set = build_eval_set(self.split.val, self.split.val_names, size=cfg.val_side)
+        result = Trainer(train_cfg, self.split.train, val_set).run(progress, cancel)
+        published = None
+        if self.rank == 0 and result.stopped_by != "cancel":
+            if result.best_path is not None and result.best_psnr > result.base_psnr:
+                published = self._publish(result.best_path, result.base_psnr, result.best_psnr)
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+        return FinetuneResult(
+            result.base_psnr,
+            result.best_psnr,
+            published,
+            result.steps,
+            result.stopped_by,
+        )
+
+    def _publish(self, best: Path, base_psnr: float, psnr: float) -> Path:
+        model, info = load_weights(best)
+        root = Path(self.cfg.photos_dir).resolve()
+        now = datetime.now(UTC)
+        provenance = {
+            "base_weights": str(Path(self.cfg.base).resolve()),
+            "base_tensors_sha256": self.base_info.tensors_sha256,
+            "photos_dir": str(root),
+            "train_photos": [_relative(n, root) for n in self.split.train_names],
+            "val_photos": [_relative(n, root) for n in self.split.val_names],
+            "skipped": [_relative(n, root) for n, _ in self.split.skipped],
+            "date": now.isoformat(timespec="seconds"),
+            "base_psnr": round(base_psnr, 3),
+            "psnr": round(psnr, 3),
+        }
+        name = f"{_slug(root.name)}-{now.astimezone():%Y%m%d-%H%M}"
+        path = Path(self.cfg.out_dir or finetuned_dir()) / f"{name}.safetensors"
+        training = {**info.training, "finetune": provenance}
+        save_weights(path, model, info.config, info.model_kwargs, __version__, training)
+        return path
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "photos"
+
+
+def _relative(name: str, root: Path) -> str:
+    try:
+        return str(Path(name).resolve().relative_to(root))
+    except ValueError:
+        return name
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="scnn-finetune", description=__doc__.splitlines()[0])
+    p.add_argument("photos_dir", type=Path, metavar="PHOTOS_DIR", help="folder of your photos")
+    p.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
+    p.add_argument(
+        "--steps", type=int, default=None, help="step budget (default 300 w/o --minutes)"
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
+    p.add_argument("--weights", type=Path, default=None, help="base weights (default: shipped)")
+    p.add_argument("--config", default="default", help="shipped config when --weights is not given")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=256)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--val-every", type=int, default=25)
+    p.add_argument("--val-side", type=int, default=512, help="held-back view side in px")
+    p.add_argument("--out-dir", type=Path, default=None, help=f"default: {finetuned_dir()}")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    rank0 = int(os.environ.get("RANK", "0")) == 0
+    say = print if rank0 else (lambda *a, **k: None)
+    try:
+        cfg = FinetuneConfig(
+            photos_dir=args.photos_dir,
+            base=resolve_weights(args.weights, args.config),
+            steps=args.steps if args.steps or args.minutes else 300,
+            minutes=args.minutes,
+            device=args.device,
+            batch=args.batch,
+            crop=args.crop,
+            lr=args.lr,
+            val_every=args.val_every,
+            val_side=args.val_side,
+            out_dir=args.out_dir,
+        )
+        job = FinetuneJob(cfg)
+    except (ScnnError, ValueError) as err:
+        print(f"scnn-finetune: {err}", file=sys.stderr)
+        return 2
+    split = job.split
+    for path, reason in split.skipped:
+        say(f"skipped {path}: {reason}")
+    say(
+        f"fine-tuning {cfg.base} on {len(split.train)} photos, holding back {len(split.val)}; "
+        f"{'resuming' if job.resuming else 'run folder'} {job.run_dir}",
+        flush=True,
+    )
+
+    def report(p: TrainProgress) -> None:
+        if p.val_psnr is not None:
+            say(
+                f"step {p.step}: loss {p.loss:.4f} held-back PSNR {p.val_psnr:.2f} dB "
+                f"(best {p.best_psnr:.2f}) eta {format_eta(p.eta_s)}",
+                flush=True,
+            )
+        elif p.step % 10 == 0:
+            say(f"step {p.step}: loss {p.loss:.4f} eta {format_eta(p.eta_s)}", flush=True)
+
+    result = job.run(progress=report)
+    if not rank0:
+        return 0
+    if math.isnan(result.base_psnr):
+        print("scnn-finetune: no score was measured", file=sys.stderr)
+        return 1
+    say(
+        f"stopped by {result.stopped_by} at step {result.steps}; held-back masked PSNR: "
+        f"base {result.base_psnr:.2f} dB, fine-tuned {result.psnr:.2f} dB"
+    )
+    if result.weights is not None:
+        say(f"improved by {result.psnr - result.base_psnr:+.2f} dB; weights: {result.weights}")
+    else:
+        say("no improvement on the held-back photos; nothing written, keep your current weights")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
