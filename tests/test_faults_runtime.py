@@ -246,11 +246,6 @@ def test_a_corrupt_checkpoint_never_runs_its_payload(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trainer._resume lets torch.load's raw error out for a truncated checkpoint.pt; it "
-    "should raise an error naming the file and suggesting to delete it or start a new run",
-)
 def test_truncated_checkpoint_gives_a_clear_message(tmp_path):
     from scnn_plugin.models import build_model
     from scnn_plugin.training.trainer import TrainConfig, Trainer

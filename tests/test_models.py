@@ -55,3 +55,19 @@ def test_ablation_has_no_spiking_layers():
 def test_unknown_config_lists_known_ones():
     with pytest.raises(ValueError, match="default"):
         build_model("unet")
+
+
+def test_spiking_blocks_fire_from_the_first_training_step(photo):
+    # Batch-normalised currents keep the LIF neurons near threshold: a silent layer learns nothing.
+    from scnn_plugin.snn import SNNConv2d
+
+    model = build_model("default").train()
+    rates = []
+    for layer in model.modules():
+        if isinstance(layer, SNNConv2d):
+            layer.register_forward_hook(lambda mod, args, out: rates.append(float(out.mean())))
+    x = torch.from_numpy(np.asarray(photo)[:128, :128].copy()).permute(2, 0, 1)[None].float() / 255
+    m = torch.zeros(1, 1, 128, 128)
+    m[..., 40:80, 20:100] = 1
+    model(x.expand(2, -1, -1, -1), m.expand(2, -1, -1, -1))
+    assert len(rates) == 4 and all(0.05 < r < 0.6 for r in rates)

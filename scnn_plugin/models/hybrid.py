@@ -24,11 +24,14 @@ class SpikingBlock(nn.Module):
         super().__init__()
         if spiking:
             self.body: nn.Module = SNNConv2d(
-                channels, channels, 3, dilation=dilation, timesteps=timesteps, readout="rate"
+                channels, channels, 3, dilation=dilation, timesteps=timesteps, readout="rate",
+                norm=True,
             )
         else:
             self.body = nn.Sequential(
-                nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation), nn.ReLU()
+                nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation, bias=False),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
             )
         self.mix = nn.Conv2d(channels, channels, 1)
 

@@ -22,6 +22,9 @@ class SNNConv2d(nn.Module):
     convolution runs once) or a spike train ``[T, N, C, H, W]``. ``readout`` picks what comes out:
     ``"rate"`` (mean spikes, ``[N, C', H', W']``), ``"membrane"`` (mean membrane), or ``"spikes"``
     (the train ``[T, N, C', H', W']`` for a following spiking layer).
+    ``norm`` puts a BatchNorm between convolution and neurons (threshold-dependent BN, Zheng et al.
+    2021): it keeps input currents near the threshold, so the neurons fire from the first step instead
+    of staying silent; at inference it is a fixed affine map, the same for every tile.
     """
 
     READOUTS = ("rate", "membrane", "spikes")
@@ -35,6 +38,7 @@ class SNNConv2d(nn.Module):
         dilation: int = 1,
         timesteps: int = 4,
         readout: str = "rate",
+        norm: bool = False,
         **lif_kwargs,
     ) -> None:
         super().__init__()
@@ -43,7 +47,8 @@ class SNNConv2d(nn.Module):
         if timesteps < 1:
             raise ValueError(f"timesteps must be >= 1, got {timesteps}")
         pad = dilation * (kernel_size - 1) // 2
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, pad, dilation)
+        conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, pad, dilation, bias=not norm)
+        self.conv = nn.Sequential(conv, nn.BatchNorm2d(out_channels)) if norm else conv
         self.lif = LIF(out_channels, **lif_kwargs)
         self.timesteps = timesteps
         self.readout = readout

@@ -14,6 +14,7 @@ import csv
 import json
 import math
 import os
+import pickle
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from torch import nn
 from .. import __version__
 from ..atomic import atomic_write
 from ..devices import resolve_device
+from ..errors import WeightsError
 from ..models import build_model
 from ..weights import load_weights, save_weights
 from .data import CropSampler
@@ -245,7 +247,12 @@ class Trainer:
         fresh = {"step": 0, "history": [], "cpu_seconds": 0.0, "best": None, "base": None}
         if not self.checkpoint_path.exists():
             return fresh
-        ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+        try:
+            ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, pickle.UnpicklingError, EOFError) as err:
+            raise WeightsError(
+                f"{self.checkpoint_path} is unreadable ({err}); delete it to start the run again"
+            ) from None
         if ckpt.get("config_name") != self.cfg.config:
             raise ValueError(f"{self.checkpoint_path} belongs to config {ckpt.get('config_name')!r}")
         model.load_state_dict(ckpt["model"])
