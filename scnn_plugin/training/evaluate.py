@@ -81,7 +81,7 @@ class SpikeMeter:
 
     def _hook(self, name: str):
         def record(_module: nn.Module, _inputs, output: torch.Tensor) -> None:
-            self.sums[name] = self.sums.get(name, 0.0) + float(output.float().mean())
+            self.sums[name] = self.sums.get(name, 0.0) + float(output.detach().float().mean())
             self.counts[name] = self.counts.get(name, 0) + 1
 
         return record

@@ -20,21 +20,25 @@ def image_mse(pred: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean((pred.astype(np.float64) - target) ** 2))
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    ax = torch.arange(size, dtype=torch.float64) - size // 2
+def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    ax = torch.arange(size, dtype=torch.float32) - size // 2
     g = torch.exp(-(ax**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return (g[:, None] * g[None, :])[None, None]
+    return g / g.sum()
 
 
 def ssim_map(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-pixel SSIM (Wang et al. 2004, 11x11 Gaussian, sigma 1.5) of ``[N, C, H, W]`` in [0, 1]."""
+    """Per-pixel SSIM (Wang et al. 2004, 11x11 Gaussian, sigma 1.5) of ``[N, C, H, W]`` in [0, 1].
+
+    The Gaussian is applied as two 1-D passes: the same window, an order of magnitude cheaper.
+    """
     c = pred.shape[1]
-    win = _gaussian_window().to(pred).expand(c, 1, -1, -1)
-    pad = win.shape[-1] // 2
+    g = _gaussian_1d().to(pred)
+    row, col = g.view(1, 1, 1, -1).expand(c, 1, 1, -1), g.view(1, 1, -1, 1).expand(c, 1, -1, 1)
+    pad = g.numel() // 2
 
     def blur(x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(F.pad(x, (pad,) * 4, mode="reflect"), win, groups=c)
+        x = F.pad(x, (pad,) * 4, mode="reflect")
+        return F.conv2d(F.conv2d(x, row, groups=c), col, groups=c)
 
     mu_x, mu_y = blur(pred), blur(target)
     sxx = blur(pred * pred) - mu_x**2
@@ -51,4 +55,4 @@ def masked_ssim(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> float
 
 
 def _as_batch(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float64)).permute(2, 0, 1)[None]
+    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None]

@@ -1,0 +1,208 @@
+"""``scnn-bench``: seconds and peak memory of SC-NN against OpenCV Telea, in one run.
+
+Each case runs in a fresh process (so peak resident memory is that case's alone) with the model loaded
+before the clock starts; times are medians over repeats. Shows that the cost follows the masked area:
+the number of masked tiles, not the image size. Needs the ``eval`` extra (OpenCV, matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from .options import InpaintOptions
+from .tiling import plan_tiles
+
+# (label, width, height, selection share); a 512x512 with a medium free-form mask comes first.
+CASES = [
+    ("512² medium", 512, 512, None),
+    ("2 MP 1 %", 1732, 1155, 0.01),
+    ("2 MP 10 %", 1732, 1155, 0.10),
+    ("12 MP 1 %", 4243, 2828, 0.01),
+    ("12 MP 10 %", 4243, 2828, 0.10),
+    ("50 MP 1 %", 8660, 5773, 0.01),
+    ("50 MP 10 %", 8660, 5773, 0.10),
+]
+
+
+@dataclass
+class Row:
+    case: str
+    method: str
+    seconds: float
+    peak_rss_mb: float
+    masked_tiles: int
+    masked_mpix: float
+
+
+def scene(width: int, height: int, share: float | None) -> tuple[Image.Image, Image.Image]:
+    """The bundled photo scaled to ``width`` x ``height`` and a selection covering ``share`` of it.
+
+    A selection is what a user draws with a lasso: one blob (an ellipse here) off-centre. With no share,
+    a seeded medium free-form mask as in the evaluation.
+    """
+    from importlib import resources
+
+    from .training.hole_masks import make_mask
+
+    with Image.open(resources.files("scnn_plugin.samples") / "astronaut.jpg") as im:
+        photo = im.convert("RGB").resize((width, height), Image.BICUBIC)
+    if share is None:
+        hole = make_mask("medium", height, width, np.random.default_rng(0))
+        return photo, Image.fromarray(hole.astype(np.uint8) * 255)
+    mask = Image.new("L", (width, height), 0)
+    a = np.sqrt(share * width * height / np.pi * 1.5)  # ellipse with axes a and a / 1.5
+    b = a / 1.5
+    cx, cy = width * 0.62, height * 0.4
+    ImageDraw.Draw(mask).ellipse((cx - a, cy - b, cx + a, cy + b), fill=255)
+    return photo, mask
+
+
+def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> None:
+    """Child process: build the scene, load the model, time ``repeats`` runs, report peak memory."""
+    import cv2
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    label, width, height, share = case
+    photo, mask = scene(width, height, share)
+    hole = np.asarray(mask) > 0
+    tiles = len(plan_tiles(hole, InpaintOptions.tile, InpaintOptions.overlap))
+    if method == "telea":
+        rgb, mask8 = np.asarray(photo), np.asarray(mask)
+
+        def once() -> None:
+            cv2.inpaint(rgb, mask8, 5, cv2.INPAINT_TELEA)
+
+    else:
+        from .engine import Inpainter
+
+        inp = Inpainter.from_pretrained(device="cpu", config=method)
+
+        def once() -> None:
+            inp.inpaint(photo, mask)
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(Row(label, method, statistics.median(times), peak, tiles, float(hole.sum()) / 1e6))
+
+
+def run_isolated(method: str, case: tuple, repeats: int, threads: int) -> Row:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_run_case, args=(method, case, repeats, threads, queue))
+    proc.start()
+    row = queue.get()
+    proc.join()
+    return row
+
+
+def timestep_sweep(steps: tuple[int, ...], threads: int, photos_dir: Path | None) -> list[dict]:
+    """Time and masked PSNR of the default model at each T on held-out 512² samples."""
+    from .engine import Inpainter
+    from .training.data import default_pool_dir, find_photos, load_photos
+    from .training.evalset import build_eval_set
+    from .training.metrics import masked_psnr
+
+    torch.set_num_threads(threads)
+    pool = load_photos(find_photos((photos_dir or default_pool_dir()) / "val"))
+    if not pool.photos:
+        raise SystemExit("scnn-bench: the sweep needs held-out photos; build the pool first "
+                         "(python -m scnn_plugin.training.photos)")
+    samples = build_eval_set(pool.photos[:6], pool.names[:6], kinds=("medium",))
+    base = Inpainter.from_pretrained(device="cpu")
+    rows = []
+    for t in steps:
+        inp = base.with_options(InpaintOptions(timesteps=t))
+        times, scores = [], []
+        for s in samples:
+            start = time.perf_counter()
+            out = inp.inpaint(Image.fromarray(s.image), Image.fromarray(s.hole))
+            times.append(time.perf_counter() - start)
+            scores.append(masked_psnr(np.asarray(out) / 255, s.image / 255, s.hole))
+        rows.append({"timesteps": t, "seconds": statistics.median(times),
+                     "masked_psnr": float(np.mean(scores))})
+    return rows
+
+
+def markdown(rows: list[Row]) -> str:
+    telea = {r.case: r.seconds for r in rows if r.method == "telea"}
+    lines = ["| case | method | masked tiles | s / image | × Telea | peak RSS MB |",
+             "|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        ratio = r.seconds / telea[r.case] if telea.get(r.case) else float("nan")
+        lines.append(f"| {r.case} | {r.method} | {r.masked_tiles} | {r.seconds:.3f} | "
+                     f"{ratio:.1f} | {r.peak_rss_mb:.0f} |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[Row], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method in dict.fromkeys(r.method for r in rows):
+        pts = sorted((r.masked_tiles, r.seconds, r.case) for r in rows if r.method == method)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=method)
+    ax.set_xlabel("masked tiles (512 px)")
+    ax.set_ylabel("seconds per image (CPU)")
+    ax.set_title("Cost follows the mask, not the image size")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="scnn-bench", description=__doc__)
+    p.add_argument("--methods", default="telea,default,paper")
+    p.add_argument("--cases", default=None, help="comma-separated case labels (default: all)")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--sweep", default="1,2,4,8", help="timesteps to sweep ('' to skip)")
+    p.add_argument("--photos", type=Path, default=None, help="photo pool for the sweep")
+    p.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = p.parse_args(argv)
+    wanted = set(args.cases.split(",")) if args.cases else None
+    cases = [c for c in CASES if wanted is None or c[0] in wanted]
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for case in cases:
+        for method in args.methods.split(","):
+            row = run_isolated(method, case, args.repeats, args.threads)
+            rows.append(row)
+            print(f"{row.case:>12} {row.method:>8}: {row.seconds:7.3f} s, {row.masked_tiles:3d} tiles, "
+                  f"peak {row.peak_rss_mb:6.0f} MB", flush=True)
+    table = markdown(rows)
+    sweep = timestep_sweep(tuple(int(t) for t in args.sweep.split(",")), args.threads,
+                           args.photos) if args.sweep else []
+    if sweep:
+        table += "\n\n| T | s / 512² image | masked PSNR dB |\n|---:|---:|---:|\n" + "\n".join(
+            f"| {r['timesteps']} | {r['seconds']:.3f} | {r['masked_psnr']:.2f} |" for r in sweep)
+    print(table)
+    (args.out / "results.md").write_text(table + "\n")
+    (args.out / "results.json").write_text(
+        json.dumps({"rows": [asdict(r) for r in rows], "sweep": sweep}, indent=1))
+    plot(rows, args.out / "cost.png")
+    print(f"wrote {args.out}/results.md, results.json, cost.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
