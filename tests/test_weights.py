@@ -39,6 +39,16 @@ def test_round_trip_keeps_tensors_and_metadata(saved):
     assert not loaded.training  # eval mode
 
 
+def test_round_trip_of_the_default_config_with_batchnorm_counters(tmp_path):
+    model = build_model("default")
+    path = tmp_path / "default.safetensors"
+    save_weights(path, model, "default", {}, "0.1.0")
+    loaded, info = load_weights(path)
+    assert info.config == "default"
+    assert torch.equal(loaded.state_dict()["blocks.0.body.conv.1.num_batches_tracked"],
+                       model.state_dict()["blocks.0.body.conv.1.num_batches_tracked"])
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(WeightsError, match="not found"):
         load_weights(tmp_path / "nope.safetensors")
