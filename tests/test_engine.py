@@ -21,12 +21,25 @@ def test_pixels_outside_mask_are_untouched(inpainter, photo, stroke_mask):
     assert _changed(photo, out)[hole].mean() > 0.5
 
 
-def test_fill_is_plausible_on_a_real_photo(inpainter, photo, object_mask):
-    out = inpainter.inpaint(photo, object_mask)
+def test_fill_restores_a_real_photo_far_better_than_grey(inpainter, photo, stroke_mask):
+    out = inpainter.inpaint(photo, stroke_mask)
+    hole = np.asarray(stroke_mask) > 0
+    truth = np.asarray(photo) / 255
+    grey_fill = masked_psnr(np.full((512, 512, 3), 0.5), truth, hole)
+    ours = masked_psnr(np.asarray(out) / 255, truth, hole)
+    assert ours > grey_fill + 6
+
+
+def test_removed_object_takes_the_colour_of_its_surroundings(inpainter, photo, object_mask):
+    from PIL import ImageFilter
+
+    out = np.asarray(inpainter.inpaint(photo, object_mask)).astype(float)
     hole = np.asarray(object_mask) > 0
-    grey_fill = masked_psnr(np.full((512, 512, 3), 0.5), np.asarray(photo) / 255, hole)
-    ours = masked_psnr(np.asarray(out) / 255, np.asarray(photo) / 255, hole)
-    assert ours > grey_fill + 6  # the shuttle sits on a plain backdrop: far better than grey
+    ring = (np.asarray(object_mask.filter(ImageFilter.MaxFilter(15))) > 0) & ~hole
+    original = np.asarray(photo).astype(float)
+    fill_colour, ring_colour = out[hole].mean(axis=0), original[ring].mean(axis=0)
+    assert np.abs(fill_colour - ring_colour).max() < 20  # the backdrop, not the shuttle
+    assert np.abs(out[hole] - original[hole]).mean() > 10  # the object is gone
 
 
 def test_tiled_result_agrees_with_single_tile(inpainter, photo, object_mask):
