@@ -41,7 +41,8 @@ class Inpainter:
     """A loaded model plus the options to run it; thread-compatible (one ``inpaint`` at a time)."""
 
     def __init__(self, model: nn.Module, info: WeightsInfo, options: InpaintOptions) -> None:
-        self.model = model
+        # Channels-last lets oneDNN / cuDNN pick their fastest convolutions (-15 % on a 2-core CPU).
+        self.model = model.to(memory_format=torch.channels_last)
         self.info = info
         self.options = options
         self.device = next(model.parameters()).device
@@ -139,13 +140,13 @@ class Inpainter:
         h, w = height // fy, width // fx
         rgb = np.zeros((h, w, 3), np.float32)
         known = np.zeros((h, w), np.float32)
-        step = 64  # rows of cells per chunk: bounded memory on any image size
+        step = max(1, 256 // fy)  # cell rows per chunk: ~256 image rows, bounded memory on any size
         for r in range(0, h, step):
             r1 = min(h, r + step)
             k = ~holes[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx)
             px = canvas.rgb[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx, 3)
-            known[r:r1] = k.mean(axis=(1, 3))
-            rgb[r:r1] = (px * k[..., None]).sum(axis=(1, 3)) / (255.0 * fy * fx)
+            known[r:r1] = k.mean(axis=(1, 3), dtype=np.float32)
+            rgb[r:r1] = np.einsum("aybxc,aybx->abc", px, k, dtype=np.float32) / (255.0 * fy * fx)
         rgb_t = torch.from_numpy(rgb).permute(2, 0, 1)[None]
         known_t = torch.from_numpy(known)[None, None]
         return push_pull_fill(rgb_t / known_t.clamp_min(1e-8), (known_t > 0).float())
@@ -168,7 +169,8 @@ class Inpainter:
                 elif self.device.type != "cpu":
                     log.warning("GPU out of memory even for one tile: continuing on the CPU")
                     # A fresh CPU copy: the GPU model may be shared with other Inpainters.
-                    self.model, _ = load_weights(self.info.path, "cpu")
+                    cpu_model, _ = load_weights(self.info.path, "cpu")
+                    self.model = cpu_model.to(memory_format=torch.channels_last)
                     self.device = torch.device("cpu")
                 else:
                     raise DeviceError(
@@ -185,6 +187,7 @@ class Inpainter:
         rgb = np.stack([canvas.rgb[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
         msk = np.stack([holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
         x = torch.from_numpy(rgb).to(self.device).permute(0, 3, 1, 2).float().div_(255)
+        x = x.contiguous(memory_format=torch.channels_last)
         m = torch.from_numpy(msk).to(self.device)[:, None].float()
         if pad_h or pad_w:  # replicated edges count as known context
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scnn_plugin.tiling import RowBlender, Tile, axis_starts, feather, plan_tiles
+from scnn_plugin.tiling import RowBlender, Tile, axis_starts, feather, plan_tiles, span_starts
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,30 @@ def test_axis_starts_cover_with_overlap(length, tile, overlap, expected):
     size = min(tile, length)
     assert starts[0] == 0 and starts[-1] + size == length
     assert all(b - a <= size - overlap for a, b in zip(starts, starts[1:]))
+
+
+@pytest.mark.parametrize(
+    "lo, hi, length, expected",
+    [
+        (1000, 1400, 4000, [944]),  # fits one window: centred on the span
+        (0, 100, 4000, [0]),  # clamped at the image start
+        (3950, 4000, 4000, [3488]),  # clamped at the image end
+        (1000, 2000, 4000, [936, 1244, 1552]),  # longer than a window: grid over the span + margin
+        (0, 3, 3, [0]),  # shorter image than a window
+    ],
+)
+def test_span_starts_follow_the_mask_not_the_image_grid(lo, hi, length, expected):
+    assert span_starts(lo, hi, length, 512, 64, 64) == expected
+
+
+def test_a_selection_that_fits_one_window_costs_one_window():
+    mask = np.zeros((2828, 4243), bool)
+    mask[900:1220, 2400:2878] = True  # 1 % of a 12 MP photo, straddling the image-aligned grid lines
+    tiles = plan_tiles(mask, 512, 64)
+    assert len(tiles) == 1
+    t = tiles[0]
+    assert t.y0 <= 900 - 64 and t.y0 + t.h >= 1220 + 64  # context on every side
+    assert t.x0 <= 2400 - 17 and t.x0 + t.w >= 2878 + 17
 
 
 def test_plan_only_tiles_that_hold_mask_pixels():
