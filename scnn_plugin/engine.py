@@ -46,7 +46,7 @@ class Inpainter:
         self.info = info
         self.options = options
         self.device = next(model.parameters()).device
-        self._batch = options.batch
+        self._batch = options.batch or (1 if self.device.type == "cpu" else 4)
 
     @classmethod
     def from_pretrained(
@@ -144,7 +144,7 @@ class Inpainter:
         for r in range(0, h, step):
             r1 = min(h, r + step)
             k = ~holes[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx)
-            px = canvas.rgb[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx, 3)
+            px = canvas.read(r * fy, r1 * fy, 0, w * fx).reshape(r1 - r, fy, w, fx, 3)
             known[r:r1] = k.mean(axis=(1, 3), dtype=np.float32)
             rgb[r:r1] = np.einsum("aybxc,aybx->abc", px, k, dtype=np.float32) / (255.0 * fy * fx)
         rgb_t = torch.from_numpy(rgb).permute(2, 0, 1)[None]
@@ -184,7 +184,7 @@ class Inpainter:
         tile = batch[0]
         multiple = getattr(self.model, "multiple", 1)
         pad_h, pad_w = -tile.h % multiple, -tile.w % multiple
-        rgb = np.stack([canvas.rgb[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
+        rgb = np.stack([canvas.read(t.y0, t.y0 + t.h, t.x0, t.x0 + t.w) for t in batch])
         msk = np.stack([holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
         x = torch.from_numpy(rgb).to(self.device).permute(0, 3, 1, 2).float().div_(255)
         x = x.contiguous(memory_format=torch.channels_last)

@@ -1,7 +1,7 @@
 """The Pillow boundary: every image mode in, an RGB view for the model, the same mode out.
 
-The output starts as a copy of the input's own pixel array and only masked pixels are ever written, so
-everything outside the mask stays bit-identical whatever the mode (8/16-bit, float, palette, CMYK, alpha).
+The output starts as a copy of the input and only masked pixels are ever written, so everything outside
+the mask stays bit-identical whatever the mode (8/16-bit, float, palette, CMYK, alpha).
 """
 
 from __future__ import annotations
@@ -21,47 +21,64 @@ SUPPORTED_MODES = tuple(sorted(_CONVERTIBLE_MODES | set(_ALPHA_MODES) | _NUMERIC
 
 @dataclass
 class Canvas:
-    """An image as the engine sees it.
+    """An image as the engine sees it, read and written window by window.
 
-    ``rgb``: ``[H, W, 3]`` uint8 input for the model. ``pixels``: the output array in the image's own
-    representation, initially a copy of the input. ``write`` converts model RGB back into that
-    representation for the given pixels only.
+    ``read`` gives the model an RGB uint8 view of one window; ``write`` converts model RGB back into
+    the image's own representation for the given pixels only and pastes them into ``output``, a copy
+    of the input made by Pillow. No whole-image numpy array is ever made, so memory stays near one copy
+    of the image whatever its size.
     """
 
     image: Image.Image
-    rgb: np.ndarray
-    pixels: np.ndarray
+    output: Image.Image
     color_mode: str  # the mode of the colour part (alpha split off)
     value_range: tuple[float, float]  # numeric modes: the input range mapped to [0, 1]
 
     @property
     def size(self) -> tuple[int, int]:
         """(height, width)."""
-        return self.rgb.shape[0], self.rgb.shape[1]
+        return self.image.height, self.image.width
+
+    def read(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """``[y1 - y0, x1 - x0, 3]`` uint8 RGB of the input window."""
+        crop = self.image.crop((x0, y0, x1, y1))
+        mode = self.image.mode
+        if mode in ("RGB", "RGBA"):
+            return np.asarray(crop)[..., :3]
+        if mode in _NUMERIC_MODES:
+            lo, hi = self.value_range
+            grey = np.clip((np.asarray(crop, np.float32) - lo) / (hi - lo) * 255 + 0.5, 0, 255)
+            grey = np.nan_to_num(grey, nan=0.0)  # NaN pixels in a float image: black to the model
+            return np.repeat(grey.astype(np.uint8)[..., None], 3, axis=2)
+        return np.asarray(crop.convert("RGB"))
 
     def write(self, y0: int, x0: int, rgb01: np.ndarray, where: np.ndarray) -> None:
         """Write ``rgb01`` (``[h, w, 3]`` floats in [0, 1]) at (y0, x0) where ``where`` is True."""
-        if not where.any():
+        rows, cols = np.flatnonzero(where.any(axis=1)), np.flatnonzero(where.any(axis=0))
+        if rows.size == 0:
             return
-        h, w = where.shape
-        values = _from_rgb(rgb01[where], self)
-        region = self.pixels[y0 : y0 + h, x0 : x0 + w]
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1  # only the touched box
+        where, rgb01 = where[r0:r1, c0:c1], rgb01[r0:r1, c0:c1]
+        box = (x0 + c0, y0 + r0, x0 + c1, y0 + r1)
+        region = np.array(self.output.crop(box))
+        values = _from_rgb(rgb01[where], self, region.dtype)
         if self.color_mode != self.image.mode:  # alpha kept, colour written
             values = values.reshape(len(values), -1)
             region[..., : values.shape[-1]][where] = values
         else:
             region[where] = values
+        self.output.paste(_as_image(region, self.image.mode), box[:2])
 
     def to_image(self) -> Image.Image:
-        """A new image of the input's mode and size, with its palette and metadata."""
-        mode = self.image.mode
-        out = Image.fromarray(self.pixels)
-        if out.mode != mode:  # same bytes, a mode numpy cannot name (P, PA, CMYK, YCbCr, ...)
-            out = Image.frombytes(mode, self.image.size, self.pixels.tobytes())
-        if self.image.mode in ("P", "PA"):
-            out.putpalette(self.image.getpalette())
-        out.info = dict(self.image.info)
-        return out
+        """The result: the input's mode, size, palette and metadata."""
+        return self.output
+
+
+def _as_image(array: np.ndarray, mode: str) -> Image.Image:
+    image = Image.fromarray(array)
+    if image.mode != mode:  # same bytes, a mode numpy cannot name (P, PA, CMYK, YCbCr, ...)
+        image = Image.frombytes(mode, (array.shape[1], array.shape[0]), array.tobytes())
+    return image
 
 
 def open_canvas(image: Image.Image) -> Canvas:
@@ -71,33 +88,22 @@ def open_canvas(image: Image.Image) -> Canvas:
         raise InputError(f"unsupported image mode {mode!r}; supported: {', '.join(SUPPORTED_MODES)}")
     if image.width < 1 or image.height < 1:
         raise InputError(f"image is empty ({image.width}x{image.height})")
-    pixels = np.array(image)
-    color_mode = _ALPHA_MODES.get(mode, mode)
-    value_range = (0.0, 1.0)
-    if mode == "RGB" or mode == "RGBA":
-        rgb = pixels[..., :3]
-    elif mode in _NUMERIC_MODES:
-        lo, hi = _numeric_range(mode, pixels)
-        value_range = (lo, hi)
-        grey = np.clip((pixels.astype(np.float32) - lo) / (hi - lo) * 255 + 0.5, 0, 255)
-        grey = np.nan_to_num(grey, nan=0.0)  # NaN pixels in a float image: black in the model's view
-        rgb = np.repeat(grey.astype(np.uint8)[..., None], 3, axis=2)
-    else:
-        rgb = np.asarray(image.convert("RGB"))
-    return Canvas(image, rgb, pixels, color_mode, value_range)
+    value_range = _numeric_range(image) if mode in _NUMERIC_MODES else (0.0, 1.0)
+    return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range)
 
 
-def _numeric_range(mode: str, pixels: np.ndarray) -> tuple[float, float]:
-    if mode == "F":
+def _numeric_range(image: Image.Image) -> tuple[float, float]:
+    if image.mode == "F":
+        pixels = np.asarray(image)
         finite = pixels[np.isfinite(pixels)]  # NaN / inf would make the whole view NaN
         if finite.size == 0:
             return 0.0, 1.0
         lo, hi = float(finite.min()), float(finite.max())
         return (0.0, 1.0) if 0.0 <= lo and hi <= 1.0 else (lo, hi if hi > lo else lo + 1.0)
-    return 0.0, 65535.0 if mode != "I" or pixels.max() > 255 else 255.0
+    return 0.0, 65535.0 if image.mode != "I" or image.getextrema()[1] > 255 else 255.0
 
 
-def _from_rgb(rgb01: np.ndarray, canvas: Canvas) -> np.ndarray:
+def _from_rgb(rgb01: np.ndarray, canvas: Canvas, dtype: np.dtype) -> np.ndarray:
     """``[n, 3]`` floats -> ``[n, ...]`` values in the canvas's colour representation."""
     mode = canvas.color_mode
     rgb8 = np.clip(rgb01 * 255 + 0.5, 0, 255).astype(np.uint8)
@@ -107,7 +113,6 @@ def _from_rgb(rgb01: np.ndarray, canvas: Canvas) -> np.ndarray:
         lo, hi = canvas.value_range
         grey = rgb01 @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         values = lo + np.clip(grey, 0, 1) * (hi - lo)
-        dtype = canvas.pixels.dtype
         return values if dtype.kind == "f" else np.rint(values).astype(dtype)
     strip = Image.fromarray(rgb8[None], mode="RGB")
     if mode == "P":
