@@ -9,8 +9,8 @@ stays bounded by a band of tiles whatever the image size.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -55,21 +55,11 @@ def paper_inpainter():
 
 
 @pytest.fixture(scope="session")
-def default_weights(tmp_path_factory) -> Path:
-    """The shipped default weights file, or, before any are published, an untrained default model.
+def default_weights() -> Path:
+    """The shipped default weights file, verified against the manifest."""
+    from scnn_plugin.weights import resolve_weights
 
-    The untrained model's last layer is zero-initialised, so it is the classical push-pull fill: a
-    real, deterministic fill that changes masked pixels.
-    """
-    from scnn_plugin.models import build_model
-    from scnn_plugin.weights import save_weights, shipped_dir
-
-    shipped = shipped_dir() / "default.safetensors"
-    if shipped.is_file():
-        return shipped
-    path = tmp_path_factory.mktemp("weights") / "default.safetensors"
-    save_weights(path, build_model("default"), "default", {}, "0.1.0")
-    return path
+    return resolve_weights(None, "default")
 
 
 @pytest.fixture(scope="session")

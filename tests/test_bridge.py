@@ -24,26 +24,13 @@ from scnn_plugin.bridge import (
     serve,
     to_engine_image,
 )
-from scnn_plugin.models import build_model
-from scnn_plugin.weights import save_weights, shipped_dir
 
 OPTIONS = {"tile": 128, "overlap": 16, "device": "cpu"}
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    """The shipped default weights, or an untrained but valid model (a deterministic push-pull fill)."""
-    shipped = shipped_dir() / "default.safetensors"
-    if shipped.is_file():
-        return shipped
-    path = tmp_path_factory.mktemp("weights") / "default.safetensors"
-    save_weights(path, build_model("default"), "default", {}, "0.1.0")
-    return path
-
-
-@pytest.fixture(scope="module")
-def engine(weights) -> Inpainter:
-    return Inpainter.from_pretrained(weights, device="cpu", options=InpaintOptions(**OPTIONS))
+def engine(default_weights) -> Inpainter:
+    return Inpainter.from_pretrained(default_weights, device="cpu", options=InpaintOptions(**OPTIONS))
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +100,9 @@ def result_pixels(reply: dict, shape: tuple[int, ...], dtype=np.uint8) -> np.nda
     return np.frombuffer(Path(reply["output"]).read_bytes(), dtype=dtype).reshape(shape)
 
 
-def test_inpaint_request_fills_the_mask_like_the_engine(tmp_path, weights, engine, crop):
+def test_inpaint_request_fills_the_mask_like_the_engine(tmp_path, default_weights, engine, crop):
     coverage = ellipse_coverage(*crop.shape[:2])
-    code, lines = converse(write_request(tmp_path, crop, coverage, weights=str(weights)))
+    code, lines = converse(write_request(tmp_path, crop, coverage, weights=str(default_weights)))
     reply = lines[-1]
     assert code == 0 and reply["event"] == "result" and reply["status"] == "ok", reply
     progress = [m for m in lines if m["event"] == "progress"]
@@ -126,24 +113,24 @@ def test_inpaint_request_fills_the_mask_like_the_engine(tmp_path, weights, engin
     expected = np.asarray(engine.inpaint(Image.fromarray(crop), Image.fromarray(holes)))
     assert np.array_equal(out, expected)
     assert not np.array_equal(out[holes], crop[holes])
-    assert reply["diagnostics"]["weights"] == str(weights) and "torch" in reply["diagnostics"]
+    assert reply["diagnostics"]["weights"] == str(default_weights) and "torch" in reply["diagnostics"]
 
 
 def test_weights_come_from_the_environment_when_the_request_names_none(
-    tmp_path, weights, crop, monkeypatch
+    tmp_path, default_weights, crop, monkeypatch
 ):
-    monkeypatch.setenv("SCNN_INPAINT_WEIGHTS", str(weights))
+    monkeypatch.setenv("SCNN_INPAINT_WEIGHTS", str(default_weights))
     code, lines = converse(write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2])))
     assert code == 0 and lines[-1]["status"] == "ok"
 
 
-def test_sixteen_bit_colour_keeps_full_precision_outside_the_mask(tmp_path, weights, crop):
+def test_sixteen_bit_colour_keeps_full_precision_outside_the_mask(tmp_path, default_weights, crop):
     rng = np.random.default_rng(0)
     pixels = crop.astype(np.uint16) * 257 + rng.integers(0, 200, crop.shape, dtype=np.uint16)
     alpha = np.full(crop.shape[:2] + (1,), 60000, np.uint16)
     pixels = np.concatenate([pixels, alpha], axis=2)
     coverage = ellipse_coverage(*crop.shape[:2])
-    code, lines = converse(write_request(tmp_path, pixels, coverage, weights=str(weights)))
+    code, lines = converse(write_request(tmp_path, pixels, coverage, weights=str(default_weights)))
     assert code == 0, lines[-1]
     out = result_pixels(lines[-1], pixels.shape, np.uint16)
     holes = coverage > 0
@@ -152,21 +139,21 @@ def test_sixteen_bit_colour_keeps_full_precision_outside_the_mask(tmp_path, weig
     assert np.all(out[holes][:, :3] % 257 == 0)  # the fill is 8-bit, scaled to the full range
 
 
-def test_grayscale_eight_and_sixteen_bit(tmp_path, weights, crop):
+def test_grayscale_eight_and_sixteen_bit(tmp_path, default_weights, crop):
     grey8 = np.asarray(Image.fromarray(crop).convert("L"))[..., None]
     coverage = ellipse_coverage(*grey8.shape[:2])
     holes = coverage > 0
     for pixels in (grey8, grey8.astype(np.uint16) * 257 + 3):
-        code, lines = converse(write_request(tmp_path, pixels, coverage, weights=str(weights)))
+        code, lines = converse(write_request(tmp_path, pixels, coverage, weights=str(default_weights)))
         assert code == 0, lines[-1]
         out = result_pixels(lines[-1], pixels.shape, pixels.dtype)
         assert np.array_equal(out[~holes], pixels[~holes])
         assert not np.array_equal(out[holes], pixels[holes])
 
 
-def test_layer_result_carries_the_soft_selection_as_alpha(tmp_path, weights, crop):
+def test_layer_result_carries_the_soft_selection_as_alpha(tmp_path, default_weights, crop):
     coverage = ellipse_coverage(*crop.shape[:2])
-    request = write_request(tmp_path, crop, coverage, weights=str(weights), result="layer")
+    request = write_request(tmp_path, crop, coverage, weights=str(default_weights), result="layer")
     code, lines = converse(request)
     assert code == 0 and lines[-1]["channels"] == 4
     out = result_pixels(lines[-1], crop.shape[:2] + (4,))
@@ -228,26 +215,26 @@ def test_missing_weights_are_reported_with_the_path(tmp_path, crop):
     assert "none.safetensors" in lines[-1]["message"]
 
 
-def test_empty_selection_is_an_error_not_a_silent_no_op(tmp_path, weights, crop):
+def test_empty_selection_is_an_error_not_a_silent_no_op(tmp_path, default_weights, crop):
     request = write_request(
-        tmp_path, crop, np.zeros(crop.shape[:2], np.uint8), weights=str(weights)
+        tmp_path, crop, np.zeros(crop.shape[:2], np.uint8), weights=str(default_weights)
     )
     code, lines = converse(request)
     assert code == 1 and "nothing to fill" in lines[-1]["message"]
 
 
-def test_cancel_line_stops_the_run_and_writes_nothing(tmp_path, weights, crop):
-    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(weights))
+def test_cancel_line_stops_the_run_and_writes_nothing(tmp_path, default_weights, crop):
+    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
     code, lines = converse(request, "cancel")
     assert code == 2 and lines[-1]["status"] == "cancelled"
     assert not (tmp_path / "result.raw").exists()
 
 
-def test_closed_stdin_cancels_and_removes_the_run_folder(tmp_path, weights, crop):
+def test_closed_stdin_cancels_and_removes_the_run_folder(tmp_path, default_weights, crop):
     run_dir = tmp_path / "scnn-inpaint-abc"
     run_dir.mkdir()
     (run_dir / "engine.log").write_text("")
-    request = write_request(run_dir, crop, ellipse_coverage(*crop.shape[:2]), weights=str(weights))
+    request = write_request(run_dir, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
     code, lines = converse(request, close=True)
     assert code == 2 and lines[-1]["status"] == "cancelled"
     assert not run_dir.exists()
@@ -261,9 +248,9 @@ def test_diagnose_reports_versions(capsys):
     assert code == 0 and lines[-1]["status"] == "ok" and lines[-1]["diagnostics"]["python"]
 
 
-def test_bridge_process_streams_progress_then_one_reply(tmp_path, weights, crop):
+def test_bridge_process_streams_progress_then_one_reply(tmp_path, default_weights, crop):
     """The real ``python -m scnn_plugin.bridge`` over pipes, as the plug-in runs it."""
-    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(weights))
+    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
     process = subprocess.Popen(
         [sys.executable, "-m", "scnn_plugin.bridge"],
         stdin=subprocess.PIPE,
@@ -281,12 +268,12 @@ def test_bridge_process_streams_progress_then_one_reply(tmp_path, weights, crop)
     assert any(m["event"] == "progress" for m in lines)
 
 
-def test_bridge_process_exits_when_the_plugin_goes_away(tmp_path, weights, photo):
+def test_bridge_process_exits_when_the_plugin_goes_away(tmp_path, default_weights, photo):
     big = np.asarray(photo)
     run_dir = tmp_path / "scnn-inpaint-gone"
     run_dir.mkdir()
     request = write_request(
-        run_dir, big, ellipse_coverage(*big.shape[:2], soft=False), weights=str(weights)
+        run_dir, big, ellipse_coverage(*big.shape[:2], soft=False), weights=str(default_weights)
     )
     request["options"] = {"tile": 64, "overlap": 8, "batch": 1, "device": "cpu"}
     process = subprocess.Popen(

@@ -18,9 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scnn_plugin.models import build_model
-from scnn_plugin.weights import save_weights, shipped_dir
-
 PLUGIN = Path(__file__).resolve().parent.parent / "gimp" / "scnn-inpaint" / "scnn-inpaint.py"
 
 
@@ -296,21 +293,11 @@ def plugin():
                 sys.modules[name] = old
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    shipped = shipped_dir() / "default.safetensors"
-    if shipped.is_file():
-        return shipped
-    path = tmp_path_factory.mktemp("weights") / "default.safetensors"
-    save_weights(path, build_model("default"), "default", {}, "0.1.0")
-    return path
-
-
 @pytest.fixture
-def engine_config(tmp_path, weights, monkeypatch) -> Path:
+def engine_config(tmp_path, default_weights, monkeypatch) -> Path:
     """``engine.json`` naming this test's Python (the project venv) and the weights."""
     path = tmp_path / "engine.json"
-    path.write_text(json.dumps({"python": sys.executable, "weights": str(weights)}))
+    path.write_text(json.dumps({"python": sys.executable, "weights": str(default_weights)}))
     monkeypatch.setenv("SCNN_INPAINT_CONFIG", str(path))
     return path
 

@@ -1,5 +1,7 @@
 """Tile planning is geometry, tested with tables; blending is a feathered weighted mean."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -23,7 +25,7 @@ def test_axis_starts_cover_with_overlap(length, tile, overlap, expected):
     assert starts == expected
     size = min(tile, length)
     assert starts[0] == 0 and starts[-1] + size == length
-    assert all(b - a <= size - overlap for a, b in zip(starts, starts[1:]))
+    assert all(b - a <= size - overlap for a, b in itertools.pairwise(starts))
 
 
 @pytest.mark.parametrize(

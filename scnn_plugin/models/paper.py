@@ -6,6 +6,8 @@ mask, output is the whole RGB image, trained with MSE.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
@@ -23,7 +25,7 @@ class PaperNet(nn.Module):
         self.snn = SNNConv2d(4, width, 3, timesteps=timesteps, readout="rate", surrogate=surrogate)
         chans = [width, width, width, width // 2, width // 2]
         layers: list[nn.Module] = []
-        for c_in, c_out in zip(chans, chans[1:]):
+        for c_in, c_out in itertools.pairwise(chans):
             layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True)]
         layers += [nn.Conv2d(chans[-1], 3, 3, padding=1), nn.Sigmoid()]
         self.convs = nn.Sequential(*layers)

@@ -4,4 +4,4 @@ from .layers import SNNConv2d, fold_time
 from .lif import LIF, lif_step
 from .surrogate import SURROGATES, spike_fn
 
-__all__ = ["LIF", "SNNConv2d", "SURROGATES", "fold_time", "lif_step", "spike_fn"]
+__all__ = ["LIF", "SURROGATES", "SNNConv2d", "fold_time", "lif_step", "spike_fn"]

@@ -10,7 +10,7 @@ gradient path through the leak and avoids the unstable feedback through the rese
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

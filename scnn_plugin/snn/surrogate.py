@@ -7,7 +7,7 @@ its zero-almost-everywhere derivative with a smooth stand-in so the network can 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

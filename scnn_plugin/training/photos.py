@@ -390,7 +390,7 @@ def build_pool(cache: Path, debs: Path) -> dict:
         manifest["photos"].extend(entries)
         manifest["sources"][source.package] = note
         text = json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
-        atomic_write(manifest_path, lambda tmp: tmp.write_text(text))
+        atomic_write(manifest_path, lambda tmp, text=text: tmp.write_text(text))
         print(f"{source.package}: {len(entries)} photos for {source.split}")
     return manifest
 
