@@ -65,7 +65,7 @@ def test_spiking_blocks_fire_from_the_first_training_step(photo):
     rates = []
     for layer in model.modules():
         if isinstance(layer, SNNConv2d):
-            layer.register_forward_hook(lambda mod, args, out: rates.append(float(out.mean())))
+            layer.register_forward_hook(lambda mod, args, out: rates.append(float(out.detach().mean())))
     x = torch.from_numpy(np.asarray(photo)[:128, :128].copy()).permute(2, 0, 1)[None].float() / 255
     m = torch.zeros(1, 1, 128, 128)
     m[..., 40:80, 20:100] = 1
