@@ -122,7 +122,7 @@ def _inpaint_file(
     start = time.monotonic()
     result = inpainter.inpaint(image, mask, progress=ProgressBar(image_path.name, show))
     save_image(result, out_path)
-    print(f"{image_path} -> {out_path} ({time.monotonic() - start:.2f} s on "
+    print(f"{image_path} -> {out_path.resolve()} ({time.monotonic() - start:.2f} s on "
           f"{inpainter.device_name}, T={inpainter.timesteps})")
 
 
