@@ -316,14 +316,8 @@ class MainWindow(QMainWindow):
         if path is None:
             return self.save_as()
         if path.exists() and path not in self._approved_paths:
-            answer = QMessageBox.question(
-                self,
-                "Replace file?",
-                f"Replace {path.name} with the edited image? The original will be lost.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+            question = f"Replace {path.name} with the edited image? The original will be lost."
+            if not self._confirm_replace(question):
                 return False
         return self._write(path)
 
@@ -338,7 +332,7 @@ class MainWindow(QMainWindow):
         path = Path(chosen)
         if not path.suffix:  # no extension typed: keep the original format
             path = path.with_suffix(suggestion.suffix)
-            if path.exists() and not self._confirm_replace(path):
+            if path.exists() and not self._confirm_replace(f"{path.name} already exists. Replace it?"):
                 return False
         self._approved_paths.add(path)
         return self._write(path)
@@ -349,11 +343,11 @@ class MainWindow(QMainWindow):
             return Path.home() / "inpainted.png"
         return self.doc.path.with_name(f"{self.doc.path.stem}-inpainted{self.doc.path.suffix}")
 
-    def _confirm_replace(self, path: Path) -> bool:
+    def _confirm_replace(self, question: str) -> bool:
         answer = QMessageBox.question(
             self,
             "Replace file?",
-            f"{path.name} already exists. Replace it?",
+            question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
