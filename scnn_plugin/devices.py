@@ -33,13 +33,17 @@ def resolve_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError):
-        raise DeviceError(f"unknown device {name!r}; available: {', '.join(available_devices())}") from None
+        raise _device_error(f"unknown device {name!r}") from None
     if device.type == "cuda":
         index = device.index or 0
         if not torch.cuda.is_available() or index >= torch.cuda.device_count():
-            raise DeviceError(f"device {name!r} is not available; available: {', '.join(available_devices())}")
+            raise _device_error(f"device {name!r} is not available")
     elif device.type == "mps" and "mps" not in available_devices():
-        raise DeviceError(f"device 'mps' is not available; available: {', '.join(available_devices())}")
+        raise _device_error("device 'mps' is not available")
     elif device.type not in ("cpu", "cuda", "mps"):
-        raise DeviceError(f"unsupported device {name!r}; available: {', '.join(available_devices())}")
+        raise _device_error(f"unsupported device {name!r}")
     return device
+
+
+def _device_error(problem: str) -> DeviceError:
+    return DeviceError(f"{problem}; available: {', '.join(available_devices())}")

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 from torch import nn
 
 from .atomic import atomic_write
@@ -90,10 +90,9 @@ def load_weights(path: Path, device: str | torch.device = "cpu") -> tuple[nn.Mod
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
     try:
-        state = load_file(str(path), device="cpu")
-        with open(path, "rb") as f:
-            header_len = int.from_bytes(f.read(8), "little")
-            meta = json.loads(f.read(header_len)).get("__metadata__") or {}
+        with safe_open(str(path), framework="pt", device="cpu") as f:  # one parse: header + tensors
+            meta = f.metadata() or {}
+            state = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 (no __iter__)
     except (SafetensorError, OSError, ValueError, UnicodeDecodeError) as err:
         raise WeightsError(f"{path} is not a readable safetensors weights file ({err})") from None
     if meta.get("format") != FORMAT:
