@@ -19,7 +19,7 @@ from torch import nn
 
 from .devices import describe_device, resolve_device
 from .errors import Cancelled, DeviceError, InputError
-from .fill import push_pull_fill
+from .fill import membrane_fill
 from .imaging import Canvas, open_canvas
 from .masks import mask_array
 from .options import InpaintOptions
@@ -133,7 +133,7 @@ class Inpainter:
         )
 
     def _prior(self, canvas: Canvas, holes: np.ndarray) -> torch.Tensor:
-        """Image-wide push-pull fill at <= ``_PRIOR_SIDE`` px: context for windows inside big holes."""
+        """Image-wide membrane fill at <= ``_PRIOR_SIDE`` px: context for windows inside big holes."""
         height, width = canvas.size
         f = max(1, -(-max(height, width) // _PRIOR_SIDE))
         fy, fx = min(f, height), min(f, width)  # thin images shrink only along their long side
@@ -149,7 +149,7 @@ class Inpainter:
             rgb[r:r1] = np.einsum("aybxc,aybx->abc", px, k, dtype=np.float32) / (255.0 * fy * fx)
         rgb_t = torch.from_numpy(rgb).permute(2, 0, 1)[None]
         known_t = torch.from_numpy(known)[None, None]
-        return push_pull_fill(rgb_t / known_t.clamp_min(1e-8), (known_t > 0).float())
+        return membrane_fill(rgb_t / known_t.clamp_min(1e-8), (known_t > 0).float())
 
     def _predict(
         self, canvas: Canvas, holes: np.ndarray, batch: list[Tile], prior: torch.Tensor | None

@@ -53,7 +53,7 @@ def test_registry_names_every_classical_fill():
         "fsr-fast",
         "biharmonic",
         "patchmatch",
-        "push-pull",
+        "membrane",
     ]
     assert get_fill("telea") is FILLS["telea"]
 
@@ -126,7 +126,7 @@ def test_no_hole_returns_an_equal_copy(photo, name):
 )
 def test_wrong_shapes_or_types_name_expected_and_actual(rgb, hole, match):
     with pytest.raises(ValueError, match=match):
-        FILLS["push-pull"](rgb, hole)
+        FILLS["membrane"](rgb, hole)
 
 
 def test_missing_library_reports_unavailable_instead_of_crashing(monkeypatch):
@@ -137,6 +137,6 @@ def test_missing_library_reports_unavailable_instead_of_crashing(monkeypatch):
 
 
 def test_installed_fills_report_ok():
-    """OpenCV-contrib, scikit-image and push-pull are in the dev environment, so they must run."""
-    for name in ("telea", "navier-stokes", "fsr-fast", "biharmonic", "push-pull"):
+    """OpenCV-contrib, scikit-image and the membrane fill are in the dev environment, so they must run."""
+    for name in ("telea", "navier-stokes", "fsr-fast", "biharmonic", "membrane"):
         assert fill_status(name) == "ok", name

@@ -57,12 +57,12 @@ def test_evaluation_of_two_fills_writes_results_table_and_grid(
     photos_dir, default_weights, tmp_path
 ):
     weights, trained = default_weights
-    results = _run(photos_dir, weights, tmp_path, "--methods", "telea,push-pull")
+    results = _run(photos_dir, weights, tmp_path, "--methods", "telea,membrane")
 
     assert results["n_photos"] == 1 and results["n_samples"] == 3 and results["kinds"] == KINDS
-    assert list(results["methods"]) == ["SC-NN default", "SC-NN paper", "telea", "push-pull"]
+    assert list(results["methods"]) == ["SC-NN default", "SC-NN paper", "telea", "membrane"]
     assert results["methods"]["SC-NN paper"]["status"].startswith("skipped: no weights file")
-    for name in ("SC-NN default", "telea", "push-pull"):
+    for name in ("SC-NN default", "telea", "membrane"):
         for kind in KINDS:
             r = results["methods"][name]["per_kind"][kind]
             assert r["n"] == 1
@@ -70,16 +70,17 @@ def test_evaluation_of_two_fills_writes_results_table_and_grid(
             assert r["seconds"] > 0
     for kind in KINDS:
         best = results["best_classical"][kind]
-        assert best in ("telea", "push-pull")
+        assert best == "telea"  # membrane is our own base: shown, never the reference
         margin = results["margins"]["SC-NN default"][kind]
         mine = results["methods"]["SC-NN default"]["per_kind"][kind]["psnr"]
         theirs = results["methods"][best]["per_kind"][kind]["psnr"]
         assert margin["vs"] == best and margin["psnr"] == pytest.approx(mine - theirs)
-    if not trained:  # an untrained default is its push-pull base: zero-initialised output layer
+    assert results["methods"]["membrane"]["family"] == "reference"
+    if not trained:  # an untrained default is its membrane base: zero-initialised output layer
         for kind in KINDS:
             scnn = results["methods"]["SC-NN default"]["per_kind"][kind]["psnr"]
             assert scnn == pytest.approx(
-                results["methods"]["push-pull"]["per_kind"][kind]["psnr"], abs=0.05
+                results["methods"]["membrane"]["per_kind"][kind]["psnr"], abs=0.05
             )
 
     rates = results["spike_rates"]["SC-NN default"]

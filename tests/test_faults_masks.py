@@ -50,17 +50,17 @@ def test_all_zero_mask_returns_the_input_quickly_without_the_model(fast_inpainte
 
 
 @pytest.fixture(scope="module")
-def push_pull(default_weights) -> Inpainter:
+def small_tiles(default_weights) -> Inpainter:
     """The default model, untrained or shipped: a real fill, small tiles so 96x72 spans four."""
     options = InpaintOptions(tile=64, overlap=16, timesteps=1)
     return Inpainter.from_pretrained(default_weights, device="cpu", options=options)
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "I;16", "F"])
-def test_all_set_mask_gives_a_plausible_image_in_every_mode(push_pull, photo, mode):
+def test_all_set_mask_gives_a_plausible_image_in_every_mode(small_tiles, photo, mode):
     small = photo.resize((96, 72))
     image = small.convert("L").convert(mode) if mode in ("I;16", "F") else small.convert(mode)
-    out = push_pull.inpaint(image, Image.new("L", image.size, 255))
+    out = small_tiles.inpaint(image, Image.new("L", image.size, 255))
     assert out.mode == image.mode and out.size == image.size
     values = np.asarray(out).astype(np.float64)
     assert np.isfinite(values).all()

@@ -1,10 +1,10 @@
-"""The two configurations: shapes, parameter budgets, and the untrained default equalling push-pull."""
+"""The two configurations: shapes, parameter budgets, and the untrained default equalling its membrane fill."""
 
 import numpy as np
 import pytest
 import torch
 
-from scnn_plugin.fill import push_pull_fill
+from scnn_plugin.fill import membrane_fill
 from scnn_plugin.models import MODELS, build_model
 
 
@@ -34,7 +34,7 @@ def test_default_fits_a_laptop_budget():
     assert params <= 5_000_000
 
 
-def test_untrained_default_equals_push_pull_fill(photo):
+def test_untrained_default_equals_membrane_fill(photo):
     # The zero-initialised last layer makes training start at classical quality.
     model = build_model("default").eval()
     x = torch.from_numpy(np.asarray(photo)[:128, :128].copy()).permute(2, 0, 1)[None].float() / 255
@@ -42,7 +42,7 @@ def test_untrained_default_equals_push_pull_fill(photo):
     m[..., 30:90, 40:100] = 1
     with torch.no_grad():
         y = model(x, m)
-    assert torch.allclose(y, push_pull_fill(x, 1 - m).clamp(0, 1), atol=1e-6)
+    assert torch.allclose(y, membrane_fill(x, 1 - m).clamp(0, 1), atol=1e-6)
 
 
 def test_ablation_has_no_spiking_layers():
@@ -71,3 +71,28 @@ def test_spiking_blocks_fire_from_the_first_training_step(photo):
     m[..., 40:80, 20:100] = 1
     model(x.expand(2, -1, -1, -1), m.expand(2, -1, -1, -1))
     assert len(rates) == 4 and all(0.05 < r < 0.6 for r in rates)
+
+
+def test_default_learns_beyond_its_base_fill_and_the_spikes_get_gradient(photo):
+    # The zero-initialised output must not trap the network at its base: gradient has to reach the
+    # spiking blocks and the residual has to fit detail the membrane fill cannot (overfitting one photo).
+    torch.manual_seed(0)
+    model = build_model("default").train()
+    x = torch.from_numpy(np.asarray(photo)[:64, :64].copy()).permute(2, 0, 1)[None].float() / 255
+    m = torch.zeros(1, 1, 64, 64)
+    m[..., 20:26, 4:60] = 1  # a thin stroke across the photo
+    m[..., 40:54, 24:40] = 1
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+    def hole_mse() -> torch.Tensor:
+        return (((model(x, m) - x) ** 2) * m).sum() / (m.sum() * 3)
+
+    base = hole_mse().item()
+    for _ in range(60):
+        opt.zero_grad()
+        loss = hole_mse()
+        loss.backward()
+        opt.step()
+    spiking = [p.grad for b in model.blocks for p in b.parameters() if p.grad is not None]
+    assert spiking and all(float(g.abs().sum()) > 0 for g in spiking)
+    assert hole_mse().item() < 0.7 * base

@@ -1,9 +1,11 @@
-"""The default hybrid: a small encoder-decoder whose bottleneck is spiking, learning a residual over push-pull.
+"""The default hybrid: a small encoder-decoder with a spiking bottleneck, learning a residual over a fill.
 
 Why this shape: on a laptop CPU every full-resolution channel costs, so full resolution carries only 16
 channels and the spiking residual blocks run at 1/4 resolution, where dilations 1-2-4-8 see ~250 px of
-context. The network starts from the push-pull fill (``fill.py``) and its last layer is zero-initialised,
-so an untrained network already equals the classical fill and training only has to add detail.
+context. A few dilated full-resolution convolutions after the decoder continue edges across thin strokes,
+which are 1-3 px wide at 1/4 resolution and invisible there. The network starts from the membrane fill
+(``fill.py``) and its last layer is zero-initialised, so an untrained network already equals the
+classical fill and training only has to add detail.
 With ``spiking=False`` the LIF units become ReLUs: the ablation that shows what the spikes contribute.
 """
 
@@ -13,8 +15,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..fill import push_pull_fill
+from ..fill import membrane_fill
 from ..snn import SNNConv2d
+
+
+# Leaky activations everywhere outside the LIF units: with plain ReLUs the decoder died within a few
+# hundred steps (every unit negative, no gradient), the network froze at its base fill, and the spiking
+# bottleneck, cut off behind dead units, contributed exactly nothing.
+_SLOPE = 0.2
+
+
+def _act(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, _SLOPE)
 
 
 class SpikingBlock(nn.Module):
@@ -31,7 +43,7 @@ class SpikingBlock(nn.Module):
             self.body = nn.Sequential(
                 nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation, bias=False),
                 nn.BatchNorm2d(channels),
-                nn.ReLU(),
+                nn.LeakyReLU(_SLOPE),
             )
         self.mix = nn.Conv2d(channels, channels, 1)
 
@@ -41,7 +53,7 @@ class SpikingBlock(nn.Module):
 
 
 class HybridNet(nn.Module):
-    """Push-pull fill + learned residual; image ``[N,3,H,W]``, mask ``[N,1,H,W]`` (1 = fill) in [0, 1]."""
+    """Membrane fill + learned residual; image ``[N,3,H,W]``, mask ``[N,1,H,W]`` (1 = fill) in [0, 1]."""
 
     multiple = 4  # two stride-2 stages: tile sides must be multiples of 4
     accepts_prior = True  # takes an image-wide low-resolution fill for windows inside big holes
@@ -51,6 +63,7 @@ class HybridNet(nn.Module):
         width: int = 16,
         timesteps: int = 4,
         dilations: tuple[int, ...] = (1, 2, 4, 8),
+        refine: tuple[int, ...] = (1, 2, 4),
         spiking: bool = True,
     ) -> None:
         super().__init__()
@@ -64,6 +77,7 @@ class HybridNet(nn.Module):
         self.up2 = nn.Conv2d(w2, w2, 3, padding=1)
         self.reduce1 = nn.Conv2d(w2, w1, 1)
         self.up1 = nn.Conv2d(w1, w1, 3, padding=1)
+        self.refine = nn.ModuleList(nn.Conv2d(w1, w1, 3, padding=d, dilation=d) for d in refine)
         self.out = nn.Conv2d(w1, 3, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -77,15 +91,17 @@ class HybridNet(nn.Module):
     ) -> torch.Tensor:
         """Return the full RGB prediction; ``prior`` is an image-wide low-resolution fill for deep holes."""
         known = 1 - mask
-        base = push_pull_fill(image, known, prior)
+        base = membrane_fill(image, known, prior)
         x = torch.cat([base, mask, known], dim=1)
-        s1 = F.relu(self.stem(x))
-        s2 = F.relu(self.down1(s1))
-        h = F.relu(self.down2(s2))
+        s1 = _act(self.stem(x))
+        s2 = _act(self.down1(s1))
+        h = _act(self.down2(s2))
         for block in self.blocks:
             h = block(h, timesteps)
         h = F.interpolate(self.reduce2(h), size=s2.shape[-2:], mode="bilinear", align_corners=False)
-        h = F.relu(self.up2(h + s2))
+        h = _act(self.up2(h + s2))
         h = F.interpolate(self.reduce1(h), size=s1.shape[-2:], mode="bilinear", align_corners=False)
-        h = F.relu(self.up1(h + s1))
+        h = _act(self.up1(h + s1))
+        for conv in self.refine:
+            h = h + _act(conv(h))
         return (base + self.out(h)).clamp(0, 1)
