@@ -1,4 +1,4 @@
-"""Membrane fill: known pixels kept, holes solved to the harmonic interpolant, deep holes from a prior."""
+"""Membrane fill: known pixels kept, holes solved harmonically, deep holes from a prior."""
 
 import torch
 

@@ -156,7 +156,9 @@ def classical_methods(names: list[str]) -> list[Method]:
     unknown = [n for n in names if n not in FILLS]
     if unknown:
         raise ValueError(f"unknown classical fill(s) {unknown}; known: {sorted(FILLS)}")
-    return [Method(n, "reference" if n in REFERENCE_FILLS else "classical", FILLS[n]) for n in names]
+    return [
+        Method(n, "reference" if n in REFERENCE_FILLS else "classical", FILLS[n]) for n in names
+    ]
 
 
 def measure(
@@ -290,8 +292,9 @@ def format_report(results: dict) -> str:
         (
             "PSNR (dB) and SSIM over hole pixels; MSE over the whole image (the paper's metric); "
             "seconds per image. **Bold**: the best classical fill per kind by PSNR (`membrane`, the "
-            "default model's own starting fill, is shown for reference and never counts). Margin rows: SC-NN "
-            "minus that fill (PSNR/SSIM up and MSE down are better for SC-NN; the last cell names it)."
+            "default model's own starting fill, is shown for reference and never counts). "
+            "Margin rows: SC-NN minus that fill (PSNR/SSIM up and MSE down are better for SC-NN; "
+            "the last cell names it)."
         ),
         "",
         format_table(results),
