@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--decay", type=int, default=0,
+                   help="cosine-decay the learning rate over the last N of --steps")
     p.add_argument("--loss", default=None, help="hole (default) or mse (paper default)")
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--val-photos", type=int, default=None, help="use only the first N val photos")
@@ -39,6 +41,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    try:
+        cfg = TrainConfig(
+            run_dir=args.run_dir,
+            config=args.config,
+            model_kwargs=json.loads(args.model_kwargs),
+            init=args.init,
+            steps=args.steps,
+            minutes=args.minutes,
+            batch=args.batch,
+            crop=args.crop,
+            lr=args.lr,
+            decay=args.decay,
+            loss=args.loss or ("mse" if args.config == "paper" else "hole"),
+            val_every=args.val_every,
+            seed=args.seed,
+            device=args.device,
+        )
+    except ValueError as err:
+        print(f"scnn-train: {err}", file=sys.stderr)
+        return 2
     pool = args.photos or default_pool_dir()
     train = load_photos(find_photos(pool / "train"))
     val = load_photos(find_photos(pool / "val"))
@@ -48,21 +70,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     n_val = args.val_photos or len(val.photos)
     val_set = build_eval_set(val.photos[:n_val], val.names[:n_val])
-    cfg = TrainConfig(
-        run_dir=args.run_dir,
-        config=args.config,
-        model_kwargs=json.loads(args.model_kwargs),
-        init=args.init,
-        steps=args.steps,
-        minutes=args.minutes,
-        batch=args.batch,
-        crop=args.crop,
-        lr=args.lr,
-        loss=args.loss or ("mse" if args.config == "paper" else "hole"),
-        val_every=args.val_every,
-        seed=args.seed,
-        device=args.device,
-    )
     print(f"training {cfg.config} on {len(train.photos)} photos, validating on {len(val_set)} "
           f"samples from {n_val} held-out photos; run dir {cfg.run_dir}", flush=True)
 

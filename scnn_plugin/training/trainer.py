@@ -37,6 +37,8 @@ from .evalset import EvalSample
 from .losses import get_loss
 from .metrics import masked_psnr
 
+FINAL_LR = 0.05  # the decay ends at this fraction of the peak learning rate
+
 
 @dataclass
 class TrainConfig:
@@ -52,6 +54,9 @@ class TrainConfig:
     crop: int = 256  # training crop side in px
     lr: float = 1e-3
     warmup: int = 100  # linear learning-rate warm-up steps
+    # Cosine decay of the learning rate to 5 % over the last ``decay`` steps of a ``steps`` budget:
+    # Adam's steady-state noise costs quality that an annealed finish recovers.
+    decay: int = 0
     ema: float = 0.999  # decay of the weight average that is validated and shipped
     loss: str = "hole"  # losses.LOSSES: "hole" (ours) or "mse" (the paper's)
     val_every: int = 250  # steps between validations / checkpoints
@@ -61,6 +66,18 @@ class TrainConfig:
     validate_at_end: bool = False
     seed: int = 0
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.decay and self.steps is None:
+            raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
+
+    def learning_rate(self, step: int) -> float:
+        """The rate for optimiser step ``step`` (0-based): warm-up, constant, then the cosine decay."""
+        rate = self.lr * min(1.0, (step + 1) / max(1, self.warmup))
+        if self.decay and self.steps is not None:
+            t = min(1.0, max(0.0, (step + 1 - (self.steps - self.decay)) / self.decay))
+            rate *= FINAL_LR + (1 - FINAL_LR) * 0.5 * (1 + math.cos(math.pi * t))
+        return rate
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -172,7 +189,7 @@ class Trainer:
             x, m = self._batch(sampler, device)
             train_model.train()
             for group in opt.param_groups:
-                group["lr"] = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+                group["lr"] = cfg.learning_rate(step)
             loss = loss_fn(train_model(x, m), x, m)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower --lr")

@@ -1,0 +1,69 @@
+"""``scnn-train``: the learning-rate schedule, and a real run that is stopped and resumed."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from scnn_plugin.training.train import main
+from scnn_plugin.training.trainer import FINAL_LR, TrainConfig
+from scnn_plugin.weights import load_weights
+
+SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
+TINY = ["--config", "paper", "--model-kwargs", '{"width": 8}', "--batch", "2", "--crop", "64",
+        "--val-every", "2", "--val-photos", "1", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory) -> Path:
+    """train/ holds four 200 px views of the astronaut, val/ a fifth one the run never trains on."""
+    root = tmp_path_factory.mktemp("pool")
+    with Image.open(SAMPLES / "astronaut.jpg") as im:
+        source = im.convert("RGB")
+    for i, (y, x) in enumerate([(0, 0), (0, 300), (300, 0), (300, 300), (150, 150)]):
+        folder = root / ("val" if i == 4 else "train")
+        folder.mkdir(exist_ok=True)
+        source.crop((x, y, x + 200, y + 200)).save(folder / f"view{i}.png")
+    return root
+
+
+def test_learning_rate_warms_up_holds_then_decays_to_its_floor():
+    cfg = TrainConfig(run_dir=Path("unused"), lr=1e-3, warmup=10, steps=100, decay=40)
+    rates = [cfg.learning_rate(s) for s in range(100)]
+    assert rates[0] == pytest.approx(1e-4) and rates[9] == pytest.approx(1e-3)
+    assert rates[10:60] == [pytest.approx(1e-3)] * 50
+    assert all(a > b for a, b in zip(rates[60:], rates[61:]))
+    assert rates[-1] == pytest.approx(1e-3 * FINAL_LR)
+    flat = TrainConfig(run_dir=Path("unused"), lr=1e-3, warmup=10, steps=100)
+    assert [flat.learning_rate(s) for s in range(10, 100)] == [1e-3] * 90
+
+
+def test_decay_without_a_step_budget_is_refused_before_loading_photos(tmp_path, capsys):
+    code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
+                 "--minutes", "5", "--decay", "100"])
+    assert code == 2 and "step budget" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_stops_resumes_and_finishes_on_the_decayed_rate(pool, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["--photos", str(pool), "--run-dir", str(run), "--steps", "4", *TINY]) == 0
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert ckpt["step"] == 4
+
+    args = ["--photos", str(pool), "--run-dir", str(run), "--steps", "6", "--decay", "2", *TINY]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "stopped by steps at step 6" in out
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert ckpt["step"] == 6
+    # the last step, still in the 100-step warm-up (6/100 of 1e-3), at the end of the decay
+    assert ckpt["optim"]["param_groups"][0]["lr"] == pytest.approx(1e-3 * 0.06 * FINAL_LR)
+    with open(run / "curve.csv", newline="") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 4, 6]
+    _, info = load_weights(run / "best.safetensors")
+    assert info.config == "paper" and info.model_kwargs == {"width": 8}
