@@ -1,4 +1,6 @@
-"""Membrane (harmonic) hole filling: the smoothest surface through the hole's border, ~0.03 s for 512 px.
+"""Membrane (harmonic) hole filling: the smoothest surface through the hole's border.
+
+~0.03 s for a 512 px image on two CPU threads.
 
 The hybrid model learns a residual on top of it, so it starts at classical quality instead of far below.
 It solves Laplace's equation on the hole pixels (known pixels are the boundary condition) coarse to fine:

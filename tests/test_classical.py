@@ -137,6 +137,6 @@ def test_missing_library_reports_unavailable_instead_of_crashing(monkeypatch):
 
 
 def test_installed_fills_report_ok():
-    """OpenCV-contrib, scikit-image and the membrane fill are in the dev environment: they must run."""
+    """OpenCV-contrib, scikit-image and the membrane fill are in the dev environment: all run."""
     for name in ("telea", "navier-stokes", "fsr-fast", "biharmonic", "membrane"):
         assert fill_status(name) == "ok", name

@@ -1,4 +1,4 @@
-"""The two configurations: shapes, parameter budgets, the untrained default equalling its base fill."""
+"""The two configurations: shapes, parameter budgets, the untrained default equal to its base."""
 
 import numpy as np
 import pytest
@@ -75,7 +75,8 @@ def test_spiking_blocks_fire_from_the_first_training_step(photo):
 
 def test_default_learns_beyond_its_base_fill_and_the_spikes_get_gradient(photo):
     # The zero-initialised output must not trap the network at its base: gradient has to reach the
-    # spiking blocks and the residual has to fit detail the membrane fill cannot (overfit one photo).
+    # spiking blocks and the residual has to fit detail the membrane fill cannot (overfitting
+    # one photo).
     torch.manual_seed(0)
     model = build_model("default").train()
     x = torch.from_numpy(np.asarray(photo)[:64, :64].copy()).permute(2, 0, 1)[None].float() / 255

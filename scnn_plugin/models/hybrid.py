@@ -6,7 +6,8 @@ context. A few dilated full-resolution convolutions after the decoder continue e
 which are 1-3 px wide at 1/4 resolution and invisible there. The network starts from the membrane fill
 (``fill.py``) and its last layer is zero-initialised, so an untrained network already equals the
 classical fill and training only has to add detail.
-With ``spiking=False`` the LIF units become leaky ReLUs: the ablation that shows what the spikes contribute.
+With ``spiking=False`` the LIF units become leaky ReLUs: the ablation that shows what the spikes
+contribute.
 """
 
 from __future__ import annotations

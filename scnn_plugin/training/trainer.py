@@ -54,7 +54,7 @@ class TrainConfig:
     crop: int = 256  # training crop side in px
     lr: float = 1e-3
     warmup: int = 100  # linear learning-rate warm-up steps
-    # Cosine decay of the learning rate to 5 % over the last ``decay`` steps of a ``steps`` budget:
+    # Cosine decay of the learning rate to FINAL_LR over the last ``decay`` steps of ``steps``:
     # Adam's steady-state noise costs quality that an annealed finish recovers.
     decay: int = 0
     ema: float = 0.999  # decay of the weight average that is validated and shipped
@@ -72,7 +72,7 @@ class TrainConfig:
             raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
 
     def learning_rate(self, step: int) -> float:
-        """The rate for optimiser step ``step`` (0-based): warm-up, constant, then the cosine decay."""
+        """The rate for optimiser step ``step`` (0-based): warm-up, constant, then cosine decay."""
         rate = self.lr * min(1.0, (step + 1) / max(1, self.warmup))
         if self.decay and self.steps is not None:
             t = min(1.0, max(0.0, (step + 1 - (self.steps - self.decay)) / self.decay))
