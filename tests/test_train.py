@@ -49,6 +49,14 @@ def test_decay_without_a_step_budget_is_refused_before_loading_photos(tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("decay", ["-5", "101"])
+def test_a_decay_outside_the_step_budget_is_refused(tmp_path, capsys, decay):
+    code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
+                 "--steps", "100", "--decay", decay])
+    assert code == 2 and f"not {decay}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_run_stops_resumes_and_finishes_on_the_decayed_rate(pool, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["--photos", str(pool), "--run-dir", str(run), "--steps", "4", *TINY]) == 0

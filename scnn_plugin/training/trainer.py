@@ -70,6 +70,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.decay and self.steps is None:
             raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
+        if not 0 <= self.decay <= (self.steps or 0):
+            raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
 
     def learning_rate(self, step: int) -> float:
         """The rate for optimiser step ``step`` (0-based): warm-up, constant, then cosine decay."""
