@@ -15,19 +15,20 @@ def mse_loss(pred: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> to
 
 
 def hole_loss(pred: torch.Tensor, target: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """L1 + MSE + image-gradient L1 of the composited result, normalised by hole area.
+    """L1 + MSE + image-gradient L1 of the composited result, per sample over its hole, batch mean.
 
-    Normalising by the hole (not the image) keeps thin and thick masks equally weighted; the gradient
+    Normalising each sample by its own hole (not the batch's) keeps thin and thick masks equally
+    weighted: pooled over the batch, a 40 % box outweighed a 5 % scribble eight to one. The gradient
     term rewards edges that continue into the hole instead of a blur.
     """
     comp = pred * hole + target * (1 - hole)
-    area = hole.sum().clamp_min(1.0) * pred.shape[1]
+    area = hole.sum(dim=(1, 2, 3)).clamp_min(1.0) * pred.shape[1]
     diff = comp - target
-    l1 = diff.abs().sum() / area
-    mse = (diff**2).sum() / area
-    gx = (diff[..., :, 1:] - diff[..., :, :-1]).abs().sum()
-    gy = (diff[..., 1:, :] - diff[..., :-1, :]).abs().sum()
-    return l1 + mse + 0.5 * (gx + gy) / area
+    l1 = diff.abs().sum(dim=(1, 2, 3))
+    mse = (diff**2).sum(dim=(1, 2, 3))
+    gx = (diff[..., :, 1:] - diff[..., :, :-1]).abs().sum(dim=(1, 2, 3))
+    gy = (diff[..., 1:, :] - diff[..., :-1, :]).abs().sum(dim=(1, 2, 3))
+    return ((l1 + mse + 0.5 * (gx + gy)) / area).mean()
 
 
 LOSSES: dict[str, Loss] = {"mse": mse_loss, "hole": hole_loss}
