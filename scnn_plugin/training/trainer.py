@@ -223,6 +223,9 @@ class Trainer:
                 _, best, _ = self._validate(ema, device, kwargs, history, step, running, cpu_s, best)
             self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
         if self.distributed:
+            # Gloo's worker threads free each finished collective's tensors under the GIL; waiting
+            # here hands them the GIL, else a rank that exits at once can abort in finalisation.
+            dist.barrier()
             dist.destroy_process_group()
         return TrainResult(
             self.best_path if self.best_path.exists() else None,
