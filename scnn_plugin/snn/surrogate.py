@@ -12,14 +12,18 @@ from collections.abc import Callable
 import torch
 
 
-class _FastSigmoid(torch.autograd.Function):
-    """SuperSpike surrogate (Zenke & Ganguli 2018): d spike / dv = 1 / (1 + alpha |v|)^2."""
+class _Spike(torch.autograd.Function):
+    """The Heaviside forward every surrogate shares; subclasses give only the backward."""
 
     @staticmethod
     def forward(ctx, v: torch.Tensor, alpha: float) -> torch.Tensor:  # type: ignore[override]
         ctx.save_for_backward(v)
         ctx.alpha = alpha
         return (v >= 0).to(v.dtype)
+
+
+class _FastSigmoid(_Spike):
+    """SuperSpike surrogate (Zenke & Ganguli 2018): d spike / dv = 1 / (1 + alpha |v|)^2."""
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
@@ -27,14 +31,8 @@ class _FastSigmoid(torch.autograd.Function):
         return grad / (1.0 + ctx.alpha * v.abs()) ** 2, None
 
 
-class _ArcTan(torch.autograd.Function):
+class _ArcTan(_Spike):
     """ArcTan surrogate (Fang et al. 2021): d spike / dv = alpha / 2 / (1 + (pi/2 alpha v)^2)."""
-
-    @staticmethod
-    def forward(ctx, v: torch.Tensor, alpha: float) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(v)
-        ctx.alpha = alpha
-        return (v >= 0).to(v.dtype)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
@@ -43,7 +41,7 @@ class _ArcTan(torch.autograd.Function):
         return grad * (a / 2) / (1 + (math.pi / 2 * a * v) ** 2), None
 
 
-SURROGATES: dict[str, tuple[type[torch.autograd.Function], float]] = {
+SURROGATES: dict[str, tuple[type[_Spike], float]] = {
     "fast_sigmoid": (_FastSigmoid, 10.0),
     "arctan": (_ArcTan, 2.0),
 }
