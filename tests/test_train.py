@@ -1,4 +1,4 @@
-"""``scnn-train``: the learning-rate schedule, and a real run that is stopped and resumed."""
+"""``scnn-train``: the learning-rate schedule, a real run that is stopped and resumed, and its curve."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from scnn_plugin.training.curve import main as curve_main
 from scnn_plugin.training.train import main
 from scnn_plugin.training.trainer import FINAL_LR, TrainConfig
 from scnn_plugin.weights import load_weights
@@ -73,3 +74,27 @@ def test_a_run_stops_resumes_and_finishes_on_the_decayed_rate(pool, tmp_path, ca
         assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 4, 6]
     _, info = load_weights(run / "best.safetensors")
     assert info.config == "paper" and info.model_kwargs == {"width": 8}
+
+
+def test_the_curve_of_a_real_run_becomes_table_rows_and_a_picture(pool, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["--photos", str(pool), "--run-dir", str(run), "--steps", "6", *TINY]) == 0
+    with open(run / "curve.csv", newline="") as f:
+        written = list(csv.DictReader(f))
+    capsys.readouterr()
+    png = tmp_path / "curve.png"
+    assert curve_main([f"tiny={run / 'curve.csv'}", "--every", "4", "--out", str(png)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| tiny |")]
+    # step 4 is on the grid; step 6 is not, but the newest weights always get a row
+    assert [int(line.split("|")[3]) for line in rows] == [4, 6]
+    last = written[-1]
+    assert rows[-1].endswith(f"| {float(last['thick']):.2f} | {float(last['mean']):.3f} |")
+    with Image.open(png) as im:
+        assert im.width > 2 * im.height  # four panels side by side
+
+
+def test_a_file_that_is_not_a_training_curve_is_refused_by_name(tmp_path, capsys):
+    bogus = tmp_path / "losses.csv"
+    bogus.write_text("step,loss\n1,0.5\n")
+    assert curve_main([f"x={bogus}"]) == 2
+    assert "losses.csv is not a training curve (no cpu_hours" in capsys.readouterr().err
