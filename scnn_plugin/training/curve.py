@@ -15,7 +15,9 @@ import csv
 import sys
 from pathlib import Path
 
-KINDS = ("thin", "medium", "thick")
+from .hole_masks import MASK_KINDS
+
+KINDS = tuple(MASK_KINDS)
 COLUMNS = ("step", "cpu_hours", *KINDS, "mean")
 
 
