@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as err:
             print(f"curve: {err}", file=sys.stderr)
             return 2
-    print("| run | CPU-hours | steps | thin | medium | thick | mean |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| run | CPU-hours | steps | {' | '.join(KINDS)} | mean |")
+    print("|---|" + "---:|" * (len(KINDS) + 3))
     for label, rows in curves.items():
         print("\n".join(table_rows(label, rows, args.every)))
     if args.out is not None:
