@@ -248,18 +248,23 @@ def test_diagnose_reports_versions(capsys):
     assert code == 0 and lines[-1]["status"] == "ok" and lines[-1]["diagnostics"]["python"]
 
 
-def test_bridge_process_streams_progress_then_one_reply(tmp_path, default_weights, crop):
-    """The real ``python -m scnn_plugin.bridge`` over pipes, as the plug-in runs it."""
-    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
+def spawn_bridge(request: dict, stderr: int) -> subprocess.Popen:
+    """The real ``python -m scnn_plugin.bridge`` over pipes, as the plug-in starts it, sent ``request``."""
     process = subprocess.Popen(
         [sys.executable, "-m", "scnn_plugin.bridge"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
     process.stdin.write(json.dumps(request) + "\n")
     process.stdin.flush()
+    return process
+
+
+def test_bridge_process_streams_progress_then_one_reply(tmp_path, default_weights, crop):
+    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
+    process = spawn_bridge(request, stderr=subprocess.PIPE)
     lines = [json.loads(line) for line in process.stdout]  # ends when the bridge exits
     process.stdin.close()
     assert process.wait(timeout=60) == 0, process.stderr.read()
@@ -276,15 +281,7 @@ def test_bridge_process_exits_when_the_plugin_goes_away(tmp_path, default_weight
         run_dir, big, ellipse_coverage(*big.shape[:2], soft=False), weights=str(default_weights)
     )
     request["options"] = {"tile": 64, "overlap": 8, "batch": 1, "device": "cpu"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scnn_plugin.bridge"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    process.stdin.write(json.dumps(request) + "\n")
-    process.stdin.flush()
+    process = spawn_bridge(request, stderr=subprocess.DEVNULL)
     first = json.loads(process.stdout.readline())  # the first tile is done: the run is under way
     assert first["event"] == "progress" and first["done"] < first["total"]
     process.stdin.close()  # what happens when GIMP kills the plug-in
