@@ -12,7 +12,8 @@ from PIL import Image
 from scnn_plugin.training.curve import main as curve_main
 from scnn_plugin.training.train import main
 from scnn_plugin.training.trainer import FINAL_LR, TrainConfig
-from scnn_plugin.weights import load_weights
+from scnn_plugin.models import build_model
+from scnn_plugin.weights import load_weights, save_weights
 
 SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
 TINY = ["--config", "paper", "--model-kwargs", '{"width": 8}', "--batch", "2", "--crop", "64",
@@ -74,6 +75,28 @@ def test_a_run_stops_resumes_and_finishes_on_the_decayed_rate(pool, tmp_path, ca
         assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 4, 6]
     _, info = load_weights(run / "best.safetensors")
     assert info.config == "paper" and info.model_kwargs == {"width": 8}
+
+
+def test_a_cycle_from_init_weights_counts_steps_and_cpu_hours_from_their_totals(pool, tmp_path):
+    init = tmp_path / "init.safetensors"
+    torch.manual_seed(0)  # the same start the trainer would build, so the run is the one above
+    model = build_model("paper", width=8)
+    save_weights(init, model, "paper", {"width": 8}, "test", {"steps": 1000, "cpu_hours": 2.5})
+    run = tmp_path / "run"
+    cycle = ["--photos", str(pool), "--run-dir", str(run), "--init", str(init), *TINY]
+    assert main([*cycle, "--steps", "4"]) == 0
+    # Published over before the cycle resumes: the lineage is the one the cycle started from.
+    save_weights(init, model, "paper", {"width": 8}, "test", {"steps": 7, "cpu_hours": 0.1})
+    assert main([*cycle, "--steps", "6"]) == 0
+
+    with open(run / "curve.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [1002, 1004, 1006]
+    hours = [float(r["cpu_hours"]) for r in rows]
+    assert 2.5 < hours[0] < hours[1] < hours[2] < 2.6
+    _, info = load_weights(run / "best.safetensors")
+    assert info.training["init"] == {"steps": 1000, "cpu_hours": 2.5}
+    assert 1000 < info.training["steps"] <= 1006 and 2.5 < info.training["cpu_hours"] < 2.6
 
 
 def test_the_curve_of_a_real_run_becomes_table_rows_and_a_picture(pool, tmp_path, capsys):

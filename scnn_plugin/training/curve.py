@@ -1,8 +1,9 @@
 """Validation PSNR against CPU-hours: the model card's table rows and a picture of the curve.
 
-Training appends one row per validation to ``curve.csv`` in its run folder. Whether more time, more
-data or a different model is what is missing shows in how that curve bends, so it is drawn from the
-same files anyone's rerun writes::
+Training appends one row per validation to ``curve.csv`` in its run folder (a cycle started from
+``--init`` weights counts its steps and CPU-hours on from theirs, so its rows continue their curve).
+Whether more time, more data or a different model is what is missing shows in how that curve bends,
+so it is drawn from the same files anyone's rerun writes::
 
     python -m scnn_plugin.training.curve default=runs/v3/curve.csv \\
         "LIF -> leaky ReLU=runs/v3-relu/curve.csv" --every 2000 --out docs/training-curve.png

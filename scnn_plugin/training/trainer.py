@@ -2,6 +2,9 @@
 
 A run lives in one folder: ``checkpoint.pt`` (latest state, rewritten atomically), ``best.safetensors``
 (EMA weights with the best validation PSNR so far) and ``curve.csv`` (validation PSNR against CPU-hours).
+A run started from ``init`` weights continues their history: the steps and CPU-hours in its weights'
+summary and in ``curve.csv`` count from the init weights' own totals, so a cycle started from the
+shipped weights reports what the weights cost in all, not only what this cycle added.
 Killing the process at any moment loses at most the steps since the last checkpoint.
 Under ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel: gloo on CPU, NCCL on GPU;
 rank 0 validates and writes files.
@@ -160,12 +163,12 @@ class Trainer:
         cfg = self.cfg
         device = self._setup_device()
         torch.manual_seed(cfg.seed + self.rank)
-        model, kwargs = self._initial_model()
+        model, kwargs, lineage = self._initial_model()
         model.to(device)
         ema = copy.deepcopy(model).requires_grad_(False)
         opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
-        state = self._resume(model, ema, opt)
-        step, history = state["step"], state["history"]
+        state = self._resume(model, ema, opt, lineage)
+        step, history, self.lineage = state["step"], state["history"], state["lineage"]
         cpu_before, best, base = state["cpu_seconds"], state["best"], state["base"]
         if base is None and self.rank == 0:
             base = evaluate_psnr(ema, self.val, device)["mean"]
@@ -251,14 +254,20 @@ class Trainer:
             return torch.device("cuda", local)
         return torch.device("cpu")
 
-    def _initial_model(self) -> tuple[nn.Module, dict[str, Any]]:
+    def _initial_model(self) -> tuple[nn.Module, dict[str, Any], dict[str, float]]:
+        """The model to train, its builder arguments, and the steps / CPU-hours already in it."""
         cfg = self.cfg
         if cfg.init is not None:
             model, info = load_weights(Path(cfg.init))
             if info.config != cfg.config:
                 raise ValueError(f"--init weights are config {info.config!r}, not {cfg.config!r}")
-            return model, info.model_kwargs
-        return build_model(cfg.config, **cfg.model_kwargs), dict(cfg.model_kwargs)
+            lineage = {
+                "steps": int(info.training.get("steps", 0)),
+                "cpu_hours": float(info.training.get("cpu_hours", 0.0)),
+            }
+            return model, info.model_kwargs, lineage
+        model = build_model(cfg.config, **cfg.model_kwargs)
+        return model, dict(cfg.model_kwargs), {"steps": 0, "cpu_hours": 0.0}
 
     def _wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
         if not self.distributed:
@@ -266,8 +275,11 @@ class Trainer:
         ids = [device.index] if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
-    def _resume(self, model: nn.Module, ema: nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
-        fresh = {"step": 0, "history": [], "cpu_seconds": 0.0, "best": None, "base": None}
+    def _resume(
+        self, model: nn.Module, ema: nn.Module, opt: torch.optim.Optimizer, lineage: dict[str, float]
+    ) -> dict[str, Any]:
+        fresh = {"step": 0, "history": [], "cpu_seconds": 0.0, "best": None, "base": None,
+                 "lineage": lineage}
         if not self.checkpoint_path.exists():
             return fresh
         try:
@@ -281,7 +293,8 @@ class Trainer:
         model.load_state_dict(ckpt["model"])
         ema.load_state_dict(ckpt["ema"])
         opt.load_state_dict(ckpt["optim"])
-        return {k: ckpt[k] for k in fresh}
+        # The lineage is fixed when the run starts: the init file may be replaced later (published).
+        return {k: ckpt.get(k, fresh[k]) for k in fresh}
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -334,12 +347,19 @@ class Trainer:
 
     # -- files ----------------------------------------------------------------------------------
 
+    def _in_all(self, row: dict[str, float]) -> dict[str, float]:
+        """A history row with step and CPU-hours counted from the init weights' totals."""
+        return {**row, "step": self.lineage["steps"] + row["step"],
+                "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"]}
+
     def _save_best(self, ema: nn.Module, kwargs: dict, history: list, cpu_s: float) -> None:
+        last = self._in_all(history[-1])
         summary = {
             "train_config": json.loads(self.cfg.to_json()),
-            "steps": history[-1]["step"],
-            "cpu_hours": round(cpu_s / 3600, 4),
-            "val": {k: round(v, 3) for k, v in history[-1].items() if k not in ("step", "loss")},
+            "steps": int(last["step"]),  # in all, the init weights' steps included
+            "cpu_hours": round(last["cpu_hours"], 4),
+            "init": self.lineage if self.cfg.init is not None else None,
+            "val": {k: round(v, 3) for k, v in last.items() if k not in ("step", "loss")},
             "photos": len(self.photos),
         }
         save_weights(self.best_path, ema, self.cfg.config, kwargs, __version__, summary)
@@ -358,6 +378,7 @@ class Trainer:
             "cpu_seconds": cpu_s,
             "best": best,
             "base": base,
+            "lineage": self.lineage,
         }
         atomic_write(self.checkpoint_path, lambda tmp: torch.save(ckpt, tmp))
         self._write_curve(history)
@@ -371,7 +392,7 @@ class Trainer:
             with open(tmp, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
                 w.writeheader()
-                w.writerows(history)
+                w.writerows(self._in_all(row) for row in history)
 
         atomic_write(self.run_dir / "curve.csv", write)
 
