@@ -8,6 +8,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -16,12 +17,15 @@ from torch import nn
 from scnn_plugin.models import build_model
 from scnn_plugin.snn import SNNConv2d
 from scnn_plugin.training.classical import FILLS
+from scnn_plugin.training.evalset import EvalSample
 from scnn_plugin.training.evaluate import (
     SpikeMeter,
+    format_photo_margins,
     format_table,
     grid_rows,
     heldout_dir,
     main,
+    photo_margins,
 )
 from scnn_plugin.weights import save_weights, shipped_dir
 
@@ -75,6 +79,8 @@ def test_evaluation_of_two_fills_writes_results_table_and_grid(
         mine = results["methods"]["SC-NN default"]["per_kind"][kind]["psnr"]
         theirs = results["methods"][best]["per_kind"][kind]["psnr"]
         assert margin["vs"] == best and margin["psnr"] == pytest.approx(mine - theirs)
+        # one photo: its per-photo margin is the kind's margin
+        assert results["photo_margins"]["astronaut"][kind] == pytest.approx(mine - theirs)
     assert results["methods"]["membrane"]["family"] == "reference"
     if not trained:  # an untrained default is its membrane base: zero-initialised output layer
         for kind in KINDS:
@@ -90,6 +96,9 @@ def test_evaluation_of_two_fills_writes_results_table_and_grid(
     report = (tmp_path / "results.md").read_text()
     assert "| method | thin PSNR |" in report and "SC-NN default − best classical" in report
     assert "**" in report and "SC-NN paper: skipped" in report
+    assert "Per photo: SC-NN default minus the best classical fill" in report
+    assert "| photo | thin (vs telea) | medium (vs telea) | thick (vs telea) |" in report
+    assert "\n| astronaut | " in report
     with Image.open(tmp_path / "grid.png") as grid:
         assert grid.size == (4 * 256, 18 + 3 * 256)  # input, best classical, SC-NN, truth x 3 kinds
 
@@ -171,3 +180,32 @@ def test_table_bolds_the_best_classical_and_signs_the_margin():
     assert lines[2] == "| SC-NN default | 30.00 | 0.500 | 1.000 | 0.250 |"
     assert lines[3] == "| telea | **28.50** | **0.500** | **1.000** | **0.250** |"
     assert lines[4] == "| SC-NN default − best classical | +1.50 dB | +0.000 | -0.200 | vs telea |"
+
+
+def test_photo_margins_compare_each_sample_with_its_kinds_best_fill_and_list_the_worst_first():
+    blank, hole = np.zeros((4, 4, 3), np.uint8), np.ones((4, 4), bool)
+    samples = [
+        EvalSample(f"/pool/val/{photo}.jpg", kind, blank, hole)
+        for photo in ("bridge", "wine")
+        for kind in ("thin", "thick")
+    ]
+    methods = {  # per sample: bridge thin, bridge thick, wine thin, wine thick
+        "SC-NN default": {"psnr_per_sample": [29.0, 21.0, 31.0, 20.0]},
+        "fsr-fast": {"psnr_per_sample": [33.0, 18.0, 30.5, 17.0]},
+        "telea": {"psnr_per_sample": [30.0, 19.5, 30.0, 18.5]},
+    }
+    best = {"thin": "fsr-fast", "thick": "telea"}
+    margins = photo_margins(methods, best, samples, "SC-NN default")
+    assert margins == {
+        "bridge": {"thin": pytest.approx(-4.0), "thick": pytest.approx(1.5)},
+        "wine": {"thin": pytest.approx(0.5), "thick": pytest.approx(1.5)},
+    }
+    table = format_photo_margins(
+        {"kinds": ["thin", "medium", "thick"], "best_classical": best, "photo_margins": margins}
+    ).splitlines()
+    assert table == [  # a kind no classical fill ran for has no column
+        "| photo | thin (vs fsr-fast) | thick (vs telea) |",
+        "|---|---:|---:|",
+        "| bridge | -4.00 | +1.50 |",
+        "| wine | +0.50 | +1.50 |",
+    ]

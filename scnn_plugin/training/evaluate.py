@@ -35,6 +35,8 @@ from .hole_masks import MASK_KINDS
 from .metrics import image_mse, masked_psnr, masked_ssim
 
 SCNN_CONFIGS = ("default", "paper")
+# The row whose per-photo margins the report lists: the network users get.
+PHOTO_MARGINS_OF = "SC-NN default"
 # Side of one picture-grid cell (px); the eval images are downscaled to it to keep the PNG small.
 GRID_CELL = 256
 # Hole pixels in the grid's input column: blended towards magenta so the mask reads on any photo.
@@ -163,8 +165,9 @@ def classical_methods(names: list[str]) -> list[Method]:
 
 def measure(
     method: Method, samples: list[EvalSample], keep: set[int]
-) -> tuple[dict[str, dict[str, float]], dict[int, np.ndarray], dict[str, float]]:
-    """Run ``method`` on every sample: per-kind means, the outputs of samples ``keep``, spike rates.
+) -> tuple[dict[str, dict[str, float]], list[float], dict[int, np.ndarray], dict[str, float]]:
+    """Run ``method`` on every sample: per-kind means, each sample's masked PSNR (in sample order),
+    the outputs of samples ``keep``, spike rates.
 
     The first sample runs once untimed first, so one-off library, allocator and thread-pool start-up
     is not billed to it; that call also finds fills whose library is unavailable.
@@ -173,6 +176,7 @@ def measure(
 
     scores: dict[str, dict[str, list[float]]] = {}
     kept: dict[int, np.ndarray] = {}
+    psnrs: list[float] = []
     meter = SpikeMeter(method.model) if method.model is not None else None
     with meter or contextlib.nullcontext():
         for i, s in enumerate(samples):
@@ -181,7 +185,8 @@ def measure(
             seconds = time.perf_counter() - t0
             pred, target = out / 255.0, s.image / 255.0
             row = scores.setdefault(s.kind, {"psnr": [], "ssim": [], "mse": [], "seconds": []})
-            row["psnr"].append(masked_psnr(pred, target, s.hole))
+            psnrs.append(masked_psnr(pred, target, s.hole))
+            row["psnr"].append(psnrs[-1])
             row["ssim"].append(masked_ssim(pred, target, s.hole))
             row["mse"].append(image_mse(pred, target))
             row["seconds"].append(seconds)
@@ -191,7 +196,7 @@ def measure(
         kind: {metric: float(np.mean(v)) for metric, v in row.items()} | {"n": len(row["psnr"])}
         for kind, row in scores.items()
     }
-    return per_kind, kept, meter.rates() if meter else {}
+    return per_kind, psnrs, kept, meter.rates() if meter else {}
 
 
 def best_classical(methods: dict[str, dict], kinds: list[str]) -> dict[str, str]:
@@ -229,6 +234,34 @@ def margins(
                 "mse": mine["mse"] - theirs["mse"],
             }
     return result
+
+
+def photo_margins(
+    methods: dict[str, dict], best: dict[str, str], samples: list[EvalSample], name: str
+) -> dict[str, dict[str, float]]:
+    """Photo -> kind -> ``name``'s masked PSNR minus the best classical fill's on that sample (dB).
+
+    The mean margin hides where a method loses: one photo whose structure a classical fill continues
+    well (straight cables across thin strokes, say) can cost more than the other photos win.
+    """
+    mine = methods[name]["psnr_per_sample"]
+    result: dict[str, dict[str, float]] = {}
+    for i, s in enumerate(samples):
+        if s.kind in best:
+            theirs = methods[best[s.kind]]["psnr_per_sample"][i]
+            result.setdefault(Path(s.name).stem, {})[s.kind] = mine[i] - theirs
+    return result
+
+
+def format_photo_margins(results: dict) -> str:
+    """The per-photo margins table, worst photo first (by its smallest margin)."""
+    kinds = [k for k in results["kinds"] if k in results["best_classical"]]
+    rows = sorted(results["photo_margins"].items(), key=lambda kv: min(kv[1].values()))
+    head = ["photo"] + [f"{k} (vs {results['best_classical'][k]})" for k in kinds]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(kinds)]
+    for photo, by_kind in rows:
+        lines.append(f"| {photo} | " + " | ".join(f"{by_kind[k]:+.2f}" for k in kinds) + " |")
+    return "\n".join(lines)
 
 
 def format_table(results: dict) -> str:
@@ -317,6 +350,16 @@ def format_report(results: dict) -> str:
         ]
         lines += [f"| {layer} | {rate:.4f} |" for layer, rate in rates.items()]
         lines.append("")
+    if results.get("photo_margins"):
+        lines += [
+            (
+                f"Per photo: {PHOTO_MARGINS_OF} minus the best classical fill of each kind, "
+                "masked PSNR (dB), worst photo first:"
+            ),
+            "",
+            format_photo_margins(results),
+            "",
+        ]
     if results.get("grid"):
         lines += [f"![samples]({results['grid']})", ""]
     return "\n".join(lines)
@@ -414,7 +457,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t0 = time.perf_counter()
         try:
-            entry["per_kind"], outputs[m.name], rates = measure(m, samples, keep)
+            entry["per_kind"], entry["psnr_per_sample"], outputs[m.name], rates = measure(
+                m, samples, keep
+            )
         except FillUnavailable as err:
             entry["status"] = f"unavailable: {err}"
             print(f"scnn-eval: {m.name}: {entry['status']}", file=sys.stderr)
@@ -441,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
         "methods": table,
         "best_classical": best,
         "margins": margins(table, best),
+        "photo_margins": (
+            photo_margins(table, best, samples, PHOTO_MARGINS_OF)
+            if table.get(PHOTO_MARGINS_OF, {}).get("status") == "ok"
+            else {}
+        ),
         "spike_rates": spike_rates,
         "grid": None,
     }
