@@ -6,6 +6,7 @@ import torch
 
 from scnn_plugin.fill import membrane_fill
 from scnn_plugin.models import MODELS, build_model
+from scnn_plugin.weights import load_weights, shipped_dir
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -97,3 +98,25 @@ def test_default_learns_beyond_its_base_fill_and_the_spikes_get_gradient(photo):
     spiking = [p.grad for b in model.blocks for p in b.parameters() if p.grad is not None]
     assert spiking and all(float(g.abs().sum()) > 0 for g in spiking)
     assert hole_mse().item() < 0.7 * base
+
+
+def test_line_blocks_start_as_identity_then_learn(photo):
+    # Added to trained weights, a line block must change nothing until it is trained, and then
+    # its 9x9 kernel must get gradient (a dead branch would only cost time).
+    plain, _ = load_weights(shipped_dir() / "default.safetensors")
+    lined = build_model("default", lines=1)
+    missing, unexpected = lined.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and {k.split(".")[0] for k in missing} == {"lines"}
+    x = torch.from_numpy(np.asarray(photo)[:64, :64].copy()).permute(2, 0, 1)[None].float() / 255
+    m = torch.zeros(1, 1, 64, 64)
+    m[..., 28:34, :] = 1  # a thin stroke across the photo
+    with torch.no_grad():
+        assert torch.equal(lined.eval()(x, m), plain(x, m))
+    lined.train()
+    opt = torch.optim.Adam(lined.parameters(), lr=1e-3)
+    for _ in range(2):
+        opt.zero_grad()
+        (((lined(x, m) - x) ** 2) * m).sum().backward()
+        opt.step()
+    spatial = lined.lines[0].spatial.weight
+    assert spatial.shape == (16, 1, 9, 9) and float(spatial.grad.abs().sum()) > 0

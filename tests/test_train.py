@@ -12,8 +12,8 @@ from PIL import Image
 from scnn_plugin.models import build_model
 from scnn_plugin.training.curve import main as curve_main
 from scnn_plugin.training.train import main
-from scnn_plugin.training.trainer import FINAL_LR, TrainConfig
-from scnn_plugin.weights import load_weights, save_weights
+from scnn_plugin.training.trainer import FINAL_LR, TrainConfig, grow_model
+from scnn_plugin.weights import load_weights, save_weights, shipped_dir
 
 SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
 TINY = ["--config", "paper", "--model-kwargs", '{"width": 8}', "--batch", "2", "--crop", "64",
@@ -121,3 +121,31 @@ def test_a_file_that_is_not_a_training_curve_is_refused_by_name(tmp_path, capsys
     bogus.write_text("step,loss\n1,0.5\n")
     assert curve_main([f"x={bogus}"]) == 2
     assert "losses.csv is not a training curve (no cpu_hours" in capsys.readouterr().err
+
+
+def test_a_cycle_can_grow_trained_weights_by_a_zero_initialised_block(pool, tmp_path):
+    shipped = shipped_dir() / "default.safetensors"
+    run = tmp_path / "run"
+    argv = ["--photos", str(pool), "--run-dir", str(run), "--init", str(shipped),
+            "--model-kwargs", '{"lines": 1}', "--steps", "2", "--val-every", "2", "--batch", "2",
+            "--crop", "64", "--val-photos", "1", "--threads", "1"]
+    assert main(argv) == 0
+    state = torch.load(run / "checkpoint.pt", weights_only=True)["model"]
+    trained, _ = load_weights(shipped)
+    assert {k for k in state if k.startswith("lines.0.")} == {
+        f"lines.0.{layer}.{p}" for layer in ("select", "spatial", "project") for p in ("weight", "bias")
+    }
+    assert all(k in state for k in trained.state_dict())
+
+
+@pytest.mark.parametrize(("extra", "reason"), [
+    ({"width": 8}, "size mismatch for"),  # reshapes trained tensors
+    ({"spiking": False}, "the new model has no blocks.0.body"),  # drops trained tensors
+    ({"refine": (1, 2, 4, 8)}, "change its output"),  # a new layer that is not zero-initialised
+])
+def test_growing_trained_weights_is_refused_unless_only_neutral_blocks_are_added(extra, reason):
+    trained, info = load_weights(shipped_dir() / "default.safetensors")
+    with pytest.raises(ValueError, match=reason):
+        grow_model(trained, "default", info.model_kwargs, extra)
+    grown, kwargs = grow_model(trained, "default", info.model_kwargs, {"lines": 2})
+    assert kwargs == {"lines": 2} and len(grown.lines) == 2

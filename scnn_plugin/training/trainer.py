@@ -134,6 +134,35 @@ def evaluate_psnr(
     return result
 
 
+def grow_model(
+    trained: nn.Module, config: str, kwargs: dict[str, Any], extra: dict[str, Any]
+) -> tuple[nn.Module, dict[str, Any]]:
+    """``trained`` rebuilt with ``extra`` builder arguments, its weights kept: new blocks only.
+
+    This lets a cycle add a zero-initialised block (``{"lines": 1}``) to trained weights instead of
+    starting over. It is refused unless every trained tensor fits the new model unchanged and the
+    grown model still computes what ``trained`` computes, so nothing learnt is lost or reshaped.
+    """
+    grown_kwargs = {**kwargs, **extra}
+    grown = build_model(config, **grown_kwargs)
+    refusal = f"model arguments {extra} cannot grow the --init weights ({config}, {kwargs})"
+    try:
+        missing, unexpected = grown.load_state_dict(trained.state_dict(), strict=False)
+    except RuntimeError as err:  # a tensor changed shape
+        raise ValueError(f"{refusal}: {str(err).strip().splitlines()[-1].strip()}") from None
+    if unexpected:
+        raise ValueError(f"{refusal}: the new model has no {unexpected[0]}")
+    side = 8 * getattr(grown, "multiple", 1)
+    probe = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 3, side, side, generator=probe)
+    hole = (torch.rand(1, 1, side, side, generator=probe) > 0.7).float()
+    trained.eval(), grown.eval()
+    with torch.no_grad():
+        if not torch.allclose(trained(image, hole), grown(image, hole), atol=1e-6):
+            raise ValueError(f"{refusal}: the new blocks {missing[:3]} change its output")
+    return grown, grown_kwargs
+
+
 class Trainer:
     """Train ``config.config`` on ``photos`` (RGB uint8 arrays), validating on ``val``."""
 
@@ -265,6 +294,8 @@ class Trainer:
                 "steps": int(info.training.get("steps", 0)),
                 "cpu_hours": float(info.training.get("cpu_hours", 0.0)),
             }
+            if cfg.model_kwargs:
+                return (*grow_model(model, info.config, info.model_kwargs, cfg.model_kwargs), lineage)
             return model, info.model_kwargs, lineage
         model = build_model(cfg.config, **cfg.model_kwargs)
         return model, dict(cfg.model_kwargs), {"steps": 0, "cpu_hours": 0.0}
