@@ -132,8 +132,9 @@ def test_a_cycle_can_grow_trained_weights_by_a_zero_initialised_block(pool, tmp_
     assert main(argv) == 0
     state = torch.load(run / "checkpoint.pt", weights_only=True)["model"]
     trained, _ = load_weights(shipped)
+    layers, params = ("select", "spatial", "project"), ("weight", "bias")
     assert {k for k in state if k.startswith("lines.0.")} == {
-        f"lines.0.{layer}.{p}" for layer in ("select", "spatial", "project") for p in ("weight", "bias")
+        f"lines.0.{layer}.{p}" for layer in layers for p in params
     }
     assert all(k in state for k in trained.state_dict())
 

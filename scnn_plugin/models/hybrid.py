@@ -56,10 +56,11 @@ class SpikingBlock(nn.Module):
 class LineBlock(nn.Module):
     """Full-resolution residual block whose 9x9 depthwise kernel continues thin straight structure.
 
-    Cables and edges that cross a thin stroke are what FSR restores and dilated 3x3 taps miss (a 2 px
-    line falls between taps 4 px apart). A dense 9x9 kernel per channel sees 4 px into the known side
-    of a stroke at every angle, for ~13 ms per 512 px tile on two CPU threads. The output projection
-    starts at zero, so adding the block to trained weights leaves what they compute unchanged.
+    Cables and edges that cross a thin stroke are what FSR restores and dilated 3x3 taps miss (a
+    2 px line falls between taps 4 px apart). A dense 9x9 kernel per channel sees 4 px into the
+    known side of a stroke at every angle, for ~13 ms per 512 px tile on two CPU threads. The output
+    projection starts at zero, so adding the block to trained weights leaves what they compute
+    unchanged.
     """
 
     KERNEL = 9

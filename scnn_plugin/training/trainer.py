@@ -295,7 +295,8 @@ class Trainer:
                 "cpu_hours": float(info.training.get("cpu_hours", 0.0)),
             }
             if cfg.model_kwargs:
-                return (*grow_model(model, info.config, info.model_kwargs, cfg.model_kwargs), lineage)
+                grown, kwargs = grow_model(model, info.config, info.model_kwargs, cfg.model_kwargs)
+                return grown, kwargs, lineage
             return model, info.model_kwargs, lineage
         model = build_model(cfg.config, **cfg.model_kwargs)
         return model, dict(cfg.model_kwargs), {"steps": 0, "cpu_hours": 0.0}
@@ -307,7 +308,11 @@ class Trainer:
         return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
     def _resume(
-        self, model: nn.Module, ema: nn.Module, opt: torch.optim.Optimizer, lineage: dict[str, float]
+        self,
+        model: nn.Module,
+        ema: nn.Module,
+        opt: torch.optim.Optimizer,
+        lineage: dict[str, float],
     ) -> dict[str, Any]:
         fresh = {"step": 0, "history": [], "cpu_seconds": 0.0, "best": None, "base": None,
                  "lineage": lineage}
