@@ -257,7 +257,7 @@ def test_truncated_checkpoint_gives_a_clear_message(tmp_path):
     trainer = Trainer(TrainConfig(run_dir=tmp_path, config="paper"), [], [object()])
     opt = torch.optim.Adam(model.parameters())
     with pytest.raises((ScnnError, WeightsError), match="checkpoint.pt"):
-        trainer._resume(model, build_model("paper", width=8), opt)
+        trainer._resume(model, build_model("paper", width=8), opt, {"steps": 0, "cpu_hours": 0.0})
 
 
 # --- two runs at once -----------------------------------------------------------------------------
