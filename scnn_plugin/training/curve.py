@@ -5,8 +5,8 @@ Training appends one row per validation to ``curve.csv`` in its run folder (a cy
 Whether more time, more data or a different model is what is missing shows in how that curve bends,
 so it is drawn from the same files anyone's rerun writes::
 
-    python -m scnn_plugin.training.curve default=runs/v3/curve.csv \\
-        "LIF -> leaky ReLU=runs/v3-relu/curve.csv" --every 2000 --out docs/training-curve.png
+    python -m scnn_plugin.training.curve default=runs/default/curve.csv \\
+        "LIF -> leaky ReLU=docs/curves/default-leaky-relu.csv" --every 2000 --out curve.png
 """
 
 from __future__ import annotations

@@ -156,7 +156,8 @@ def grow_model(
     probe = torch.Generator().manual_seed(0)
     image = torch.rand(1, 3, side, side, generator=probe)
     hole = (torch.rand(1, 1, side, side, generator=probe) > 0.7).float()
-    trained.eval(), grown.eval()
+    trained.eval()
+    grown.eval()
     with torch.no_grad():
         if not torch.allclose(trained(image, hole), grown(image, hole), atol=1e-6):
             raise ValueError(f"{refusal}: the new blocks {missing[:3]} change its output")
