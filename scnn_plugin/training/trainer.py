@@ -330,8 +330,11 @@ class Trainer:
         model.load_state_dict(ckpt["model"])
         ema.load_state_dict(ckpt["ema"])
         opt.load_state_dict(ckpt["optim"])
-        # The lineage is fixed when the run starts: the init file may be replaced later (published).
-        return {k: ckpt.get(k, fresh[k]) for k in fresh}
+        state = {k: ckpt[k] for k in fresh if k != "lineage"}
+        # Fixed when the run started (the init file may since have been published over); a run
+        # checkpointed before lineages were recorded takes the one its init file gives now.
+        state["lineage"] = ckpt.get("lineage", lineage)
+        return state
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -356,7 +359,7 @@ class Trainer:
         improved = val["mean"] > best
         if improved:
             best = val["mean"]
-            self._save_best(ema, kwargs, history, cpu_s)
+            self._save_best(ema, kwargs, history)
         return val, best, improved
 
     def _any_rank(self, flag: bool) -> bool:
@@ -389,7 +392,7 @@ class Trainer:
         return {**row, "step": self.lineage["steps"] + row["step"],
                 "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"]}
 
-    def _save_best(self, ema: nn.Module, kwargs: dict, history: list, cpu_s: float) -> None:
+    def _save_best(self, ema: nn.Module, kwargs: dict, history: list) -> None:
         last = self._in_all(history[-1])
         summary = {
             "train_config": json.loads(self.cfg.to_json()),
