@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import torch
 from PIL import Image
 
 from scnn_plugin.models import build_model
+from scnn_plugin.training import data
 from scnn_plugin.training.curve import main as curve_main
 from scnn_plugin.training.train import main
 from scnn_plugin.training.trainer import FINAL_LR, TrainConfig, grow_model
@@ -55,6 +57,42 @@ def test_a_decay_without_room_in_a_step_budget_is_refused_before_loading_photos(
                  *budget, "--decay", decay])
     assert code == 2 and reason in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(("mix", "reason"), [
+    ("thin=2,huge=1", "huge"),
+    ("thin=0,thick=1", "at least 1"),
+    ("thin2", "kind=count"),
+])
+def test_a_mask_mix_of_unknown_kinds_or_bad_counts_is_refused_before_loading_photos(
+        tmp_path, capsys, mix, reason):
+    args = ["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
+            "--steps", "4", "--mask-mix", mix]
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse refuses what does not parse at all
+        code = exit_.code
+    assert code == 2 and reason in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_mask_mix_sets_how_often_each_kind_of_hole_is_drawn(pool, tmp_path, monkeypatch):
+    drawn: list[str] = []
+    real = data.make_mask
+
+    def recording(kind, *args):
+        drawn.append(kind)
+        return real(kind, *args)
+
+    monkeypatch.setattr(data, "make_mask", recording)
+    run = tmp_path / "run"
+    args = ["--photos", str(pool), "--run-dir", str(run), "--steps", "40", "--mask-mix",
+            "thin=3,thick=1", *TINY, "--val-every", "40"]
+    assert main(args) == 0
+    assert len(drawn) == 80 and set(drawn) == {"thin", "thick"}  # 40 steps of batch 2
+    assert 0.6 < drawn.count("thin") / len(drawn) < 0.9
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert json.loads(ckpt["train_config"])["mask_mix"] == {"thin": 3, "thick": 1}
 
 
 def test_a_run_stops_resumes_and_finishes_on_the_decayed_rate(pool, tmp_path, capsys):

@@ -14,6 +14,15 @@ from .evalset import build_eval_set
 from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
 
 
+def parse_mask_mix(text: str) -> dict[str, int]:
+    """``thin=2,medium=1,thick=1`` -> ``{"thin": 2, ...}``; kinds left out are never drawn."""
+    try:
+        mix = {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected kind=count,..., not {text!r}") from None
+    return mix
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scnn-train", description=__doc__)
     p.add_argument("--config", default="default", help="model config: default or paper")
@@ -28,7 +37,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--decay", type=int, default=0,
                    help="cosine-decay the learning rate over the last N of --steps")
-    p.add_argument("--loss", default=None, help="hole (default) or mse (paper default)")
+    p.add_argument("--loss", default=None,
+                   help="hole (default), hole-log (weighs each sample by its own error) or mse "
+                        "(paper default)")
+    p.add_argument("--mask-mix", type=parse_mask_mix, default=None,
+                   help="how often each hole kind is drawn, e.g. thin=2,medium=1,thick=1 "
+                        "(default: all equal)")
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--val-photos", type=int, default=None, help="use only the first N val photos")
     p.add_argument("--seed", type=int, default=0)
@@ -54,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             lr=args.lr,
             decay=args.decay,
             loss=args.loss or ("mse" if args.config == "paper" else "hole"),
+            **({"mask_mix": args.mask_mix} if args.mask_mix else {}),
             val_every=args.val_every,
             seed=args.seed,
             device=args.device,

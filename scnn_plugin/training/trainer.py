@@ -37,6 +37,7 @@ from ..models import build_model
 from ..weights import load_weights, save_weights
 from .data import CropSampler
 from .evalset import EvalSample
+from .hole_masks import MASK_KINDS
 from .losses import get_loss
 from .metrics import masked_psnr
 
@@ -61,7 +62,9 @@ class TrainConfig:
     # Adam's steady-state noise costs quality that an annealed finish recovers.
     decay: int = 0
     ema: float = 0.999  # decay of the weight average that is validated and shipped
-    loss: str = "hole"  # losses.LOSSES: "hole" (ours) or "mse" (the paper's)
+    loss: str = "hole"  # losses.LOSSES: "hole" (ours), "hole-log", or "mse" (the paper's)
+    # Relative frequency of each hole kind in training batches; equal unless a cycle targets one.
+    mask_mix: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MASK_KINDS, 1))
     val_every: int = 250  # steps between validations / checkpoints
     patience: int | None = None  # stop after this many validations without improvement
     # Validate once more when the budget ends between validations, so a short run's last steps
@@ -75,6 +78,16 @@ class TrainConfig:
             raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
         if not 0 <= self.decay <= (self.steps or 0):
             raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
+        unknown = set(self.mask_mix) - set(MASK_KINDS)
+        if unknown or not self.mask_mix or min(self.mask_mix.values()) < 1:
+            raise ValueError(
+                f"mask mix needs whole counts of at least 1 for kinds among {sorted(MASK_KINDS)}, "
+                f"not {self.mask_mix}"
+            )
+
+    def mask_kinds(self) -> tuple[str, ...]:
+        """Each kind repeated by its count: the sampler draws uniformly from this tuple."""
+        return tuple(kind for kind, count in self.mask_mix.items() for _ in range(count))
 
     def learning_rate(self, step: int) -> float:
         """The rate for optimiser step ``step`` (0-based): warm-up, constant, then cosine decay."""
@@ -205,7 +218,9 @@ class Trainer:
             best = base
         train_model = self._wrap(model, device)
         loss_fn = get_loss(cfg.loss)
-        sampler = iter(CropSampler(self.photos, cfg.crop, seed=cfg.seed + 7919 * step))
+        sampler = iter(CropSampler(
+            self.photos, cfg.crop, seed=cfg.seed + 7919 * step, kinds=cfg.mask_kinds()
+        ))
         start_wall, start_cpu = time.monotonic(), time.process_time()
         stopped_by, bad_vals, running = "steps", 0, None
         while True:
