@@ -62,6 +62,7 @@ def test_a_decay_without_room_in_a_step_budget_is_refused_before_loading_photos(
 @pytest.mark.parametrize(("mix", "reason"), [
     ("thin=2,huge=1", "huge"),
     ("thin=0,thick=1", "at least 1"),
+    ("thin=1000000", "at most 100"),
     ("thin2", "kind=count"),
 ])
 def test_a_mask_mix_of_unknown_kinds_or_bad_counts_is_refused_before_loading_photos(

@@ -42,6 +42,7 @@ from .losses import get_loss
 from .metrics import masked_psnr
 
 FINAL_LR = 0.05  # the decay ends at this fraction of the peak learning rate
+MAX_MIX_COUNT = 100  # a mask mix is expanded into a tuple the sampler draws from: keep it small
 
 
 @dataclass
@@ -79,10 +80,11 @@ class TrainConfig:
         if not 0 <= self.decay <= (self.steps or 0):
             raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
         unknown = set(self.mask_mix) - set(MASK_KINDS)
-        if unknown or not self.mask_mix or min(self.mask_mix.values()) < 1:
+        counts = self.mask_mix.values()
+        if unknown or not self.mask_mix or min(counts) < 1 or max(counts) > MAX_MIX_COUNT:
             raise ValueError(
-                f"mask mix needs whole counts of at least 1 for kinds among {sorted(MASK_KINDS)}, "
-                f"not {self.mask_mix}"
+                f"mask mix needs whole counts of at least 1 (at most {MAX_MIX_COUNT}) for kinds "
+                f"among {sorted(MASK_KINDS)}, not {self.mask_mix}"
             )
 
     def mask_kinds(self) -> tuple[str, ...]:
