@@ -17,10 +17,9 @@ from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
 def parse_mask_mix(text: str) -> dict[str, int]:
     """``thin=2,medium=1,thick=1`` -> ``{"thin": 2, ...}``; kinds left out are never drawn."""
     try:
-        mix = {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))}
+        return {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))}
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected kind=count,..., not {text!r}") from None
-    return mix
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
