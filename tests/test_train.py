@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -179,7 +180,7 @@ def test_a_cycle_can_grow_trained_weights_by_a_zero_initialised_block(pool, tmp_
 
 
 @pytest.mark.parametrize(("extra", "reason"), [
-    ({"width": 8}, "size mismatch for"),  # reshapes trained tensors
+    ({"width": 8}, "size mismatch for stem.weight"),  # shrinks trained tensors
     ({"spiking": False}, "the new model has no blocks.0.body"),  # drops trained tensors
     ({"refine": (1, 2, 4, 8)}, "change its output"),  # a new layer that is not zero-initialised
 ])
@@ -189,3 +190,20 @@ def test_growing_trained_weights_is_refused_unless_only_neutral_blocks_are_added
         grow_model(trained, "default", info.model_kwargs, extra)
     grown, kwargs = grow_model(trained, "default", info.model_kwargs, {"lines": 2})
     assert kwargs == {"lines": 2} and len(grown.lines) == 2
+
+
+def test_widening_trained_weights_keeps_their_output_and_trains_the_new_channels(photo):
+    # Wider full-resolution layers must start as the trained model (nothing learnt is lost) and
+    # then learn: gradient has to reach the new channels through the output layer's new inputs.
+    trained, info = load_weights(shipped_dir() / "default.safetensors")
+    wide, kwargs = grow_model(trained, "default", info.model_kwargs, {"full_width": 24})
+    assert kwargs == {"full_width": 24} and wide.out.weight.shape == (3, 24, 3, 3)
+    assert torch.equal(wide.up1.weight[:16, :16], trained.up1.weight)
+    x = torch.from_numpy(np.asarray(photo)[:64, :64].copy()).permute(2, 0, 1)[None].float() / 255
+    m = torch.zeros(1, 1, 64, 64)
+    m[..., 20:44, 30:34] = 1
+    with torch.no_grad():
+        assert torch.allclose(wide.eval()(x, m), trained.eval()(x, m), atol=1e-6)
+    wide.train()
+    (((wide(x, m) - x) ** 2) * m).sum().backward()
+    assert float(wide.out.weight.grad[:, 16:].abs().sum()) > 0

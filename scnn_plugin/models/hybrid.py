@@ -1,12 +1,13 @@
 """The default hybrid: a small encoder-decoder with a spiking bottleneck, learning a residual over a fill.
 
-Why this shape: on a laptop CPU every full-resolution channel costs, so full resolution carries only 16
-channels and the spiking residual blocks run at 1/4 resolution, where dilations 1-2-4-8 see ~250 px of
-context. A few dilated full-resolution convolutions after the decoder continue edges across thin strokes,
-which are 1-3 px wide at 1/4 resolution and invisible there; optional line blocks (``lines``) add a
-dense large kernel at full resolution for thin straight structure the dilated taps skip over. The
-network starts from the membrane fill (``fill.py``) and its last layer is zero-initialised, so an
-untrained network already equals the classical fill and training only has to add detail.
+Why this shape: on a laptop CPU every full-resolution channel costs, so full resolution carries only
+``width`` (16) channels unless ``full_width`` widens it, and the spiking residual blocks run at 1/4
+resolution, where dilations 1-2-4-8 see ~250 px of context. A few dilated full-resolution
+convolutions after the decoder continue edges across thin strokes, which are 1-3 px wide at 1/4
+resolution and invisible there; optional line blocks (``lines``) add a dense large kernel at full
+resolution for thin straight structure the dilated taps skip over. The network starts from the
+membrane fill (``fill.py``) and its last layer is zero-initialised, so an untrained network already
+equals the classical fill and training only has to add detail.
 With ``spiking=False`` the LIF units become leaky ReLUs: the ablation that shows what the spikes
 contribute.
 """
@@ -93,9 +94,10 @@ class HybridNet(nn.Module):
         refine: tuple[int, ...] = (1, 2, 4),
         spiking: bool = True,
         lines: int = 0,
+        full_width: int | None = None,
     ) -> None:
         super().__init__()
-        w1, w2, w4 = width, 2 * width, 4 * width
+        w1, w2, w4 = full_width or width, 2 * width, 4 * width
         self.timesteps = timesteps
         self.stem = nn.Conv2d(5, w1, 3, padding=1)
         self.down1 = nn.Conv2d(w1, w2, 3, stride=2, padding=1)

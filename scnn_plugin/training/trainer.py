@@ -149,24 +149,50 @@ def evaluate_psnr(
     return result
 
 
+def _widened(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+    """``old`` in the leading slice of ``new``'s shape; weights from new inputs to old outputs zeroed.
+
+    Appended channels then feed nothing that was trained, so the old channels compute what they did,
+    while their own incoming weights keep their random start and can learn.
+    """
+    grown = new.clone()
+    grown[tuple(slice(0, n) for n in old.shape)] = old
+    if old.dim() >= 2:  # [out, in, ...]: old outputs must not read the new inputs yet
+        grown[: old.shape[0], old.shape[1] :] = 0
+    return grown
+
+
 def grow_model(
     trained: nn.Module, config: str, kwargs: dict[str, Any], extra: dict[str, Any]
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """``trained`` rebuilt with ``extra`` builder arguments, its weights kept: new blocks only.
+    """``trained`` rebuilt with ``extra`` builder arguments, its weights kept: new blocks or channels.
 
-    This lets a cycle add a zero-initialised block (``{"lines": 1}``) to trained weights instead of
-    starting over. It is refused unless every trained tensor fits the new model unchanged and the
-    grown model still computes what ``trained`` computes, so nothing learnt is lost or reshaped.
+    This lets a cycle add a zero-initialised block (``{"lines": 1}``) or widen layers
+    (``{"full_width": 32}``) instead of starting over. Wider tensors keep the trained ones in their
+    leading slice (``_widened``). It is refused if a trained tensor would shrink or vanish, or if the
+    grown model does not compute what ``trained`` computes, so nothing learnt is lost.
     """
     grown_kwargs = {**kwargs, **extra}
     grown = build_model(config, **grown_kwargs)
     refusal = f"model arguments {extra} cannot grow the --init weights ({config}, {kwargs})"
-    try:
-        missing, unexpected = grown.load_state_dict(trained.state_dict(), strict=False)
-    except RuntimeError as err:  # a tensor changed shape
-        raise ValueError(f"{refusal}: {str(err).strip().splitlines()[-1].strip()}") from None
-    if unexpected:
-        raise ValueError(f"{refusal}: the new model has no {unexpected[0]}")
+    fresh = grown.state_dict()
+    state: dict[str, torch.Tensor] = {}
+    widened: list[str] = []
+    for name, old in trained.state_dict().items():
+        if name not in fresh:
+            raise ValueError(f"{refusal}: the new model has no {name}")
+        new = fresh[name]
+        if old.dim() != new.dim() or any(o > n for o, n in zip(old.shape, new.shape)):
+            raise ValueError(
+                f"{refusal}: size mismatch for {name}: {tuple(old.shape)} -> {tuple(new.shape)}"
+            )
+        if old.shape == new.shape:
+            state[name] = old
+        else:
+            state[name] = _widened(old, new)
+            widened.append(name)
+    grown.load_state_dict(state, strict=False)
+    changed = [name for name in fresh if name not in state] + widened
     side = 8 * getattr(grown, "multiple", 1)
     probe = torch.Generator().manual_seed(0)
     image = torch.rand(1, 3, side, side, generator=probe)
@@ -175,7 +201,7 @@ def grow_model(
     grown.eval()
     with torch.no_grad():
         if not torch.allclose(trained(image, hole), grown(image, hole), atol=1e-6):
-            raise ValueError(f"{refusal}: the new blocks {missing[:3]} change its output")
+            raise ValueError(f"{refusal}: the new tensors {changed[:3]} change its output")
     return grown, grown_kwargs
 
 
