@@ -184,7 +184,8 @@ def test_a_cycle_can_grow_trained_weights_by_a_zero_initialised_block(pool, tmp_
     ({"spiking": False}, "the new model has no blocks.0.body"),  # drops trained tensors
     ({"refine": (1, 2, 4, 8)}, "change its output"),  # a new layer that is not zero-initialised
 ])
-def test_growing_trained_weights_is_refused_when_it_would_lose_or_change_what_they_learnt(extra, reason):
+def test_growing_trained_weights_is_refused_when_it_would_lose_or_change_what_they_learnt(
+        extra, reason):
     trained, info = load_weights(shipped_dir() / "default.safetensors")
     with pytest.raises(ValueError, match=reason):
         grow_model(trained, "default", info.model_kwargs, extra)

@@ -150,7 +150,7 @@ def evaluate_psnr(
 
 
 def _widened(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
-    """``old`` in the leading slice of ``new``'s shape; weights from new inputs to old outputs zeroed.
+    """``old`` in the leading slice of ``new``'s shape, weights from new inputs to old outputs zero.
 
     Appended channels then feed nothing that was trained, so the old channels compute what they did,
     while their own incoming weights keep their random start and can learn.
@@ -165,12 +165,12 @@ def _widened(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
 def grow_model(
     trained: nn.Module, config: str, kwargs: dict[str, Any], extra: dict[str, Any]
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """``trained`` rebuilt with ``extra`` builder arguments, its weights kept: new blocks or channels.
+    """``trained`` rebuilt with ``extra`` builder arguments, its weights kept: new blocks, channels.
 
     This lets a cycle add a zero-initialised block (``{"lines": 1}``) or widen layers
     (``{"full_width": 32}``) instead of starting over. Wider tensors keep the trained ones in their
-    leading slice (``_widened``). It is refused if a trained tensor would shrink or vanish, or if the
-    grown model does not compute what ``trained`` computes, so nothing learnt is lost.
+    leading slice (``_widened``). It is refused if a trained tensor would shrink or vanish, or if
+    the grown model does not compute what ``trained`` computes, so nothing learnt is lost.
     """
     grown_kwargs = {**kwargs, **extra}
     grown = build_model(config, **grown_kwargs)
