@@ -15,6 +15,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .hole_masks import MASK_KINDS, make_mask
+from .line_overlay import overlay_lines
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
 
@@ -73,11 +74,13 @@ class CropSampler(torch.utils.data.IterableDataset):
         kinds: tuple[str, ...] = tuple(MASK_KINDS),
         max_zoom_out: float = 3.0,
         jitter: float = 0.1,
+        lines: float = 0.0,
     ) -> None:
         if not photos:
             raise ValueError("no photos to sample from")
         self.photos, self.size, self.seed = photos, size, seed
         self.kinds, self.max_zoom_out, self.jitter = kinds, max_zoom_out, jitter
+        self.lines = lines  # chance a sample gets cables drawn across it (line_overlay)
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -91,6 +94,8 @@ class CropSampler(torch.utils.data.IterableDataset):
         crop = self._crop(photo, rng)
         image = torch.from_numpy(crop).permute(2, 0, 1).float() / 255
         image = self._jitter(image, rng)
+        if self.lines and rng.random() < self.lines:  # no draw at 0: older runs keep their samples
+            image = overlay_lines(image, rng)
         kind = self.kinds[rng.integers(len(self.kinds))]
         hole = torch.from_numpy(make_mask(kind, self.size, self.size, rng))[None].float()
         return image, hole

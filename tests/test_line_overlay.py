@@ -1,0 +1,41 @@
+"""Cables drawn across training crops: thin, anti-aliased, crossing the crop, and nothing else changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from scnn_plugin.training.data import CropSampler
+from scnn_plugin.training.line_overlay import overlay_lines
+
+SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
+
+
+def _photo() -> np.ndarray:
+    with Image.open(SAMPLES / "astronaut.jpg") as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_lines_are_thin_anti_aliased_and_run_from_edge_to_edge():
+    crop = torch.from_numpy(_photo()[:128, 200:328].copy()).permute(2, 0, 1).float() / 255
+    for seed in range(20):
+        out = overlay_lines(crop, np.random.default_rng(seed))
+        assert out.shape == crop.shape and 0 <= out.min() and out.max() <= 1
+        changed = (out - crop).abs().amax(0) > 1e-6
+        # 1-4 lines of at most 3 px across a 128 px crop cover at most about a tenth of it.
+        assert 0 < changed.float().mean() < 0.12
+        edges = torch.cat([changed[0], changed[-1], changed[:, 0], changed[:, -1]])
+        assert edges.any(), "a line that ends inside the crop is not a cable"
+        # Anti-aliased: the lines' borders blend with the photo, so the change takes many values.
+        assert len(torch.unique((out - crop)[:, changed].abs().round(decimals=3))) > 20
+
+
+def test_a_sampler_with_lines_draws_them_over_the_same_crop_it_would_give_without():
+    photos = [_photo()]
+    plain = CropSampler(photos, 96, lines=0.0).sample(np.random.default_rng(3))[0]
+    lined = CropSampler(photos, 96, lines=1.0).sample(np.random.default_rng(3))[0]
+    changed = (lined - plain).abs().amax(0) > 1e-6
+    assert 0 < changed.float().mean() < 0.15
