@@ -1,4 +1,4 @@
-"""Cables drawn across training crops: thin, anti-aliased, crossing the crop, and nothing else changed."""
+"""Cables drawn across training crops: thin, anti-aliased, edge to edge, nothing else changed."""
 
 from __future__ import annotations
 
