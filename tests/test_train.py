@@ -98,29 +98,29 @@ def test_a_mask_mix_sets_how_often_each_kind_of_hole_is_drawn(pool, tmp_path, mo
 
 
 @pytest.mark.parametrize("chance", ["1.5", "-0.1"])
-def test_a_line_chance_outside_0_to_1_is_refused_before_loading_photos(tmp_path, capsys, chance):
+def test_a_cable_chance_outside_0_to_1_is_refused_before_loading_photos(tmp_path, capsys, chance):
     code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
-                 "--steps", "4", "--lines", chance])
+                 "--steps", "4", "--cables", chance])
     assert code == 2 and f"not {float(chance)}" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
-def test_lines_are_drawn_on_about_the_asked_share_of_training_crops(pool, tmp_path, monkeypatch):
+def test_cables_are_drawn_on_about_the_asked_share_of_training_crops(pool, tmp_path, monkeypatch):
     lined: list[tuple[int, ...]] = []
-    real = data.overlay_lines
+    real = data.draw_cables
 
     def recording(image, rng):
         lined.append(tuple(image.shape))
         return real(image, rng)
 
-    monkeypatch.setattr(data, "overlay_lines", recording)
+    monkeypatch.setattr(data, "draw_cables", recording)
     run = tmp_path / "run"
-    args = ["--photos", str(pool), "--run-dir", str(run), "--steps", "40", "--lines", "0.25",
+    args = ["--photos", str(pool), "--run-dir", str(run), "--steps", "40", "--cables", "0.25",
             *TINY, "--val-every", "40"]
     assert main(args) == 0
     assert 8 < len(lined) < 35 and set(lined) == {(3, 64, 64)}  # of 80 crops, a quarter expected
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
-    assert json.loads(ckpt["train_config"])["lines"] == 0.25
+    assert json.loads(ckpt["train_config"])["cables"] == 0.25
 
 
 def test_a_run_stops_resumes_and_finishes_on_the_decayed_rate(pool, tmp_path, capsys):

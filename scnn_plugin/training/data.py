@@ -1,7 +1,8 @@
 """Training samples: random multi-scale crops of real photos with generated holes.
 
 A few hundred photos become millions of distinct samples: each sample picks a photo, a crop scale
-(1:1 for detail, downscaled for structure), a flip, a mild colour jitter and a fresh hole mask.
+(1:1 for detail, downscaled for structure), a flip, a mild colour jitter, on request cables drawn
+across it (cables.py), and a fresh hole mask.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import platformdirs
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .cables import draw_cables
 from .hole_masks import MASK_KINDS, make_mask
-from .line_overlay import overlay_lines
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
 
@@ -74,13 +75,13 @@ class CropSampler(torch.utils.data.IterableDataset):
         kinds: tuple[str, ...] = tuple(MASK_KINDS),
         max_zoom_out: float = 3.0,
         jitter: float = 0.1,
-        lines: float = 0.0,
+        cables: float = 0.0,
     ) -> None:
         if not photos:
             raise ValueError("no photos to sample from")
         self.photos, self.size, self.seed = photos, size, seed
         self.kinds, self.max_zoom_out, self.jitter = kinds, max_zoom_out, jitter
-        self.lines = lines  # chance a sample gets cables drawn across it (line_overlay)
+        self.cables = cables  # chance a sample gets cables drawn across it
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -94,8 +95,9 @@ class CropSampler(torch.utils.data.IterableDataset):
         crop = self._crop(photo, rng)
         image = torch.from_numpy(crop).permute(2, 0, 1).float() / 255
         image = self._jitter(image, rng)
-        if self.lines and rng.random() < self.lines:  # no draw at 0: older runs keep their samples
-            image = overlay_lines(image, rng)
+        # No random draw at 0, so runs without cables keep their sample sequence.
+        if self.cables and rng.random() < self.cables:
+            image = draw_cables(image, rng)
         kind = self.kinds[rng.integers(len(self.kinds))]
         hole = torch.from_numpy(make_mask(kind, self.size, self.size, rng))[None].float()
         return image, hole

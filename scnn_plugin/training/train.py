@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mask-mix", type=parse_mask_mix, default=None,
                    help="how often each hole kind is drawn, e.g. thin=2,medium=1,thick=1 "
                         "(default: all equal)")
-    p.add_argument("--lines", type=float, default=0.0,
+    p.add_argument("--cables", type=float, default=0.0,
                    help="chance (0-1) that a training crop gets thin straight lines, like cables, "
                         "drawn across it before the hole is cut (default 0)")
     p.add_argument("--val-every", type=int, default=250)
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             decay=args.decay,
             loss=args.loss or ("mse" if args.config == "paper" else "hole"),
             **({"mask_mix": args.mask_mix} if args.mask_mix else {}),
-            lines=args.lines,
+            cables=args.cables,
             val_every=args.val_every,
             seed=args.seed,
             device=args.device,

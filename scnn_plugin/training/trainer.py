@@ -66,7 +66,7 @@ class TrainConfig:
     loss: str = "hole"  # losses.LOSSES: "hole" (ours), "hole-log", or "mse" (the paper's)
     # Relative frequency of each hole kind in training batches; equal unless a cycle targets one.
     mask_mix: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MASK_KINDS, 1))
-    lines: float = 0.0  # chance a training crop gets thin straight lines drawn across it
+    cables: float = 0.0  # chance a training crop gets thin straight lines drawn across it
     val_every: int = 250  # steps between validations / checkpoints
     patience: int | None = None  # stop after this many validations without improvement
     # Validate once more when the budget ends between validations, so a short run's last steps
@@ -80,8 +80,8 @@ class TrainConfig:
             raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
         if not 0 <= self.decay <= (self.steps or 0):
             raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
-        if not 0 <= self.lines <= 1:
-            raise ValueError(f"lines is a probability from 0 to 1, not {self.lines}")
+        if not 0 <= self.cables <= 1:
+            raise ValueError(f"cables is a chance from 0 to 1, not {self.cables}")
         unknown = set(self.mask_mix) - set(MASK_KINDS)
         counts = self.mask_mix.values()
         if unknown or not self.mask_mix or min(counts) < 1 or max(counts) > MAX_MIX_COUNT:
@@ -251,7 +251,7 @@ class Trainer:
         loss_fn = get_loss(cfg.loss)
         sampler = iter(CropSampler(
             self.photos, cfg.crop, seed=cfg.seed + 7919 * step, kinds=cfg.mask_kinds(),
-            lines=cfg.lines,
+            cables=cfg.cables,
         ))
         start_wall, start_cpu = time.monotonic(), time.process_time()
         stopped_by, bad_vals, running = "steps", 0, None

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from scnn_plugin.training.cables import draw_cables
 from scnn_plugin.training.data import CropSampler
-from scnn_plugin.training.line_overlay import overlay_lines
 
 SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
 
@@ -19,10 +19,10 @@ def _photo() -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-def test_lines_are_thin_anti_aliased_and_run_from_edge_to_edge():
+def test_cables_are_thin_anti_aliased_and_run_from_edge_to_edge():
     crop = torch.from_numpy(_photo()[:128, 200:328].copy()).permute(2, 0, 1).float() / 255
     for seed in range(20):
-        out = overlay_lines(crop, np.random.default_rng(seed))
+        out = draw_cables(crop, np.random.default_rng(seed))
         assert out.shape == crop.shape and 0 <= out.min() and out.max() <= 1
         changed = (out - crop).abs().amax(0) > 1e-6
         # 1-4 lines of at most 3 px across a 128 px crop cover at most about a tenth of it.
@@ -33,9 +33,9 @@ def test_lines_are_thin_anti_aliased_and_run_from_edge_to_edge():
         assert len(torch.unique((out - crop)[:, changed].abs().round(decimals=3))) > 20
 
 
-def test_a_sampler_with_lines_draws_them_over_the_same_crop_it_would_give_without():
+def test_a_sampler_with_cables_draws_them_over_the_same_crop_it_would_give_without():
     photos = [_photo()]
-    plain = CropSampler(photos, 96, lines=0.0).sample(np.random.default_rng(3))[0]
-    lined = CropSampler(photos, 96, lines=1.0).sample(np.random.default_rng(3))[0]
+    plain = CropSampler(photos, 96, cables=0.0).sample(np.random.default_rng(3))[0]
+    lined = CropSampler(photos, 96, cables=1.0).sample(np.random.default_rng(3))[0]
     changed = (lined - plain).abs().amax(0) > 1e-6
     assert 0 < changed.float().mean() < 0.15
