@@ -25,8 +25,8 @@ def test_cables_are_thin_anti_aliased_and_run_from_edge_to_edge():
         out = draw_cables(crop, np.random.default_rng(seed))
         assert out.shape == crop.shape and 0 <= out.min() and out.max() <= 1
         changed = (out - crop).abs().amax(0) > 1e-6
-        # 1-4 lines of at most 3 px across a 128 px crop cover at most about a tenth of it.
-        assert 0 < changed.float().mean() < 0.12
+        # At most 4 lines of 3 px (4 with their soft edges) along a 181 px diagonal: under a fifth.
+        assert 0 < changed.float().mean() < 0.2
         edges = torch.cat([changed[0], changed[-1], changed[:, 0], changed[:, -1]])
         assert edges.any(), "a line that ends inside the crop is not a cable"
         # Anti-aliased: the lines' borders blend with the photo, so the change takes many values.

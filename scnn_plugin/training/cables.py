@@ -33,7 +33,7 @@ def draw_cables(image: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
 
 
 def _line_alpha(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
-    """[H, W] float32 coverage of the lines: each spans the whole crop, so it enters and leaves."""
+    """[H, W] float32 coverage of the lines, each long enough to cross the whole crop."""
     s = SUPERSAMPLE
     canvas = Image.new("L", (w * s, h * s), 0)
     draw = ImageDraw.Draw(canvas)
