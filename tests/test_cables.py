@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
-from PIL import Image
 
 from scnn_plugin.training.cables import draw_cables
 from scnn_plugin.training.data import CropSampler
 
-SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
 
-
-def _photo() -> np.ndarray:
-    with Image.open(SAMPLES / "astronaut.jpg") as im:
-        return np.asarray(im.convert("RGB"))
-
-
-def test_cables_are_thin_anti_aliased_and_run_from_edge_to_edge():
-    crop = torch.from_numpy(_photo()[:128, 200:328].copy()).permute(2, 0, 1).float() / 255
+def test_cables_are_thin_anti_aliased_and_run_from_edge_to_edge(photo):
+    crop = torch.from_numpy(np.array(photo)[:128, 200:328]).permute(2, 0, 1).float() / 255
     for seed in range(20):
         out = draw_cables(crop, np.random.default_rng(seed))
         assert out.shape == crop.shape and 0 <= out.min() and out.max() <= 1
@@ -33,8 +23,8 @@ def test_cables_are_thin_anti_aliased_and_run_from_edge_to_edge():
         assert len(torch.unique((out - crop)[:, changed].abs().round(decimals=3))) > 20
 
 
-def test_a_sampler_with_cables_draws_them_over_the_same_crop_it_would_give_without():
-    photos = [_photo()]
+def test_a_sampler_with_cables_draws_them_over_the_same_crop_it_would_give_without(photo):
+    photos = [np.asarray(photo)]
     plain = CropSampler(photos, 96, cables=0.0).sample(np.random.default_rng(3))[0]
     lined = CropSampler(photos, 96, cables=1.0).sample(np.random.default_rng(3))[0]
     changed = (lined - plain).abs().amax(0) > 1e-6
