@@ -105,6 +105,15 @@ def test_a_cable_chance_outside_0_to_1_is_refused_before_loading_photos(tmp_path
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(("cables", "strokes", "why"), [
+    ("0.5", "1.5", "not 1.5"), ("0", "0.5", "give cables a chance too")])
+def test_bad_cable_strokes_are_refused_before_loading_photos(tmp_path, capsys, cables, strokes, why):
+    code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
+                 "--steps", "4", "--cables", cables, "--cable-strokes", strokes])
+    assert code == 2 and why in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_cables_are_drawn_on_about_the_asked_share_of_training_crops(pool, tmp_path, monkeypatch):
     lined: list[tuple[int, ...]] = []
     real = data.draw_cables

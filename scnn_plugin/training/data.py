@@ -2,7 +2,7 @@
 
 A few hundred photos become millions of distinct samples: each sample picks a photo, a crop scale
 (1:1 for detail, downscaled for structure), a flip, a mild colour jitter, on request cables drawn
-across it (cables.py), and a fresh hole mask.
+across it (cables.py), and a fresh hole mask, on request with a stroke laid along a cable.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import platformdirs
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .cables import draw_cables
+from .cables import draw_cables, stroke_along
 from .hole_masks import MASK_KINDS, make_mask
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
@@ -76,12 +76,14 @@ class CropSampler(torch.utils.data.IterableDataset):
         max_zoom_out: float = 3.0,
         jitter: float = 0.1,
         cables: float = 0.0,
+        cable_strokes: float = 0.0,
     ) -> None:
         if not photos:
             raise ValueError("no photos to sample from")
         self.photos, self.size, self.seed = photos, size, seed
         self.kinds, self.max_zoom_out, self.jitter = kinds, max_zoom_out, jitter
         self.cables = cables  # chance a sample gets cables drawn across it
+        self.cable_strokes = cable_strokes  # chance such a sample's hole gets a stroke along one
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -95,12 +97,15 @@ class CropSampler(torch.utils.data.IterableDataset):
         crop = self._crop(photo, rng)
         image = torch.from_numpy(crop).permute(2, 0, 1).float() / 255
         image = self._jitter(image, rng)
-        # No random draw at 0, so runs without cables keep their sample sequence.
+        # No random draw at 0, so runs without cables (or cable strokes) keep their sample sequence.
+        lines: list[np.ndarray] = []
         if self.cables and rng.random() < self.cables:
-            image = draw_cables(image, rng)
+            image, lines = draw_cables(image, rng)
         kind = self.kinds[rng.integers(len(self.kinds))]
-        hole = torch.from_numpy(make_mask(kind, self.size, self.size, rng))[None].float()
-        return image, hole
+        hole = make_mask(kind, self.size, self.size, rng)
+        if lines and self.cable_strokes and rng.random() < self.cable_strokes:
+            hole |= stroke_along(lines, self.size, self.size, rng)
+        return image, torch.from_numpy(hole)[None].float()
 
     def _crop(self, photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         h, w = photo.shape[:2]

@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cables", type=float, default=0.0,
                    help="chance (0-1) that a training crop gets thin straight lines, like cables, "
                         "drawn across it before the hole is cut (default 0)")
+    p.add_argument("--cable-strokes", type=float, default=0.0,
+                   help="chance (0-1) that a crop with cables also gets a hole stroke laid along "
+                        "one of them (default 0; needs --cables)")
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--val-photos", type=int, default=None, help="use only the first N val photos")
     p.add_argument("--seed", type=int, default=0)
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             loss=args.loss or ("mse" if args.config == "paper" else "hole"),
             **({"mask_mix": args.mask_mix} if args.mask_mix else {}),
             cables=args.cables,
+            cable_strokes=args.cable_strokes,
             val_every=args.val_every,
             seed=args.seed,
             device=args.device,

@@ -67,6 +67,7 @@ class TrainConfig:
     # Relative frequency of each hole kind in training batches; equal unless a cycle targets one.
     mask_mix: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MASK_KINDS, 1))
     cables: float = 0.0  # chance a training crop gets thin straight lines drawn across it
+    cable_strokes: float = 0.0  # chance such a crop's hole also gets a stroke laid along a line
     val_every: int = 250  # steps between validations / checkpoints
     patience: int | None = None  # stop after this many validations without improvement
     # Validate once more when the budget ends between validations, so a short run's last steps
@@ -82,6 +83,10 @@ class TrainConfig:
             raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
         if not 0 <= self.cables <= 1:
             raise ValueError(f"cables is a chance from 0 to 1, not {self.cables}")
+        if not 0 <= self.cable_strokes <= 1:
+            raise ValueError(f"cable strokes is a chance from 0 to 1, not {self.cable_strokes}")
+        if self.cable_strokes and not self.cables:
+            raise ValueError("cable strokes are laid along drawn cables: give cables a chance too")
         unknown = set(self.mask_mix) - set(MASK_KINDS)
         counts = self.mask_mix.values()
         if unknown or not self.mask_mix or min(counts) < 1 or max(counts) > MAX_MIX_COUNT:
@@ -251,7 +256,7 @@ class Trainer:
         loss_fn = get_loss(cfg.loss)
         sampler = iter(CropSampler(
             self.photos, cfg.crop, seed=cfg.seed + 7919 * step, kinds=cfg.mask_kinds(),
-            cables=cfg.cables,
+            cables=cfg.cables, cable_strokes=cfg.cable_strokes,
         ))
         start_wall, start_cpu = time.monotonic(), time.process_time()
         stopped_by, bad_vals, running = "steps", 0, None
