@@ -1,7 +1,8 @@
 """Inpainter: the one place the pipeline reads top to bottom.
 
-image -> canvas (imaging) -> mask (masks) -> tiles (tiling) -> spiking model over T timesteps (models)
--> feathered blend of overlapping tiles (tiling.RowBlender) -> masked pixels written back (imaging).
+image -> canvas (imaging) -> mask (masks) -> [model adapted to the photo (adapt), on request]
+-> tiles (tiling) -> spiking model over T timesteps (models) -> feathered blend of overlapping tiles
+(tiling.RowBlender) -> masked pixels written back (imaging).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from .adapt import adapt_model
 from .devices import describe_device, resolve_device
 from .errors import Cancelled, DeviceError, InputError
 from .fill import membrane_fill
@@ -81,11 +83,13 @@ class Inpainter:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
     ) -> Image.Image:
-        """Fill the nonzero pixels of ``mask`` in ``image``; return a new image of the same size and mode.
+        """Fill the nonzero pixels of ``mask`` in ``image``; return a new image of the same size
+        and mode.
 
-        Pixels outside the mask are bit-identical to the input, alpha is kept, and the inputs are never
-        modified. ``progress(done, total)`` is called per tile batch; ``cancel()`` returning True raises
-        ``Cancelled``.
+        Pixels outside the mask are bit-identical to the input, alpha is kept, and neither the
+        inputs nor the loaded model are modified (``options.adapt`` trains a copy).
+        ``progress(done, total)`` counts adaptation steps, then tile batches; ``cancel()``
+        returning True raises ``Cancelled``.
         """
         if not isinstance(image, Image.Image) or not isinstance(mask, Image.Image):
             raise InputError("image and mask must be PIL images")
@@ -96,7 +100,14 @@ class Inpainter:
             if progress:
                 progress(0, 0)
             return canvas.to_image()
-        self._fill(canvas, holes, tiles, progress, cancel)
+        job = self
+        steps = self.options.adapt
+        if steps:
+            total = steps + len(tiles)
+            report = (lambda step: progress(step, total)) if progress else None
+            model = adapt_model(self.model, canvas, holes, steps, self.timesteps, report, cancel)
+            job = Inpainter(model, self.info, self.options)
+        job._fill(canvas, holes, tiles, progress, cancel, offset=steps)
         return canvas.to_image()
 
     def _fill(
@@ -106,7 +117,10 @@ class Inpainter:
         tiles: list[Tile],
         progress: Progress | None,
         cancel: Cancel | None,
+        offset: int = 0,
     ) -> None:
+        """Run and blend ``tiles``; progress counts on from ``offset`` (the adaptation's steps)."""
+
         def sink(y0: int, x0: int, rows: np.ndarray) -> None:
             canvas.write(y0, x0, rows, holes[y0 : y0 + len(rows), x0 : x0 + rows.shape[1]])
 
@@ -123,7 +137,7 @@ class Inpainter:
             done += len(batch)
             blender.flush(tiles[done].y0 if done < len(tiles) else None)
             if progress is not None:
-                progress(done, len(tiles))
+                progress(offset + done, offset + len(tiles))
 
     def _needs_prior(self, holes: np.ndarray, tiles: list[Tile]) -> bool:
         if not getattr(self.model, "accepts_prior", False):
@@ -168,8 +182,11 @@ class Inpainter:
                     log.warning("GPU out of memory: retrying with %d tiles per batch", self._batch)
                 elif self.device.type != "cpu":
                     log.warning("GPU out of memory even for one tile: continuing on the CPU")
-                    # A fresh CPU copy: the GPU model may be shared with other Inpainters.
+                    # A fresh CPU copy (the GPU model may be shared with other Inpainters) with
+                    # the GPU model's parameters, which an adaptation to the photo has changed.
                     cpu_model, _ = load_weights(self.info.path, "cpu")
+                    state = {k: v.cpu() for k, v in self.model.state_dict().items()}
+                    cpu_model.load_state_dict(state)
                     self.model = cpu_model.to(memory_format=torch.channels_last)
                     self.device = torch.device("cpu")
                 else:

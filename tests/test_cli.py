@@ -97,6 +97,7 @@ def _inputs(folder):
         (["--tile", "100"], "tile must be a multiple of 8"),
         (["--overlap", "999"], "overlap must be an integer"),
         (["--timesteps", "0"], "timesteps must be an integer"),
+        (["--adapt", "501"], "adapt must be an integer in [0, 500]"),
         (["--device", "tpu"], "unknown device 'tpu'"),
     ],
 )

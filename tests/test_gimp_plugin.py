@@ -229,7 +229,9 @@ class Procedure:
 
 class Config:
     def __init__(self, **values) -> None:
-        self.values = {"new-layer": False, "context": 16, "timesteps": 0, "device": "cpu", **values}
+        self.values = {
+            "new-layer": False, "context": 16, "timesteps": 0, "device": "cpu", "adapt": 0, **values
+        }
 
     def get_property(self, name):
         return self.values[name]
@@ -483,6 +485,21 @@ def test_fill_in_place_is_one_undo_step_and_respects_soft_edges(plugin, photo, e
     assert ("end",) in gimp.progress and any(p[0] == "update" for p in gimp.progress)
 
 
+def test_adapting_to_the_photo_runs_in_the_engine_with_its_steps_in_the_progress(
+    plugin, photo, engine_config
+):
+    gimp = sys.modules["gi.repository"].Gimp
+    updates = []
+    for steps in (0, 4):
+        image, layer = photo_image(photo)
+        select_ellipse(image, 50, 40, 70, 50)
+        gimp.progress.clear()
+        status, message = run(plugin, image, [layer], adapt=steps)
+        assert status == "SUCCESS", message
+        updates.append(sum(p[0] == "update" for p in gimp.progress))
+    assert updates[1] >= updates[0] + 4
+
+
 def test_fill_on_a_new_layer_leaves_the_original_alone(plugin, photo, engine_config):
     image, layer = photo_image(photo, offsets=(20, 10))
     select_ellipse(image, 50, 40, 70, 50, feather=6)
@@ -590,7 +607,7 @@ def test_procedure_is_registered_under_filters_with_its_arguments(plugin):
     assert procedure.calls["add_menu_path"] == [("<Image>/Filters",)]
     assert procedure.calls["set_menu_label"] == [("SC-NN Inpaint",)]
     assert [c[0] for c in procedure.calls["add_boolean_argument"]] == ["new-layer"]
-    assert [c[0] for c in procedure.calls["add_int_argument"]] == ["context", "timesteps"]
+    assert [c[0] for c in procedure.calls["add_int_argument"]] == ["context", "timesteps", "adapt"]
     assert plugin.ScnnInpaint().do_query_procedures() == ["plug-in-scnn-inpaint"]
 
 

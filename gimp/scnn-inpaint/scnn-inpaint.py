@@ -80,6 +80,7 @@ class Settings:
     context: int = 256
     timesteps: int = 0  # 0 = as trained
     device: str = "auto"
+    adapt: int = 0  # steps of training on the photo before filling; 0 = off
 
 
 # ---- geometry and pixels: pure helpers, unit-tested without GIMP ---------------------------------
@@ -330,6 +331,7 @@ def settings_from(config) -> Settings:
         context=int(config.get_property("context")),
         timesteps=int(config.get_property("timesteps")),
         device=str(config.get_property("device") or "auto"),
+        adapt=int(config.get_property("adapt")),
     )
 
 
@@ -361,7 +363,11 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
             "mask": str(workdir / "mask.raw"),
             "output": str(workdir / "result.raw"),
             "result": "layer" if settings.new_layer else "replace",
-            "options": {"timesteps": settings.timesteps or None, "device": settings.device},
+            "options": {
+                "timesteps": settings.timesteps or None,
+                "device": settings.device,
+                "adapt": settings.adapt,
+            },
             "weights": config.get("weights"),
         }
         engine = EngineRun(config, workdir)
@@ -504,6 +510,15 @@ class ScnnInpaint(Gimp.PlugIn):
         )
         procedure.add_string_argument(
             "device", "_Device", "auto, cpu, cuda, cuda:N or mps", "auto", rw
+        )
+        procedure.add_int_argument(
+            "adapt",
+            "_Adapt to the photo",
+            "Steps of training on the rest of the photo before filling (0 = off; ~0.3 s each)",
+            0,
+            500,
+            0,
+            rw,
         )
         return procedure
 

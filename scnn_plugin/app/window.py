@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         self.zoom_label = QLabel()
         self.progress = QProgressBar()
         self.progress.setFixedWidth(200)
-        self.progress.setFormat("%v / %m tiles")
+        self.progress.setFormat("%p %")  # adaptation steps, then tiles
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_inpaint)
         self.progress.hide()

@@ -85,6 +85,8 @@ class HybridNet(nn.Module):
 
     multiple = 4  # two stride-2 stages: tile sides must be multiples of 4
     accepts_prior = True  # takes an image-wide low-resolution fill for windows inside big holes
+    # What adapt.py trains on the user's photo: the decoder and the full-resolution layers.
+    adapt_modules = ("reduce2", "up2", "reduce1", "up1", "refine", "lines", "out")
 
     def __init__(
         self,

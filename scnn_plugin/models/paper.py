@@ -18,6 +18,7 @@ class PaperNet(nn.Module):
     """SNNConv2d(4 -> width) then five 3x3 convolutions down to RGB; ``[N,3,H,W]`` + ``[N,1,H,W]`` in."""
 
     multiple = 1  # no downsampling: any tile size works
+    adapt_modules = ("convs",)  # what adapt.py trains on the user's photo: all after the LIF layer
 
     def __init__(self, width: int = 64, timesteps: int = 4, surrogate: str = "fast_sigmoid") -> None:
         super().__init__()
