@@ -103,6 +103,27 @@ def test_evaluation_of_two_fills_writes_results_table_and_grid(
         assert grid.size == (4 * 256, 18 + 3 * 256)  # input, best classical, SC-NN, truth x 3 kinds
 
 
+def test_an_adapted_row_is_scored_and_compared_beside_the_plain_one(
+    photos_dir, default_weights, tmp_path
+):
+    results = _run(photos_dir, default_weights[0], tmp_path, "--methods", "telea", "--adapt", "2")
+    rows = results["methods"]
+    assert list(rows) == ["SC-NN default", "SC-NN default + adapt 2", "SC-NN paper", "telea"]
+    adapted = rows["SC-NN default + adapt 2"]
+    assert adapted["family"] == "sc-nn" and set(adapted["per_kind"]) == set(KINDS)
+    assert set(results["margins"]) == {"SC-NN default", "SC-NN default + adapt 2"}
+    # Each sample trains a copy first: the adapted row takes longer than the plain one.
+    for kind in KINDS:
+        assert adapted["per_kind"][kind]["seconds"] > rows["SC-NN default"]["per_kind"][kind][
+            "seconds"]
+
+
+def test_adapt_steps_out_of_range_are_refused(photos_dir, default_weights, tmp_path, capsys):
+    argv = ["--photos", str(photos_dir), "--out", str(tmp_path), "--adapt", "900"]
+    assert main(argv + ["--weights-default", str(default_weights[0])]) == 2
+    assert "adapt must be an integer in [0, 500]" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_evaluation_covers_every_classical_fill_and_kind(photos_dir, default_weights, tmp_path):
     results = _run(photos_dir, default_weights[0], tmp_path)

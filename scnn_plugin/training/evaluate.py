@@ -27,6 +27,7 @@ from torch import nn
 
 from ..engine import Inpainter
 from ..errors import ScnnError
+from ..options import InpaintOptions
 from ..snn import SNNConv2d
 from .classical import FILLS, REFERENCE_FILLS, FillUnavailable
 from .data import default_pool_dir, find_photos, load_photos
@@ -118,6 +119,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--grid-rows", type=int, default=3, help="samples in the picture grid")
     p.add_argument("--device", default="auto", help="SC-NN device: auto, cpu, cuda, mps")
     p.add_argument(
+        "--adapt", type=int, default=0, metavar="STEPS",
+        help="also score SC-NN default adapted to each photo for STEPS steps (default 0: not)",
+    )
+    p.add_argument(
         "--threads", type=int, default=None, help="CPU threads (default: torch's choice)"
     )
     return p.parse_args(argv)
@@ -129,13 +134,16 @@ def heldout_dir(photos: Path | None) -> Path:
     return root / "val" if (root / "val").is_dir() else root
 
 
-def scnn_method(config: str, weights: Path | None, device: str) -> Method:
-    """An SC-NN row; a config whose weights do not exist is skipped with a note, not fatal."""
-    name = f"SC-NN {config}"
+def scnn_method(config: str, weights: Path | None, device: str, adapt: int = 0) -> Method:
+    """An SC-NN row (``adapt`` steps of adaptation to each photo, adapt.py); a config whose
+    weights do not exist is skipped with a note, not fatal."""
+    name = f"SC-NN {config}" + (f" + adapt {adapt}" if adapt else "")
     if weights is not None and not weights.is_file():
         return Method(name, "sc-nn", None, f"skipped: no weights file at {weights}")
     try:
-        inpainter = Inpainter.from_pretrained(weights=weights, device=device, config=config)
+        inpainter = Inpainter.from_pretrained(
+            weights=weights, device=device, options=InpaintOptions(adapt=adapt), config=config
+        )
     except ScnnError as err:
         if weights is None:  # no shipped weights for this config (yet)
             return Method(name, "sc-nn", None, f"skipped: {err}")
@@ -440,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         weights = {"default": args.weights_default, "paper": args.weights_paper}
         methods = [scnn_method(c, weights[c], args.device) for c in SCNN_CONFIGS]
+        if args.adapt:
+            methods.insert(1, scnn_method("default", weights["default"], args.device, args.adapt))
         methods += classical_methods(names)
     except (ScnnError, ValueError) as err:
         print(f"scnn-eval: {err}", file=sys.stderr)
