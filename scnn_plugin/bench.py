@@ -88,7 +88,10 @@ def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> No
     else:
         from .engine import Inpainter
 
-        inp = Inpainter.from_pretrained(device="cpu", config=method)
+        # "default+adapt30": the default weights adapted to the photo for 30 steps first.
+        config, _, steps = method.partition("+adapt")
+        options = InpaintOptions(adapt=int(steps or 0))
+        inp = Inpainter.from_pretrained(device="cpu", options=options, config=config)
 
         def once() -> None:
             inp.inpaint(photo, mask)
@@ -171,7 +174,8 @@ def plot(rows: list[Row], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scnn-bench", description=__doc__)
-    p.add_argument("--methods", default="telea,default,paper")
+    p.add_argument("--methods", default="telea,default,paper",
+                   help="comma-separated: telea, default, paper, default+adaptN (N steps first)")
     p.add_argument("--cases", default=None, help="comma-separated case labels (default: all)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
