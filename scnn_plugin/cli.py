@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         options = InpaintOptions(
             tile=args.tile, overlap=args.overlap, timesteps=args.timesteps, adapt=args.adapt
         )
-    except ValueError as err:  # a bad --tile / --overlap / --timesteps / --adapt is the user's input
+    except ValueError as err:  # a bad --tile, --overlap, --timesteps or --adapt: the user's input
         raise ScnnError(str(err)) from None
     inpainter = Inpainter.from_pretrained(args.weights, args.device, options, config=args.config)
     show = not args.quiet and sys.stderr.isatty()

@@ -112,6 +112,7 @@ def test_an_adapted_row_is_scored_and_compared_beside_the_plain_one(
     adapted = rows["SC-NN default + adapt 2"]
     assert adapted["family"] == "sc-nn" and set(adapted["per_kind"]) == set(KINDS)
     assert set(results["margins"]) == {"SC-NN default", "SC-NN default + adapt 2"}
+    assert list(results["spike_rates"]) == ["SC-NN default"]  # the copies share its encoder
     # Each sample trains a copy first: the adapted row takes longer than the plain one.
     for kind in KINDS:
         assert adapted["per_kind"][kind]["seconds"] > rows["SC-NN default"]["per_kind"][kind][

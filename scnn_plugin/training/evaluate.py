@@ -158,8 +158,10 @@ def scnn_method(config: str, weights: Path | None, device: str, adapt: int = 0) 
         "timesteps": inpainter.timesteps,
         "device": inpainter.device_name,
         "trained": bool(inpainter.info.training),
-    }
-    return Method(name, "sc-nn", run, model=inpainter.model, info=info)
+    } | ({"adapt steps": adapt} if adapt else {})
+    # An adapted row fills with per-photo copies that keep the loaded spiking encoder: its spike
+    # rates are the plain row's, and hooks on the loaded model would only see it score test holes.
+    return Method(name, "sc-nn", run, model=None if adapt else inpainter.model, info=info)
 
 
 def classical_methods(names: list[str]) -> list[Method]:
