@@ -25,7 +25,7 @@ from .training.losses import hole_loss
 CROP = 128  # px: the training crops' size, at the photo's own scale
 BATCH = 8
 LEARNING_RATE = 1e-3
-_HELD_BACK = 8  # crops scored before and after, never trained on
+_HELD_BACK = 16  # crops scored before and after, never trained on; forward passes only
 _MIN_SIDE = 32  # below this a crop has too little around a hole to learn from
 
 
@@ -50,7 +50,7 @@ def adapt_model(
     if steps < 1 or side < _MIN_SIDE or not holes.any() or holes.all():
         return model
     crops = _Crops(canvas, holes, side, next(model.parameters()).device)
-    held_back = crops.batch(np.random.default_rng([1, steps]), _HELD_BACK)
+    held_back = crops.batch(np.random.default_rng(1), _HELD_BACK)
     before = _score(model, held_back, timesteps)
 
     adapted = copy.deepcopy(model).eval()  # eval: normalisation keeps its trained statistics
@@ -63,7 +63,7 @@ def adapt_model(
     if not params:
         return model
     optimiser = torch.optim.Adam(params, lr=LEARNING_RATE)
-    rng = np.random.default_rng([0, steps])
+    rng = np.random.default_rng(0)  # the first N steps of a longer run are these N steps
     with torch.enable_grad():
         for step in range(steps):
             if cancel is not None and cancel():
