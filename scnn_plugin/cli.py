@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--overlap", type=int, default=InpaintOptions.overlap, help="tile overlap in px")
     p.add_argument("--adapt", type=int, default=0, metavar="STEPS",
                    help="first train a copy of the network for STEPS steps on the rest of each "
-                        "photo (0-500, ~0.3 s a step on a laptop CPU; default 0 = off)")
+                        "photo (0-500, ~0.25 s a step on a 2-core CPU; default 0 = off)")
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
     p.add_argument("--config", default="default", help="shipped weights to use: default or paper")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

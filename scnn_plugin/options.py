@@ -17,7 +17,7 @@ class InpaintOptions:
     # each extra 512 px window costs ~150 MB), 4 on GPU. CUDA out-of-memory halves it automatically
     device: str = "auto"  # "auto" (CUDA if present, else CPU), "cpu", "cuda", "cuda:N", "mps"
     adapt: int = 0  # optimiser steps on the photo's own pixels before filling (adapt.py); 0..500,
-    # 0 = off. ~0.3 s a step on a 2-core CPU; sharper thin structure that the photo shows elsewhere
+    # 0 = off. ~0.25 s a step on a 2-core CPU; sharper thin structure that the photo shows elsewhere
 
     def __post_init__(self) -> None:
         _check("tile", self.tile, 64, 2048)

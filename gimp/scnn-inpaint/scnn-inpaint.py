@@ -514,7 +514,7 @@ class ScnnInpaint(Gimp.PlugIn):
         procedure.add_int_argument(
             "adapt",
             "_Adapt to the photo",
-            "Steps of training on the rest of the photo before filling (0 = off; ~0.3 s each)",
+            "Steps of training on the rest of the photo before filling (0 = off; ~0.25 s each)",
             0,
             500,
             0,

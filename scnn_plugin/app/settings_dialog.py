@@ -99,7 +99,7 @@ class SettingsDialog(QDialog):
         self.adapt.setValue(options.adapt)
         self.adapt.setToolTip(
             "Before filling, train a copy of the network for this many steps on the rest of the "
-            "photo (about 0.3 s a step on a laptop). Sharper where the photo shows the same "
+            "photo (about 0.25 s a step on a 2-core CPU). Sharper where the photo shows the same "
             "structure elsewhere, such as wires across a sky; kept only if it does better on "
             "test holes in the same photo."
         )
