@@ -174,6 +174,7 @@ def test_settings_chosen_in_the_dialog_survive_a_restart(qtbot, user_dirs):
     expected = InpaintOptions(tile=256, overlap=48, timesteps=3, device="cpu", adapt=30)
     assert restarted.settings.options == expected
     assert "cpu" in restarted.info_label.text() and "3" in restarted.info_label.text()
+    assert "adapting: 30 steps" in restarted.info_label.text()
     dialog = SettingsDialog(restarted.settings)
     qtbot.addWidget(dialog)
     assert (dialog.device.currentText(), dialog.timesteps.value()) == ("cpu", 3)

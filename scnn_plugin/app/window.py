@@ -249,6 +249,8 @@ class MainWindow(QMainWindow):
             text = (
                 f"Device: {run.device} · timesteps: {run.timesteps} · last run: {run.seconds:.1f} s"
             )
+        if options.adapt:  # the one setting that makes a run many times slower: always in sight
+            text += f" · adapting: {options.adapt} steps"
         self.info_label.setText(text)
 
     def show_message(
