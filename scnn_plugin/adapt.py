@@ -68,8 +68,7 @@ def adapt_model(
         for step in range(steps):
             if cancel is not None and cancel():
                 raise Cancelled("inpainting cancelled; the image was not changed")
-            image, inputs, target = crops.batch(rng, BATCH)
-            loss = hole_loss(adapted(image, inputs, timesteps=timesteps), image, target)
+            loss = _loss(adapted, crops.batch(rng, BATCH), timesteps)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -82,10 +81,15 @@ def adapt_model(
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
+def _loss(model: nn.Module, batch: Batch, timesteps: int) -> torch.Tensor:
+    """The ``hole`` loss of ``model`` on ``batch``: what the copy trains on and is judged by."""
+    image, inputs, target = batch
+    return hole_loss(model(image, inputs, timesteps=timesteps), image, target)
+
+
 @torch.no_grad()
 def _score(model: nn.Module, batch: Batch, timesteps: int) -> float:
-    image, inputs, target = batch
-    return float(hole_loss(model(image, inputs, timesteps=timesteps), image, target))
+    return float(_loss(model, batch, timesteps))
 
 
 class _Crops:

@@ -24,6 +24,7 @@ from .errors import Cancelled, DeviceError, InputError
 from .fill import membrane_fill
 from .imaging import Canvas, open_canvas
 from .masks import mask_array
+from .models import build_model
 from .options import InpaintOptions
 from .tiling import RowBlender, Tile, feather, plan_tiles
 from .weights import WeightsInfo, load_weights, resolve_weights
@@ -182,12 +183,12 @@ class Inpainter:
                     log.warning("GPU out of memory: retrying with %d tiles per batch", self._batch)
                 elif self.device.type != "cpu":
                     log.warning("GPU out of memory even for one tile: continuing on the CPU")
-                    # A fresh CPU copy (the GPU model may be shared with other Inpainters) with
-                    # the GPU model's parameters, which an adaptation to the photo has changed.
-                    cpu_model, _ = load_weights(self.info.path, "cpu")
+                    # A fresh CPU copy (the GPU model may be shared with other Inpainters) of the
+                    # GPU model's own parameters, which an adaptation to the photo may have changed.
+                    cpu_model = build_model(self.info.config, **self.info.model_kwargs)
                     state = {k: v.cpu() for k, v in self.model.state_dict().items()}
                     cpu_model.load_state_dict(state)
-                    self.model = cpu_model.to(memory_format=torch.channels_last)
+                    self.model = cpu_model.eval().to(memory_format=torch.channels_last)
                     self.device = torch.device("cpu")
                 else:
                     raise DeviceError(

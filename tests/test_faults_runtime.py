@@ -102,7 +102,7 @@ def test_cuda_out_of_memory_halves_the_batch_then_falls_back_to_cpu(fast_weights
     inpainter = Inpainter.from_pretrained(fast_weights, "cpu", options)
     seen: list[int] = []
     # Pose as a GPU run ("meta" tensors cost nothing): 4 tiles -> OOM; 2 -> OOM; 1 -> OOM; then the
-    # engine reloads the weights on the CPU, whose fresh model is not wrapped and succeeds.
+    # engine rebuilds the model on the CPU from its parameters: not wrapped, so it succeeds.
     inpainter.device = torch.device("meta")
     inpainter.model.forward = _failing_forward(inpainter.model, 3, seen)
     with caplog.at_level(logging.WARNING, logger="scnn_plugin"):
