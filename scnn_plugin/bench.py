@@ -88,9 +88,7 @@ def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> No
     else:
         from .engine import Inpainter
 
-        # "default+adapt30": the default weights adapted to the photo for 30 steps first.
-        config, _, steps = method.partition("+adapt")
-        options = InpaintOptions(adapt=int(steps or 0))
+        config, options = scnn_options(method)
         inp = Inpainter.from_pretrained(device="cpu", options=options, config=config)
 
         def once() -> None:
@@ -103,6 +101,19 @@ def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> No
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(Row(label, method, statistics.median(times), peak, tiles, float(hole.sum()) / 1e6))
+
+
+def scnn_options(method: str) -> tuple[str, InpaintOptions]:
+    """``"default+adapt30+views4"``: the default weights, adapted to the photo for 30 steps first,
+    each window averaged over 4 flipped views."""
+    config, *extras = method.split("+")
+    values = {}
+    for extra in extras:
+        name = extra.rstrip("0123456789")
+        if name not in ("adapt", "views") or name == extra:
+            raise ValueError(f"unknown method option {extra!r} in {method!r}: adaptN or viewsN")
+        values[name] = int(extra[len(name) :])
+    return config, InpaintOptions(**values)
 
 
 def run_isolated(method: str, case: tuple, repeats: int, threads: int) -> Row:
@@ -175,7 +186,8 @@ def plot(rows: list[Row], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scnn-bench", description=__doc__)
     p.add_argument("--methods", default="telea,default,paper",
-                   help="comma-separated: telea, default, paper, default+adaptN (N steps first)")
+                   help="comma-separated: telea, default, paper; +adaptN (N steps first) and +viewsN "
+                        "(N flipped views) after a config, e.g. default+adapt30+views4")
     p.add_argument("--cases", default=None, help="comma-separated case labels (default: all)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
@@ -183,6 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--photos", type=Path, default=None, help="photo pool for the sweep")
     p.add_argument("--out", type=Path, default=Path("bench-results"))
     args = p.parse_args(argv)
+    for method in args.methods.split(","):
+        if method != "telea":
+            try:
+                scnn_options(method)
+            except ValueError as err:  # before any timing starts
+                p.error(str(err))
     wanted = set(args.cases.split(",")) if args.cases else None
     cases = [c for c in CASES if wanted is None or c[0] in wanted]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,8 @@ plug-in -> bridge (stdin)
         {"protocol": 1, "command": "inpaint",
          "width": W, "height": H, "channels": 1..4, "depth": 8 | 16,
          "image": PATH, "mask": PATH, "output": PATH, "result": "replace" | "layer",
-         "options": {"tile": .., "overlap": .., "timesteps": .., "device": ..},
+         "options": {"tile": .., "overlap": .., "timesteps": .., "device": .., "adapt": ..,
+                     "views": ..},
          "weights": PATH | null, "config": "default"}
 
        ``image``: raw interleaved pixels, row-major, ``channels`` of ``depth``-bit native-endian

@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--adapt", type=int, default=0, metavar="STEPS",
                    help="first train a copy of the network for STEPS steps on the rest of each "
                         "photo (0-500, ~0.25 s a step on a 2-core CPU; default 0 = off)")
+    p.add_argument("--views", type=int, default=InpaintOptions.views,
+                   help="fill each window as it is and mirrored, 1-4 views, and average (n times "
+                        "the model time; 4 fill finest; default 1)")
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
     p.add_argument("--config", default="default", help="shipped weights to use: default or paper")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -98,7 +101,11 @@ def run(args: argparse.Namespace) -> int:
     jobs = _jobs(args)
     try:
         options = InpaintOptions(
-            tile=args.tile, overlap=args.overlap, timesteps=args.timesteps, adapt=args.adapt
+            tile=args.tile,
+            overlap=args.overlap,
+            timesteps=args.timesteps,
+            adapt=args.adapt,
+            views=args.views,
         )
     except ValueError as err:  # a bad --tile, --overlap, --timesteps or --adapt: the user's input
         raise ScnnError(str(err)) from None

@@ -1,8 +1,8 @@
 """Inpainter: the one place the pipeline reads top to bottom.
 
 image -> canvas (imaging) -> mask (masks) -> [model adapted to the photo (adapt), on request]
--> tiles (tiling) -> spiking model over T timesteps (models) -> feathered blend of overlapping tiles
-(tiling.RowBlender) -> masked pixels written back (imaging).
+-> tiles (tiling) -> spiking model over T timesteps (models), averaged over flipped views (views)
+-> feathered blend of overlapping tiles (tiling.RowBlender) -> masked pixels written back (imaging).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .masks import mask_array
 from .models import build_model
 from .options import InpaintOptions
 from .tiling import RowBlender, Tile, feather, plan_tiles
+from .views import averaged
 from .weights import WeightsInfo, load_weights, resolve_weights
 
 log = logging.getLogger("scnn_plugin")
@@ -210,10 +211,13 @@ class Inpainter:
         if pad_h or pad_w:  # replicated edges count as known context
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
             m = F.pad(m, (0, pad_w, 0, pad_h))
-        kwargs = {}
-        if prior is not None:
-            kwargs["prior"] = self._prior_crops(prior, canvas.size, batch).to(self.device)
-        out = self.model(x, m, timesteps=self.timesteps, **kwargs)[..., : tile.h, : tile.w]
+        crops = None if prior is None else self._prior_crops(prior, canvas.size, batch).to(self.device)
+
+        def run(x: torch.Tensor, m: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
+            kwargs = {} if p is None else {"prior": p}
+            return self.model(x, m, timesteps=self.timesteps, **kwargs)
+
+        out = averaged(run, x, m, crops, self.options.views)[..., : tile.h, : tile.w]
         out = out.permute(0, 2, 3, 1).float().cpu().numpy()
         return list(out)
 

@@ -163,6 +163,7 @@ def test_settings_chosen_in_the_dialog_survive_a_restart(qtbot, user_dirs):
         dialog.tile.setValue(256)
         dialog.overlap.setValue(48)
         dialog.adapt.setValue(30)
+        dialog.views.setValue(4)
         qtbot.mouseClick(_ok(dialog), Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(0, fill_in)
@@ -171,15 +172,16 @@ def test_settings_chosen_in_the_dialog_survive_a_restart(qtbot, user_dirs):
 
     restarted = MainWindow(SettingsStore())
     qtbot.addWidget(restarted)
-    expected = InpaintOptions(tile=256, overlap=48, timesteps=3, device="cpu", adapt=30)
+    expected = InpaintOptions(tile=256, overlap=48, timesteps=3, device="cpu", adapt=30, views=4)
     assert restarted.settings.options == expected
     assert "cpu" in restarted.info_label.text() and "3" in restarted.info_label.text()
     assert "adapting: 30 steps" in restarted.info_label.text()
+    assert "4 views" in restarted.info_label.text()
     dialog = SettingsDialog(restarted.settings)
     qtbot.addWidget(dialog)
     assert (dialog.device.currentText(), dialog.timesteps.value()) == ("cpu", 3)
     assert (dialog.tile.value(), dialog.overlap.value()) == (256, 48)
-    assert dialog.adapt.value() == 30
+    assert (dialog.adapt.value(), dialog.views.value()) == (30, 4)
 
 
 def test_window_warns_about_a_broken_settings_file(qtbot, user_dirs):

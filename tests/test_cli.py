@@ -98,6 +98,7 @@ def _inputs(folder):
         (["--overlap", "999"], "overlap must be an integer"),
         (["--timesteps", "0"], "timesteps must be an integer"),
         (["--adapt", "501"], "adapt must be an integer in [0, 500]"),
+        (["--views", "5"], "views must be an integer in [1, 4]"),
         (["--device", "tpu"], "unknown device 'tpu'"),
     ],
 )

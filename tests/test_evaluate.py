@@ -103,26 +103,43 @@ def test_evaluation_of_two_fills_writes_results_table_and_grid(
         assert grid.size == (4 * 256, 18 + 3 * 256)  # input, best classical, SC-NN, truth x 3 kinds
 
 
-def test_an_adapted_row_is_scored_and_compared_beside_the_plain_one(
+def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
     photos_dir, default_weights, tmp_path
 ):
-    results = _run(photos_dir, default_weights[0], tmp_path, "--methods", "telea", "--adapt", "2")
+    results = _run(
+        photos_dir, default_weights[0], tmp_path, "--methods", "telea", "--adapt", "2",
+        "--views", "2",
+    )
     rows = results["methods"]
-    assert list(rows) == ["SC-NN default", "SC-NN default + adapt 2", "SC-NN paper", "telea"]
-    adapted = rows["SC-NN default + adapt 2"]
-    assert adapted["family"] == "sc-nn" and set(adapted["per_kind"]) == set(KINDS)
-    assert set(results["margins"]) == {"SC-NN default", "SC-NN default + adapt 2"}
-    assert list(results["spike_rates"]) == ["SC-NN default"]  # the copies share its encoder
-    # Each sample trains a copy first: the adapted row takes longer than the plain one.
+    variants = [
+        "SC-NN default + adapt 2", "SC-NN default + 2 views", "SC-NN default + adapt 2 + 2 views"
+    ]
+    assert list(rows) == ["SC-NN default", *variants, "SC-NN paper", "telea"]
+    for name in variants:
+        assert rows[name]["family"] == "sc-nn" and set(rows[name]["per_kind"]) == set(KINDS)
+    assert rows[variants[1]]["info"]["views"] == 2 and rows[variants[2]]["info"]["adapt steps"] == 2
+    assert set(results["margins"]) == {"SC-NN default", *variants}
+    assert list(results["spike_rates"]) == ["SC-NN default"]  # the variants share its encoder
+    plain = rows["SC-NN default"]["psnr_per_sample"]
+    assert rows[variants[1]]["psnr_per_sample"] != plain  # the mirrored view changed the fills
+    # Each sample trains a copy first: the adapted rows take longer than the plain one.
     for kind in KINDS:
-        assert adapted["per_kind"][kind]["seconds"] > rows["SC-NN default"]["per_kind"][kind][
-            "seconds"]
+        for name in (variants[0], variants[2]):
+            assert rows[name]["per_kind"][kind]["seconds"] > rows["SC-NN default"]["per_kind"][
+                kind]["seconds"]
 
 
-def test_adapt_steps_out_of_range_are_refused(photos_dir, default_weights, tmp_path, capsys):
-    argv = ["--photos", str(photos_dir), "--out", str(tmp_path), "--adapt", "900"]
+@pytest.mark.parametrize(
+    "extra, message",
+    [(["--adapt", "900"], "adapt must be an integer in [0, 500]"),
+     (["--views", "5"], "views must be an integer in [1, 4]")],
+)
+def test_variant_values_out_of_range_are_refused(
+    photos_dir, default_weights, tmp_path, capsys, extra, message
+):
+    argv = ["--photos", str(photos_dir), "--out", str(tmp_path), *extra]
     assert main(argv + ["--weights-default", str(default_weights[0])]) == 2
-    assert "adapt must be an integer in [0, 500]" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -230,7 +230,8 @@ class Procedure:
 class Config:
     def __init__(self, **values) -> None:
         self.values = {
-            "new-layer": False, "context": 16, "timesteps": 0, "device": "cpu", "adapt": 0, **values
+            "new-layer": False, "context": 16, "timesteps": 0, "device": "cpu", "adapt": 0,
+            "views": 1, **values,
         }
 
     def get_property(self, name):
@@ -500,6 +501,22 @@ def test_adapting_to_the_photo_runs_in_the_engine_with_its_steps_in_the_progress
     assert updates[1] >= updates[0] + 4
 
 
+def test_averaged_views_reach_the_engine_and_change_only_the_selection(
+    plugin, photo, engine_config
+):
+    fills = []
+    for views in (1, 4):
+        image, layer = photo_image(photo)
+        before = layer.pixels.copy()
+        select_ellipse(image, 50, 40, 70, 50)
+        status, message = run(plugin, image, [layer], views=views)
+        assert status == "SUCCESS", message
+        selected = image.selection[:120, :160, 0] > 0  # the layer sits at (0, 0)
+        assert np.array_equal(layer.pixels[~selected], before[~selected])
+        fills.append(layer.pixels[selected])
+    assert not np.array_equal(fills[0], fills[1])  # four views average to another fill
+
+
 def test_fill_on_a_new_layer_leaves_the_original_alone(plugin, photo, engine_config):
     image, layer = photo_image(photo, offsets=(20, 10))
     select_ellipse(image, 50, 40, 70, 50, feather=6)
@@ -607,7 +624,9 @@ def test_procedure_is_registered_under_filters_with_its_arguments(plugin):
     assert procedure.calls["add_menu_path"] == [("<Image>/Filters",)]
     assert procedure.calls["set_menu_label"] == [("SC-NN Inpaint",)]
     assert [c[0] for c in procedure.calls["add_boolean_argument"]] == ["new-layer"]
-    assert [c[0] for c in procedure.calls["add_int_argument"]] == ["context", "timesteps", "adapt"]
+    assert [c[0] for c in procedure.calls["add_int_argument"]] == [
+        "context", "timesteps", "adapt", "views"
+    ]
     assert plugin.ScnnInpaint().do_query_procedures() == ["plug-in-scnn-inpaint"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_learning_rate_warms_up_holds_then_decays_to_its_floor():
     rates = [cfg.learning_rate(s) for s in range(100)]
     assert rates[0] == pytest.approx(1e-4) and rates[9] == pytest.approx(1e-3)
     assert rates[10:60] == [pytest.approx(1e-3)] * 50
-    assert all(a > b for a, b in zip(rates[60:], rates[61:]))
+    assert all(a > b for a, b in itertools.pairwise(rates[60:]))
     assert rates[-1] == pytest.approx(1e-3 * FINAL_LR)
     flat = TrainConfig(run_dir=Path("unused"), lr=1e-3, warmup=10, steps=100)
     assert [flat.learning_rate(s) for s in range(10, 100)] == [1e-3] * 90

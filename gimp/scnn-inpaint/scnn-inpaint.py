@@ -81,6 +81,7 @@ class Settings:
     timesteps: int = 0  # 0 = as trained
     device: str = "auto"
     adapt: int = 0  # steps of training on the photo before filling; 0 = off
+    views: int = 1  # flipped views of each window averaged; n views take n times as long
 
 
 # ---- geometry and pixels: pure helpers, unit-tested without GIMP ---------------------------------
@@ -332,6 +333,7 @@ def settings_from(config) -> Settings:
         timesteps=int(config.get_property("timesteps")),
         device=str(config.get_property("device") or "auto"),
         adapt=int(config.get_property("adapt")),
+        views=int(config.get_property("views")),
     )
 
 
@@ -367,6 +369,7 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
                 "timesteps": settings.timesteps or None,
                 "device": settings.device,
                 "adapt": settings.adapt,
+                "views": settings.views,
             },
             "weights": config.get("weights"),
         }
@@ -518,6 +521,15 @@ class ScnnInpaint(Gimp.PlugIn):
             0,
             500,
             0,
+            rw,
+        )
+        procedure.add_int_argument(
+            "views",
+            "_Views averaged",
+            "Fill as it is and mirrored, up to 4 views, and average (finer; n times as long)",
+            1,
+            4,
+            1,
             rw,
         )
         return procedure

@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 from ..devices import available_devices
 from ..errors import WeightsError
 from ..options import InpaintOptions
+from ..views import FLIPS
 from ..weights import load_weights
 from .finetune_panel import FinetunePanel
 from .settings import AppSettings
@@ -104,6 +105,14 @@ class SettingsDialog(QDialog):
             "test holes in the same photo."
         )
 
+        self.views = QSpinBox()
+        self.views.setRange(1, len(FLIPS))
+        self.views.setValue(options.views)
+        self.views.setToolTip(
+            "Fill each window as it is and mirrored, and average: n views take n times as long. "
+            "Four views fill thin and medium holes about 0.1 dB better."
+        )
+
         self.weights = QComboBox()
         for choice in weights_choices():
             self.weights.addItem(choice.label, choice.value)
@@ -129,6 +138,7 @@ class SettingsDialog(QDialog):
         form.addRow("Tile size", self.tile)
         form.addRow("Tile overlap", self.overlap)
         form.addRow("Adapt to the photo", self.adapt)
+        form.addRow("Averaged views", self.views)
         form.addRow("Weights", self.weights)
         form.addRow("", self._custom_row)
         return page
@@ -189,6 +199,7 @@ class SettingsDialog(QDialog):
             batch=self._base.options.batch,
             device=self.device.currentText(),
             adapt=self.adapt.value(),
+            views=self.views.value(),
         )
         weights = self._weights_value()
         if not weights:

@@ -249,7 +249,10 @@ class MainWindow(QMainWindow):
             text = (
                 f"Device: {run.device} · timesteps: {run.timesteps} · last run: {run.seconds:.1f} s"
             )
-        if options.adapt:  # the one setting that makes a run many times slower: always in sight
+        # The settings that make a run several times slower: always in sight.
+        if options.views > 1:
+            text += f" · {options.views} views"
+        if options.adapt:
             text += f" · adapting: {options.adapt} steps"
         self.info_label.setText(text)
 

@@ -35,7 +35,8 @@ from .evalset import EvalSample, build_eval_set
 from .hole_masks import MASK_KINDS
 from .metrics import image_mse, masked_psnr, masked_ssim
 
-SCNN_CONFIGS = ("default", "paper")
+# The options of the plain SC-NN rows: the engine's defaults, what users get unless they ask.
+PLAIN = InpaintOptions()
 # The row whose per-photo margins the report lists: the network users get.
 PHOTO_MARGINS_OF = "SC-NN default"
 # Side of one picture-grid cell (px); the eval images are downscaled to it to keep the PNG small.
@@ -123,6 +124,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also score SC-NN default adapted to each photo for STEPS steps (default 0: not)",
     )
     p.add_argument(
+        "--views", type=int, default=1, metavar="N",
+        help="also score SC-NN default averaged over N flipped views (default 1: not)",
+    )
+    p.add_argument(
         "--threads", type=int, default=None, help="CPU threads (default: torch's choice)"
     )
     return p.parse_args(argv)
@@ -134,15 +139,18 @@ def heldout_dir(photos: Path | None) -> Path:
     return root / "val" if (root / "val").is_dir() else root
 
 
-def scnn_method(config: str, weights: Path | None, device: str, adapt: int = 0) -> Method:
-    """An SC-NN row (``adapt`` steps of adaptation to each photo, adapt.py); a config whose
-    weights do not exist is skipped with a note, not fatal."""
-    name = f"SC-NN {config}" + (f" + adapt {adapt}" if adapt else "")
+def scnn_method(
+    config: str, weights: Path | None, device: str, options: InpaintOptions = PLAIN
+) -> Method:
+    """An SC-NN row run with ``options`` (adapted to each photo, averaged over views); a config
+    whose weights do not exist is skipped with a note, not fatal."""
+    name = f"SC-NN {config}" + (f" + adapt {options.adapt}" if options.adapt else "")
+    name += f" + {options.views} views" if options.views > 1 else ""
     if weights is not None and not weights.is_file():
         return Method(name, "sc-nn", None, f"skipped: no weights file at {weights}")
     try:
         inpainter = Inpainter.from_pretrained(
-            weights=weights, device=device, options=InpaintOptions(adapt=adapt), config=config
+            weights=weights, device=device, options=options, config=config
         )
     except ScnnError as err:
         if weights is None:  # no shipped weights for this config (yet)
@@ -158,10 +166,13 @@ def scnn_method(config: str, weights: Path | None, device: str, adapt: int = 0) 
         "timesteps": inpainter.timesteps,
         "device": inpainter.device_name,
         "trained": bool(inpainter.info.training),
-    } | ({"adapt steps": adapt} if adapt else {})
-    # An adapted row fills with per-photo copies that keep the loaded spiking encoder: its spike
-    # rates are the plain row's, and hooks on the loaded model would only see it score test holes.
-    return Method(name, "sc-nn", run, model=None if adapt else inpainter.model, info=info)
+    }
+    info |= {"adapt steps": options.adapt} if options.adapt else {}
+    info |= {"views": options.views} if options.views > 1 else {}
+    # Spike rates come from the plain rows. An adapted row fills with per-photo copies that keep
+    # the loaded spiking encoder, and hooks on the loaded model would only see it score test holes;
+    # averaged views run the same encoder on mirrored inputs.
+    return Method(name, "sc-nn", run, model=inpainter.model if options == PLAIN else None, info=info)
 
 
 def classical_methods(names: list[str]) -> list[Method]:
@@ -449,9 +460,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         weights = {"default": args.weights_default, "paper": args.weights_paper}
-        methods = [scnn_method(c, weights[c], args.device) for c in SCNN_CONFIGS]
-        if args.adapt:
-            methods.insert(1, scnn_method("default", weights["default"], args.device, args.adapt))
+        asked = InpaintOptions(adapt=args.adapt, views=args.views)  # refuses bad values first
+        variants = [PLAIN]  # the plain row, then each variant asked for, then both
+        variants += [InpaintOptions(adapt=asked.adapt)] if asked.adapt else []
+        variants += [InpaintOptions(views=asked.views)] if asked.views > 1 else []
+        variants += [asked] if asked.adapt and asked.views > 1 else []
+        methods = [scnn_method("default", weights["default"], args.device, o) for o in variants]
+        methods.append(scnn_method("paper", weights["paper"], args.device))
         methods += classical_methods(names)
     except (ScnnError, ValueError) as err:
         print(f"scnn-eval: {err}", file=sys.stderr)

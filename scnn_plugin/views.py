@@ -1,0 +1,34 @@
+"""Flipped views of a window, filled one by one and averaged: an ensemble the weights already hold.
+
+Why: the network is not exactly flip-equivariant, so its fills of a window and of the window's
+mirror images err differently; their mean errs less (measured in ``weights/README.md``). Flips,
+not transposes, keep a window's shape, and each view is run on its own, so memory does not grow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+# The flipped dims of each view, in the order they are added: the first n are used.
+FLIPS: tuple[tuple[int, ...], ...] = ((), (-1,), (-2, -1), (-2,))
+
+
+def averaged(
+    run: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
+    image: torch.Tensor,
+    mask: torch.Tensor,
+    prior: torch.Tensor | None,
+    views: int,
+) -> torch.Tensor:
+    """The mean of ``run(image, mask, prior)`` over the first ``views`` flips, each flipped back."""
+    total = None
+    for dims in FLIPS[:views]:
+
+        def flip(t: torch.Tensor | None, dims: tuple[int, ...] = dims) -> torch.Tensor | None:
+            return t.flip(dims) if t is not None and dims else t
+
+        out = flip(run(flip(image), flip(mask), flip(prior)))
+        total = out if total is None else total.add_(out)
+    return total.div_(views)
