@@ -208,9 +208,10 @@ class Inpainter:
         x = torch.from_numpy(rgb).to(self.device).permute(0, 3, 1, 2).float().div_(255)
         x = x.contiguous(memory_format=torch.channels_last)
         m = torch.from_numpy(msk).to(self.device)[:, None].float()
-        if pad_h or pad_w:  # replicated edges count as known context
+        if pad_h or pad_w:  # the edges replicated, each pixel with its own mask: what is to be
+            # removed at an edge must not come back as context
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-            m = F.pad(m, (0, pad_w, 0, pad_h))
+            m = F.pad(m, (0, pad_w, 0, pad_h), mode="replicate")
         crops = None if prior is None else self._prior_crops(prior, canvas.size, batch).to(self.device)
 
         def run(x: torch.Tensor, m: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:

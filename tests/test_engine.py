@@ -139,3 +139,22 @@ def test_options_are_range_checked():
     with pytest.raises(ValueError, match="timesteps"):
         InpaintOptions(timesteps=0)
     assert InpaintOptions.from_dict({"tile": 256, "stale_key": 1}).tile == 256
+
+
+@pytest.mark.parametrize("size", [(509, 381), (512, 512), (1100, 700)])
+def test_the_fill_never_depends_on_the_pixels_under_the_mask(inpainter, photo, size):
+    # What the user removes must not leak into its fill, even at the image's edges, where windows
+    # whose sides are not a multiple of the model's are padded.
+    base = photo.resize(size)
+    mask = Image.new("L", size, 0)
+    w, h = size
+    boxes = [(w - 40, 20, w, 90), (30, h - 25, 200, h), (w // 2, h // 2, w // 2 + 30, h // 2 + 30)]
+    for box in boxes:
+        mask.paste(255, box)
+    fills = []
+    for colour in ((255, 0, 0), (0, 255, 0)):
+        image = base.copy()
+        for box in boxes:
+            image.paste(colour, box)
+        fills.append(np.asarray(inpainter.inpaint(image, mask)))
+    assert np.array_equal(fills[0], fills[1])
