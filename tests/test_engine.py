@@ -141,10 +141,15 @@ def test_options_are_range_checked():
     assert InpaintOptions.from_dict({"tile": 256, "stale_key": 1}).tile == 256
 
 
-@pytest.mark.parametrize("size", [(509, 381), (512, 512), (1100, 700)])
-def test_the_fill_never_depends_on_the_pixels_under_the_mask(inpainter, photo, size):
+@pytest.mark.parametrize(
+    "config, size",
+    [("inpainter", (509, 381)), ("inpainter", (512, 512)), ("inpainter", (1100, 700)),
+     ("paper_inpainter", (509, 381))],
+)
+def test_the_fill_never_depends_on_the_pixels_under_the_mask(request, photo, config, size):
     # What the user removes must not leak into its fill, even at the image's edges, where windows
     # whose sides are not a multiple of the model's are padded.
+    inpainter = request.getfixturevalue(config)
     base = photo.resize(size)
     mask = Image.new("L", size, 0)
     w, h = size
