@@ -41,8 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="first train a copy of the network for STEPS steps on the rest of each "
                         "photo (0-500, ~0.25 s a step on a 2-core CPU; default 0 = off)")
     p.add_argument("--views", type=int, default=InpaintOptions.views,
-                   help="fill each window as it is and mirrored, 1-4 views, and average (n times "
-                        "the model time; 4 fill finest; default 1)")
+                   help="fill each window as it is and mirrored, 1-4 views, and average them "
+                        "(n views take n times the model time; default 1)")
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
     p.add_argument("--config", default="default", help="shipped weights to use: default or paper")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             adapt=args.adapt,
             views=args.views,
         )
-    except ValueError as err:  # a bad --tile, --overlap, --timesteps or --adapt: the user's input
+    except ValueError as err:  # a bad --tile, --overlap, --timesteps, --adapt or --views
         raise ScnnError(str(err)) from None
     inpainter = Inpainter.from_pretrained(args.weights, args.device, options, config=args.config)
     show = not args.quiet and sys.stderr.isatty()

@@ -25,10 +25,10 @@ def averaged(
     """The mean of ``run(image, mask, prior)`` over the first ``views`` flips, each flipped back."""
     total = None
     for dims in FLIPS[:views]:
-
-        def flip(t: torch.Tensor | None, dims: tuple[int, ...] = dims) -> torch.Tensor | None:
-            return t.flip(dims) if t is not None and dims else t
-
-        out = flip(run(flip(image), flip(mask), flip(prior)))
+        out = _flip(run(_flip(image, dims), _flip(mask, dims), _flip(prior, dims)), dims)
         total = out if total is None else total.add_(out)
     return total.div_(views)
+
+
+def _flip(t: torch.Tensor | None, dims: tuple[int, ...]) -> torch.Tensor | None:
+    return t.flip(dims) if t is not None and dims else t
