@@ -115,12 +115,13 @@ layer = image.get_layers()[0]
 proc = Gimp.get_pdb().lookup_procedure('plug-in-scnn-inpaint')
 report = {{'registered': proc is not None}}
 
-def run(new_layer=False):
+def run(new_layer=False, views=1):
     config = proc.create_config()
     config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)
     config.set_property('image', image)
     config.set_core_object_array('drawables', [layer])
     config.set_property('new-layer', new_layer)
+    config.set_property('views', views)
     start = time.monotonic()
     result = proc.run(config)
     seconds = time.monotonic() - start
@@ -138,7 +139,7 @@ if proc is not None:
     data = selection.get(Gegl.Rectangle.new(0, 0, w, h), 1.0, 'Y u8', Gegl.AbyssPolicy.NONE)
     open(io + '/selection.raw', 'wb').write(bytes(data))
     report['layers_before'] = len(image.get_layers())
-    report['fill'] = run()
+    report['fill'] = run(views={views})
     report['layers_after'] = len(image.get_layers())
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(io + '/result.png'), None)
     if {new_layer}:
@@ -148,10 +149,13 @@ json.dump(report, open(io + '/report.json', 'w'))
 """
 
 
-def inpaint_in_gimp(tool, home, io, photo, ellipse, default_weights, feather=0.0, new_layer=False):
+def inpaint_in_gimp(
+    tool, home, io, photo, ellipse, default_weights, feather=0.0, new_layer=False, views=1
+):
     photo.save(io / "photo.png")
     snippet = SNIPPET.format(
-        io=str(io), ellipse=", ".join(map(str, ellipse)), feather=feather, new_layer=new_layer
+        io=str(io), ellipse=", ".join(map(str, ellipse)), feather=feather, new_layer=new_layer,
+        views=views,
     )
     done = run_gimp(tool, home, io, snippet, default_weights)
     report_path = io / "report.json"
@@ -165,13 +169,15 @@ def inpaint_in_gimp(tool, home, io, photo, ellipse, default_weights, feather=0.0
     return report, selection, done.stdout + done.stderr
 
 
-def engine_reference(photo: Image.Image, selection: np.ndarray, default_weights: Path) -> np.ndarray:
+def engine_reference(
+    photo: Image.Image, selection: np.ndarray, default_weights: Path, views: int = 1
+) -> np.ndarray:
     """What the engine itself makes of the region the plug-in sends: bounds + context, binary mask."""
     ys, xs = np.nonzero(selection)
     h, w = selection.shape
     x1, y1 = max(0, xs.min() - CONTEXT), max(0, ys.min() - CONTEXT)
     x2, y2 = min(w, xs.max() + 1 + CONTEXT), min(h, ys.max() + 1 + CONTEXT)
-    inpainter = Inpainter.from_pretrained(default_weights, device="cpu", options=InpaintOptions())
+    inpainter = Inpainter.from_pretrained(default_weights, device="cpu", options=InpaintOptions(views=views))
     crop = photo.crop((x1, y1, x2, y2))
     mask = Image.fromarray(selection[y1:y2, x1:x2] > 0)
     out = np.array(photo)
@@ -202,7 +208,8 @@ def test_real_gimp_fills_a_feathered_selection_like_the_engine(
     io = tmp_path / "io"
     io.mkdir()
     report, selection, log = inpaint_in_gimp(
-        gimp3, installed, io, photo, (140, 110, 220, 170), default_weights, feather=12.0, new_layer=True
+        gimp3, installed, io, photo, (140, 110, 220, 170), default_weights, feather=12.0, new_layer=True,
+        views=2,
     )
     assert report["no_selection"]["status"] == "execution-error"
     assert "Nothing is selected" in report["no_selection"]["message"]
@@ -213,7 +220,7 @@ def test_real_gimp_fills_a_feathered_selection_like_the_engine(
 
     original = np.asarray(photo).astype(int)
     result = np.asarray(Image.open(io / "result.png").convert("RGB")).astype(int)
-    expected = engine_reference(photo, selection, default_weights).astype(int)
+    expected = engine_reference(photo, selection, default_weights, views=2).astype(int)
     outside, inside = selection == 0, selection == 255
     soft = (selection > 0) & (selection < 255)
     assert soft.sum() > 500, "feathering should give a soft selection"
