@@ -56,15 +56,23 @@ def plot(curves: dict[str, list[dict[str, float]]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.6))
+    # tab20's strong shades, then its light ones: up to 20 runs, no two alike.
+    shades = plt.get_cmap("tab20").colors
+    colours = shades[0::2] + shades[1::2]
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
     for ax, column in zip(axes, ("mean", *KINDS)):
-        for label, rows in curves.items():
-            ax.plot([r["cpu_hours"] for r in rows], [r[column] for r in rows], label=label)
+        for i, (label, rows) in enumerate(curves.items()):
+            ax.plot(
+                [r["cpu_hours"] for r in rows],
+                [r[column] for r in rows],
+                label=label,
+                color=colours[i % len(colours)],
+            )
         ax.set_title(f"{column} holes" if column in KINDS else "mean of the three kinds")
         ax.set_xlabel("CPU-hours")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("validation masked PSNR (dB)")
-    axes[0].legend()
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")  # beside, not over
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
