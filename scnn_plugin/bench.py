@@ -186,8 +186,8 @@ def plot(rows: list[Row], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scnn-bench", description=__doc__)
     p.add_argument("--methods", default="telea,default,paper",
-                   help="comma-separated: telea, default, paper; +adaptN (N steps first) and +viewsN "
-                        "(N flipped views) after a config, e.g. default+adapt30+views4")
+                   help="comma-separated: telea, default, paper; +adaptN (N steps first) and "
+                        "+viewsN (N flipped views) after a config, e.g. default+adapt30+views4")
     p.add_argument("--cases", default=None, help="comma-separated case labels (default: all)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)

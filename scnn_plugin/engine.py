@@ -212,7 +212,9 @@ class Inpainter:
             # removed at an edge must not come back as context
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
             m = F.pad(m, (0, pad_w, 0, pad_h), mode="replicate")
-        crops = None if prior is None else self._prior_crops(prior, canvas.size, batch).to(self.device)
+        crops = None
+        if prior is not None:
+            crops = self._prior_crops(prior, canvas.size, batch).to(self.device)
 
         def run(x: torch.Tensor, m: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
             kwargs = {} if p is None else {"prior": p}

@@ -177,7 +177,8 @@ def engine_reference(
     h, w = selection.shape
     x1, y1 = max(0, xs.min() - CONTEXT), max(0, ys.min() - CONTEXT)
     x2, y2 = min(w, xs.max() + 1 + CONTEXT), min(h, ys.max() + 1 + CONTEXT)
-    inpainter = Inpainter.from_pretrained(default_weights, device="cpu", options=InpaintOptions(views=views))
+    options = InpaintOptions(views=views)
+    inpainter = Inpainter.from_pretrained(default_weights, device="cpu", options=options)
     crop = photo.crop((x1, y1, x2, y2))
     mask = Image.fromarray(selection[y1:y2, x1:x2] > 0)
     out = np.array(photo)
@@ -208,8 +209,8 @@ def test_real_gimp_fills_a_feathered_selection_like_the_engine(
     io = tmp_path / "io"
     io.mkdir()
     report, selection, log = inpaint_in_gimp(
-        gimp3, installed, io, photo, (140, 110, 220, 170), default_weights, feather=12.0, new_layer=True,
-        views=2,
+        gimp3, installed, io, photo, (140, 110, 220, 170), default_weights, feather=12.0,
+        new_layer=True, views=2,
     )
     assert report["no_selection"]["status"] == "execution-error"
     assert "Nothing is selected" in report["no_selection"]["message"]

@@ -72,7 +72,8 @@ def plot(curves: dict[str, list[dict[str, float]]], path: Path) -> None:
         ax.set_xlabel("CPU-hours")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("validation masked PSNR (dB)")
-    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")  # beside, not over
+    # Beside the plots, not over the curves.
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -172,7 +172,8 @@ def scnn_method(
     # Spike rates come from the plain rows. An adapted row fills with per-photo copies that keep
     # the loaded spiking encoder, and hooks on the loaded model would only see it score test holes;
     # averaged views run the same encoder on mirrored inputs.
-    return Method(name, "sc-nn", run, model=inpainter.model if options == PLAIN else None, info=info)
+    model = inpainter.model if options == PLAIN else None
+    return Method(name, "sc-nn", run, model=model, info=info)
 
 
 def classical_methods(names: list[str]) -> list[Method]:
