@@ -16,7 +16,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Self
 
@@ -139,24 +139,32 @@ def heldout_dir(photos: Path | None) -> Path:
     return root / "val" if (root / "val").is_dir() else root
 
 
-def scnn_method(
-    config: str, weights: Path | None, device: str, options: InpaintOptions = PLAIN
-) -> Method:
-    """An SC-NN row run with ``options`` (adapted to each photo, averaged over views); a config
-    whose weights do not exist is skipped with a note, not fatal."""
-    name = f"SC-NN {config}" + (f" + adapt {options.adapt}" if options.adapt else "")
-    name += f" + {options.views} views" if options.views > 1 else ""
+def scnn_methods(
+    config: str, weights: Path | None, device: str, variants: list[InpaintOptions]
+) -> list[Method]:
+    """One SC-NN row per options in ``variants`` (adapted to each photo, averaged over views), all
+    on one loaded model; a config whose weights do not exist is skipped with a note, not fatal."""
+    names = [_row_name(config, options) for options in variants]
     if weights is not None and not weights.is_file():
-        return Method(name, "sc-nn", None, f"skipped: no weights file at {weights}")
+        return [Method(n, "sc-nn", None, f"skipped: no weights file at {weights}") for n in names]
     try:
-        inpainter = Inpainter.from_pretrained(
-            weights=weights, device=device, options=options, config=config
-        )
+        loaded = Inpainter.from_pretrained(weights=weights, device=device, config=config)
     except ScnnError as err:
         if weights is None:  # no shipped weights for this config (yet)
-            return Method(name, "sc-nn", None, f"skipped: {err}")
+            return [Method(n, "sc-nn", None, f"skipped: {err}") for n in names]
         raise
+    return [
+        _scnn_row(name, loaded.with_options(replace(options, device=device)), options)
+        for name, options in zip(names, variants)
+    ]
 
+
+def _row_name(config: str, options: InpaintOptions) -> str:
+    name = f"SC-NN {config}" + (f" + adapt {options.adapt}" if options.adapt else "")
+    return name + (f" + {options.views} views" if options.views > 1 else "")
+
+
+def _scnn_row(name: str, inpainter: Inpainter, options: InpaintOptions) -> Method:
     def run(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
         mask = Image.fromarray(hole.astype(np.uint8) * 255)
         return np.asarray(inpainter.inpaint(Image.fromarray(rgb), mask).convert("RGB"))
@@ -466,8 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         variants += [InpaintOptions(adapt=asked.adapt)] if asked.adapt else []
         variants += [InpaintOptions(views=asked.views)] if asked.views > 1 else []
         variants += [asked] if asked.adapt and asked.views > 1 else []
-        methods = [scnn_method("default", weights["default"], args.device, o) for o in variants]
-        methods.append(scnn_method("paper", weights["paper"], args.device))
+        methods = scnn_methods("default", weights["default"], args.device, variants)
+        methods += scnn_methods("paper", weights["paper"], args.device, [PLAIN])
         methods += classical_methods(names)
     except (ScnnError, ValueError) as err:
         print(f"scnn-eval: {err}", file=sys.stderr)
