@@ -244,3 +244,21 @@ def test_widening_trained_weights_keeps_their_output_and_trains_the_new_channels
     wide.train()
     (((wide(x, m) - x) ** 2) * m).sum().backward()
     assert float(wide.out.weight.grad[:, 16:].abs().sum()) > 0
+
+
+def test_the_line_guide_grows_trained_weights_without_changing_them_and_then_learns(photo):
+    # The guide is three new stem inputs: zero weights at first (the trained fill exactly), then a
+    # gradient wherever the line fill differs from the membrane, so training can start using it.
+    trained, info = load_weights(shipped_dir() / "default.safetensors")
+    guided, kwargs = grow_model(trained, "default", info.model_kwargs, {"line_guide": True})
+    assert kwargs == {"line_guide": True} and guided.stem.weight.shape == (16, 8, 3, 3)
+    assert not guided.stem.weight[:, 5:].any()
+    x = torch.from_numpy(np.asarray(photo)[100:228, 100:228].copy()).permute(2, 0, 1)[None].float()
+    x = x / 255
+    m = torch.zeros(1, 1, 128, 128)
+    m[..., 60:66, :] = 1  # a 6 px stroke across the whole crop
+    with torch.no_grad():
+        assert torch.allclose(guided.eval()(x, m), trained.eval()(x, m), atol=1e-6)
+    guided.train()
+    (((guided(x, m) - x) ** 2) * m).sum().backward()
+    assert float(guided.stem.weight.grad[:, 5:].abs().sum()) > 0

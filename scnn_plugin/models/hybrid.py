@@ -7,7 +7,9 @@ convolutions after the decoder continue edges across thin strokes, which are 1-3
 resolution and invisible there; optional line blocks (``lines``) add a dense large kernel at full
 resolution for thin straight structure the dilated taps skip over. The network starts from the
 membrane fill (``fill.py``) and its last layer is zero-initialised, so an untrained network already
-equals the classical fill and training only has to add detail.
+equals the classical fill and training only has to add detail. With ``line_guide`` the stem also
+sees where the line fill (``line_fill.py``) rejoins straight structure the membrane greys out; the
+network learns where to take it (alone it loses on fine texture, so it is a guide, not the base).
 With ``spiking=False`` the LIF units become leaky ReLUs: the ablation that shows what the spikes
 contribute.
 """
@@ -19,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..fill import membrane_fill
+from ..line_fill import line_fill
 from ..snn import SNNConv2d
 
 # Leaky activations everywhere outside the LIF units: with plain ReLUs the decoder died within a few
@@ -97,11 +100,14 @@ class HybridNet(nn.Module):
         spiking: bool = True,
         lines: int = 0,
         full_width: int | None = None,
+        line_guide: bool = False,
     ) -> None:
         super().__init__()
         w1, w2, w4 = full_width or width, 2 * width, 4 * width
         self.timesteps = timesteps
-        self.stem = nn.Conv2d(5, w1, 3, padding=1)
+        self.line_guide = line_guide
+        # Inputs: base fill, mask, known; with the guide also line fill minus base (0 where equal).
+        self.stem = nn.Conv2d(8 if line_guide else 5, w1, 3, padding=1)
         self.down1 = nn.Conv2d(w1, w2, 3, stride=2, padding=1)
         self.down2 = nn.Conv2d(w2, w4, 3, stride=2, padding=1)
         self.blocks = nn.ModuleList(SpikingBlock(w4, d, timesteps, spiking) for d in dilations)
@@ -126,6 +132,8 @@ class HybridNet(nn.Module):
         known = 1 - mask
         base = membrane_fill(image, known, prior)
         x = torch.cat([base, mask, known], dim=1)
+        if self.line_guide:
+            x = torch.cat([x, line_fill(image, known, base) - base], dim=1)
         s1 = _act(self.stem(x))
         s2 = _act(self.down1(s1))
         h = _act(self.down2(s2))
