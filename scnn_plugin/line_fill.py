@@ -37,19 +37,22 @@ _TENSOR_SIGMA = 1.5
 _CHUNK = 16384
 
 
-def line_fill(image: torch.Tensor, known: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+def line_fill(base: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Replace ``base`` on hole pixels (``known`` 0) that have known pixels within reach on both
     sides by the direction-weighted line interpolation; every other pixel is returned from ``base``.
 
-    ``image``, ``base`` ``[N, C, H, W]`` in [0, 1]; ``known`` ``[N, 1, H, W]``, 1 = known.
+    ``base`` ``[N, C, H, W]`` in [0, 1] is a fill whose known pixels are the image's (the membrane
+    fill): every colour, the ends' and those a step beyond them, is read from it, so what lies under
+    the mask (the ground truth in training, the object being removed in use) can never steer it.
+    ``known`` ``[N, 1, H, W]``, 1 = known.
     """
-    dtype = image.dtype
-    image, known, base = image.float(), known.float(), base.float()
-    n, w = image.shape[0], image.shape[-1]
+    dtype = base.dtype
+    base, known = base.float(), known.float()
+    n, w = base.shape[0], base.shape[-1]
     pad = REACH + 3  # the continuation check looks 2 px beyond the farthest end
-    tensor = _structure_tensor(image, known)
-    offsets, cos, sin = _offsets(w + 2 * pad, image.device)
-    img = F.pad(image, (pad,) * 4, mode="replicate").flatten(2)
+    tensor = _structure_tensor(base, known)
+    offsets, cos, sin = _offsets(w + 2 * pad, base.device)
+    img = F.pad(base, (pad,) * 4, mode="replicate").flatten(2)
     kn = F.pad(known, (pad,) * 4).flatten(2)
     st = F.pad(tensor, (pad,) * 4).flatten(2)
     # Hole pixels with no known pixel in the square of radius REACH can have no ends: skipped.

@@ -120,3 +120,22 @@ def test_line_blocks_start_as_identity_then_learn(photo):
         opt.step()
     spatial = lined.lines[0].spatial.weight
     assert spatial.shape == (16, 1, 9, 9) and float(spatial.grad.abs().sum()) > 0
+
+
+def test_the_line_guided_fill_never_depends_on_the_pixels_under_the_mask(photo):
+    # The guide reads every colour from the membrane fill, never from the image under the hole,
+    # so the ground truth cannot leak in training nor the removed object come back in use.
+    torch.manual_seed(0)
+    model = build_model("default", line_guide=True).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)  # the output and guide weights start at zero
+    x = torch.from_numpy(np.asarray(photo)[:128, :128].copy()).permute(2, 0, 1)[None].float() / 255
+    m = torch.zeros(1, 1, 128, 128)
+    m[..., 60:66, :] = 1
+    m[..., 68:74, :] = 1  # 2 px apart: the pixel a step beyond one stroke's end is in the other
+    red, green = x.clone(), x.clone()
+    red[:, 0:1][m > 0], green[:, 1:2][m > 0] = 1.0, 1.0
+    with torch.no_grad():
+        assert torch.equal(model(red, m), model(green, m))
+        assert not torch.equal(model(x, m), model(x, torch.zeros_like(m)))

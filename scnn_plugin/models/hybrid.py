@@ -133,7 +133,7 @@ class HybridNet(nn.Module):
         base = membrane_fill(image, known, prior)
         x = torch.cat([base, mask, known], dim=1)
         if self.line_guide:
-            x = torch.cat([x, line_fill(image, known, base) - base], dim=1)
+            x = torch.cat([x, line_fill(base, known) - base], dim=1)
         s1 = _act(self.stem(x))
         s2 = _act(self.down1(s1))
         h = _act(self.down2(s2))
