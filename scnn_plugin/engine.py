@@ -21,7 +21,7 @@ from torch import nn
 from .adapt import adapt_model
 from .devices import describe_device, resolve_device
 from .errors import Cancelled, DeviceError, InputError
-from .fill import membrane_fill
+from .fill import add_texture, membrane_fill
 from .imaging import Canvas, open_canvas
 from .masks import mask_array
 from .models import build_model
@@ -221,6 +221,12 @@ class Inpainter:
             return self.model(x, m, timesteps=self.timesteps, **kwargs)
 
         out = averaged(run, x, m, crops, self.options.views)[..., : tile.h, : tile.w]
+        if self.options.texture:  # the photo's own grain on the network's structure, per window
+            known = m[:, 0, : tile.h, : tile.w] < 0.5
+            photo = x[..., : tile.h, : tile.w]
+            out = torch.stack(
+                [add_texture(torch.where(k, p, o), k) for p, o, k in zip(photo, out.float(), known)]
+            )
         out = out.permute(0, 2, 3, 1).float().cpu().numpy()
         return list(out)
 
