@@ -12,6 +12,10 @@ import numpy as np
 from PIL import Image
 
 from .hole_masks import MASK_KINDS, make_mask
+from .object_masks import object_mask
+
+# The hole kind made from real objects' silhouettes (object_masks.py) rather than brush strokes.
+OBJECT_KIND = "object"
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,22 @@ def build_eval_set(
     size: int = 512,
     kinds: tuple[str, ...] = tuple(MASK_KINDS),
     seed: int = 1234,
+    shapes: list[np.ndarray] | None = None,
 ) -> list[EvalSample]:
-    """One sample per (photo, kind); masks depend only on ``seed``, the photo's index and the kind."""
+    """One sample per (photo, kind); masks depend only on ``seed``, the photo's index and the kind.
+
+    The ``OBJECT_KIND`` kind needs ``shapes`` (``object_masks.load_silhouettes``).
+    """
+    if OBJECT_KIND in kinds and not shapes:
+        raise ValueError(f"the {OBJECT_KIND!r} hole kind needs silhouettes")
     samples = []
     for i, (photo, name) in enumerate(zip(photos, names)):
         view = square_view(photo, size)
         for k, kind in enumerate(kinds):
             rng = np.random.default_rng([seed, i, k])
-            samples.append(EvalSample(name, kind, view, make_mask(kind, size, size, rng)))
+            if kind == OBJECT_KIND:
+                hole = object_mask(size, rng, shapes)
+            else:
+                hole = make_mask(kind, size, size, rng)
+            samples.append(EvalSample(name, kind, view, hole))
     return samples
