@@ -213,21 +213,22 @@ def object_crops(
     """Per sample two rows: a ``CROP`` px window around the hole at 1:1, then its centre at 2x
     (nearest neighbour, so every pixel of a fill is seen as it is)."""
     titles = ["input + hole"] + [t for t, _ in columns] + ["ground truth"]
-    grid, draw = _titled(len(titles), CROP, 2 * len(rows), titles)
-    half = CROP // ZOOM
+    side = min([CROP] + [min(samples[i].hole.shape) for i in rows])
+    grid, draw = _titled(len(titles), side, 2 * len(rows), titles)
+    half = side // ZOOM
     for r, i in enumerate(rows):
         s = samples[i]
-        y, x = crop_box(s.hole, CROP)
+        y, x = crop_box(s.hole, side)
         cells = [_tinted(s)] + [outs[i] for _, outs in columns] + [s.image]
         for c, cell in enumerate(cells):
-            window = cell[y : y + CROP, x : x + CROP]
-            grid.paste(Image.fromarray(window), (c * CROP, _HEAD + 2 * r * CROP))
+            window = cell[y : y + side, x : x + side]
+            grid.paste(Image.fromarray(window), (c * side, _HEAD + 2 * r * side))
             centre = window[half // 2 : half // 2 + half, half // 2 : half // 2 + half]
-            zoomed = Image.fromarray(centre).resize((CROP, CROP), Image.NEAREST)
-            grid.paste(zoomed, (c * CROP, _HEAD + (2 * r + 1) * CROP))
+            zoomed = Image.fromarray(centre).resize((side, side), Image.NEAREST)
+            grid.paste(zoomed, (c * side, _HEAD + (2 * r + 1) * side))
         for row, text in ((2 * r, f"{Path(s.name).stem} 1:1"), (2 * r + 1, "2x")):
             draw.text(
-                (4, _HEAD + row * CROP + 4), text, fill="white", stroke_width=2,
+                (4, _HEAD + row * side + 4), text, fill="white", stroke_width=2,
                 stroke_fill="black",
             )
     return grid
