@@ -1,0 +1,125 @@
+"""The texture stage on real photos: grain where the photo has grain, a smooth sky stays smooth,
+and nothing outside the hole changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw, ImageFilter
+
+from scnn_plugin import InpaintOptions
+from scnn_plugin.fill import add_texture
+from scnn_plugin.fill.patch_match import (
+    patch_features,
+    random_field,
+    refine_field,
+    valid_sources,
+)
+from scnn_plugin.training.metrics import hole_detail
+
+
+def _ring(mask: Image.Image, width: int) -> np.ndarray:
+    """Known pixels within ``width`` px of the hole: the surroundings the fill must match."""
+    grown = np.asarray(mask.filter(ImageFilter.MaxFilter(2 * width + 1))) > 127
+    return grown & ~(np.asarray(mask) > 127)
+
+
+def _tensor(image: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1).contiguous()
+
+
+@pytest.fixture(scope="module")
+def smooth(inpainter):
+    return inpainter.with_options(InpaintOptions(texture=False))
+
+
+@pytest.fixture(scope="module")
+def rocket() -> Image.Image:
+    """A real photo (NASA, public domain, bundled with scikit-image) with a clear dusk sky."""
+    data = pytest.importorskip("skimage.data")
+    return Image.fromarray(data.rocket())
+
+
+def test_a_textured_region_gets_the_grain_of_its_surroundings(photo, object_mask, inpainter, smooth):
+    """The shuttle model stands before a mottled backdrop: its fill must be about as detailed as
+    the backdrop around it, where the network alone leaves a smudge."""
+    hole = np.asarray(object_mask) > 127
+    around = hole_detail(np.asarray(photo) / 255, _ring(object_mask, 15))
+    textured = hole_detail(np.asarray(inpainter.inpaint(photo, object_mask)) / 255, hole)
+    plain = hole_detail(np.asarray(smooth.inpaint(photo, object_mask)) / 255, hole)
+    assert plain < 0.3 * around  # what users saw: a smudge
+    assert 0.6 * around < textured < 1.25 * around
+
+
+def test_a_clear_sky_stays_smooth(rocket, inpainter):
+    mask = Image.new("L", rocket.size)
+    ImageDraw.Draw(mask).ellipse((225, 40, 295, 120), fill=255)  # sky between two towers
+    hole = np.asarray(mask) > 0
+    truth = hole_detail(np.asarray(rocket) / 255, hole)
+    out = np.asarray(inpainter.inpaint(rocket, mask)) / 255
+    assert hole_detail(out, hole) < 1.1 * truth  # no grain the sky does not have
+    assert np.abs(out[hole] - np.asarray(rocket)[hole] / 255).max() < 0.08
+
+
+def test_pixels_outside_the_mask_stay_bit_identical_with_texture(photo, object_mask, inpainter):
+    assert inpainter.options.texture
+    out = np.asarray(inpainter.inpaint(photo, object_mask))
+    outside = np.asarray(object_mask) == 0
+    assert np.array_equal(out[outside], np.asarray(photo)[outside])
+    assert not np.array_equal(out[~outside], np.asarray(photo)[~outside])
+
+
+def test_texture_option_turns_the_stage_off(photo, object_mask, inpainter, smooth):
+    textured = np.asarray(inpainter.inpaint(photo, object_mask))
+    plain = np.asarray(smooth.inpaint(photo, object_mask))
+    assert not np.array_equal(textured, plain)
+    with pytest.raises(ValueError, match="texture must be true or false"):
+        InpaintOptions(texture="yes")
+
+
+def test_add_texture_is_repeatable_keeps_known_pixels_and_low_frequencies(photo, object_mask):
+    image = _tensor(photo)
+    known = torch.from_numpy(np.asarray(object_mask) == 0)
+    base = image.clone()
+    base[:, ~known] = image[:, ~known].mean(1, keepdim=True)  # a flat fill, as from a smooth base
+    first, second = add_texture(base, known), add_texture(base, known)
+    assert torch.equal(first, second)  # seeded
+    assert torch.equal(first[:, known], base[:, known])
+    assert not torch.equal(first[:, ~known], base[:, ~known])
+    # grain is added around the base's colour, not a new colour
+    shift = (first[:, ~known].mean(1) - base[:, ~known].mean(1)).abs().max()
+    assert shift < 0.02
+    assert not torch.equal(add_texture(base, known, seed=1), first)
+
+
+def test_add_texture_leaves_a_fill_alone_where_nothing_is_known_to_copy_from(photo):
+    image = _tensor(photo)[:, :64, :64]
+    nothing = torch.zeros(64, 64, dtype=torch.bool)
+    assert torch.equal(add_texture(image, nothing), image)
+    everything = torch.ones(64, 64, dtype=torch.bool)
+    assert torch.equal(add_texture(image, everything), image)
+    with pytest.raises(ValueError, match=r"expected fill \[3, H, W\]"):
+        add_texture(image[:1], everything)
+
+
+def test_patch_match_finds_where_a_copied_region_came_from(photo):
+    """Region B of the photo is made a copy of region A; matching B's pixels against the photo
+    with B excluded must find A, shifted by the copy's offset, for nearly every pixel."""
+    image = _tensor(photo)
+    image[:, 300:340, 60:100] = image[:, 100:140, 200:240]  # B <- A: offset (200, -140)
+    known = torch.ones(512, 512, dtype=torch.bool)
+    known[300:340, 60:100] = False
+    valid = valid_sources(known, 3)
+    pixels = torch.nonzero((~known).flatten()).squeeze(1)
+    features = patch_features(image, 3, 1)
+    generator = torch.Generator().manual_seed(0)
+    start = random_field(pixels.numel(), torch.nonzero(valid.flatten()).squeeze(1), generator)
+    field = refine_field(
+        start, pixels, features, features[pixels], valid, 6, (1, 2, 4, 8), 256, generator
+    )
+    assert valid.flatten()[field].all()  # every match is a valid source
+    expected = pixels - 200 * 512 + 140
+    inner = (pixels // 512 >= 303) & (pixels // 512 < 337) & (pixels % 512 >= 63) & (pixels % 512 < 97)
+    assert (field[inner] == expected[inner]).float().mean() > 0.9
+    assert (field[inner] == start[inner]).float().mean() < 0.01
