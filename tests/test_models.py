@@ -53,6 +53,21 @@ def test_ablation_has_no_spiking_layers():
     assert not any(isinstance(m, SNNConv2d) for m in model.modules())
 
 
+def test_every_model_declares_the_capabilities_the_pipeline_reads():
+    from scnn_plugin.models import MODELS, InpaintNet
+
+    for builder in MODELS.values():
+        assert issubclass(builder, InpaintNet)
+        assert isinstance(builder.multiple, int) and isinstance(builder.accepts_prior, bool)
+        assert builder.adapt_modules and isinstance(builder().timesteps, int)
+    with pytest.raises(TypeError, match="accepts_prior"):  # a misspelt capability fails loudly
+
+        class Misspelt(InpaintNet):
+            multiple = 1
+            accept_prior = True
+            adapt_modules = ("out",)
+
+
 def test_unknown_config_lists_known_ones():
     with pytest.raises(ValueError, match="default"):
         build_model("unet")

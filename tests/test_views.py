@@ -20,7 +20,7 @@ def _box_mask() -> Image.Image:
 
 
 def _fill(inpainter, views: int, image: Image.Image, mask: Image.Image) -> np.ndarray:
-    out = inpainter.with_options(InpaintOptions(views=views)).inpaint(image, mask)
+    out = inpainter.with_options(InpaintOptions(views=views, device="cpu")).inpaint(image, mask)
     return np.asarray(out).astype(int)
 
 

@@ -23,6 +23,7 @@ from torch import nn
 from ..fill import membrane_fill
 from ..line_fill import line_fill
 from ..snn import SNNConv2d
+from .base import InpaintNet
 
 # Leaky activations everywhere outside the LIF units: with plain ReLUs the decoder died within a few
 # hundred steps (every unit negative, no gradient), the network froze at its base fill, and the spiking
@@ -83,7 +84,7 @@ class LineBlock(nn.Module):
         return x + self.project(_act(self.spatial(_act(self.select(x)))))
 
 
-class HybridNet(nn.Module):
+class HybridNet(InpaintNet):
     """Membrane fill + learned residual; image ``[N,3,H,W]``, mask ``[N,1,H,W]`` (1 = fill) in [0, 1]."""
 
     multiple = 4  # two stride-2 stages: tile sides must be multiples of 4
