@@ -19,8 +19,8 @@ import torch
 
 from .errors import Cancelled
 from .imaging import Canvas, to_tensor
+from .losses import hole_loss
 from .models import InpaintNet
-from .training.losses import hole_loss
 
 CROP = 128  # px: the training crops' size, at the photo's own scale
 BATCH = 8
