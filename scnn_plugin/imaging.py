@@ -138,6 +138,8 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
         raise ValueError(
             f"expected uint8 [H, W, 3] or [N, H, W, 3], got {array.dtype} {list(array.shape)}"
         )
+    if not array.flags.writeable:  # e.g. np.asarray of a PIL image; torch wants writable memory
+        array = array.copy()
     batch = torch.from_numpy(array if array.ndim == 4 else array[None])
     return batch.permute(0, 3, 1, 2).float().div_(255)
 

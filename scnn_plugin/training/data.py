@@ -15,6 +15,7 @@ import platformdirs
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..imaging import to_tensor
 from .cables import draw_cables, stroke_along
 from .hole_masks import MASK_KINDS, make_mask
 
@@ -95,7 +96,7 @@ class CropSampler(torch.utils.data.IterableDataset):
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         photo = self.photos[rng.integers(len(self.photos))]
         crop = self._crop(photo, rng)
-        image = torch.from_numpy(crop).permute(2, 0, 1).float() / 255
+        image = to_tensor(crop)[0]
         image = self._jitter(image, rng)
         # No random draw at 0, so runs without cables (or cable strokes) keep their sample sequence.
         lines: list[np.ndarray] = []

@@ -33,6 +33,7 @@ from .. import __version__
 from ..atomic import atomic_write
 from ..devices import resolve_device
 from ..errors import WeightsError
+from ..imaging import to_rgb, to_tensor
 from ..models import build_model
 from ..weights import load_weights, save_weights
 from .data import CropSampler
@@ -146,10 +147,10 @@ def evaluate_psnr(
     with torch.inference_mode():
         for i in range(0, len(samples), batch):
             chunk = samples[i : i + batch]
-            x = torch.from_numpy(np.stack([s.image for s in chunk])).permute(0, 3, 1, 2).float() / 255
+            x = to_tensor(np.stack([s.image for s in chunk]))
             m = torch.from_numpy(np.stack([s.hole for s in chunk]))[:, None].float()
             pred = model(x.to(device), m.to(device)).float().cpu()
-            out = (pred * m + x * (1 - m)).mul(255).round().div(255).permute(0, 2, 3, 1).numpy()
+            out = to_rgb((pred * m + x * (1 - m)).mul(255).round().div(255))
             for s, o in zip(chunk, out):
                 scores.setdefault(s.kind, []).append(masked_psnr(o, s.image / 255.0, s.hole))
     result = {k: float(np.mean(v)) for k, v in scores.items()}
