@@ -22,12 +22,10 @@ class PaperNet(InpaintNet):
     accepts_prior = False  # one window at a time, as in the paper
     adapt_modules = ("convs",)  # what adapt.py trains on the user's photo: all after the LIF layer
 
-    def __init__(
-        self, width: int = 64, timesteps: int = 4, surrogate: str = "fast_sigmoid"
-    ) -> None:
+    def __init__(self, width: int = 64, timesteps: int = 4) -> None:
         super().__init__()
         self.timesteps = timesteps
-        self.snn = SNNConv2d(4, width, 3, timesteps=timesteps, readout="rate", surrogate=surrogate)
+        self.snn = SNNConv2d(4, width, 3, timesteps=timesteps)
         chans = [width, width, width, width // 2, width // 2]
         layers: list[nn.Module] = []
         for c_in, c_out in itertools.pairwise(chans):

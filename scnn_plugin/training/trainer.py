@@ -38,12 +38,10 @@ from ..models import build_model
 from ..weights import load_weights, save_weights
 from .data import CropSampler
 from .evalset import EvalSample
-from .hole_masks import MASK_KINDS
-from .losses import get_loss
+from .losses import LOSSES, get_loss
 from .metrics import masked_psnr
 
 FINAL_LR = 0.05  # the decay ends at this fraction of the peak learning rate
-MAX_MIX_COUNT = 100  # a mask mix is expanded into a tuple the sampler draws from: keep it small
 
 
 @dataclass
@@ -64,11 +62,8 @@ class TrainConfig:
     # Adam's steady-state noise costs quality that an annealed finish recovers.
     decay: int = 0
     ema: float = 0.999  # decay of the weight average that is validated and shipped
-    loss: str = "hole"  # losses.LOSSES: "hole" (ours), "hole-log", or "mse" (the paper's)
-    # Relative frequency of each hole kind in training batches; equal unless a cycle targets one.
-    mask_mix: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MASK_KINDS, 1))
+    loss: str = "hole"  # losses.LOSSES: "hole" (ours) or "mse" (the paper's)
     cables: float = 0.0  # chance a training crop gets thin straight lines drawn across it
-    cable_strokes: float = 0.0  # chance such a crop's hole also gets a stroke laid along a line
     val_every: int = 250  # steps between validations / checkpoints
     patience: int | None = None  # stop after this many validations without improvement
     # Validate once more when the budget ends between validations, so a short run's last steps
@@ -82,23 +77,21 @@ class TrainConfig:
             raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
         if not 0 <= self.decay <= (self.steps or 0):
             raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(LOSSES)}")
         if not 0 <= self.cables <= 1:
             raise ValueError(f"cables is a chance from 0 to 1, not {self.cables}")
-        if not 0 <= self.cable_strokes <= 1:
-            raise ValueError(f"cable strokes is a chance from 0 to 1, not {self.cable_strokes}")
-        if self.cable_strokes and not self.cables:
-            raise ValueError("cable strokes are laid along drawn cables: give cables a chance too")
-        unknown = set(self.mask_mix) - set(MASK_KINDS)
-        counts = self.mask_mix.values()
-        if unknown or not self.mask_mix or min(counts) < 1 or max(counts) > MAX_MIX_COUNT:
-            raise ValueError(
-                f"mask mix needs whole counts of at least 1 (at most {MAX_MIX_COUNT}) for kinds "
-                f"among {sorted(MASK_KINDS)}, not {self.mask_mix}"
-            )
 
-    def mask_kinds(self) -> tuple[str, ...]:
-        """Each kind repeated by its count: the sampler draws uniformly from this tuple."""
-        return tuple(kind for kind, count in self.mask_mix.items() for _ in range(count))
+    @classmethod
+    def from_args(cls, args: object, **overrides: Any) -> TrainConfig:
+        """The one builder from a command line: each field ``args`` has by name, then ``overrides``.
+
+        ``args`` is an ``argparse.Namespace`` (scnn-train) or a request such as ``FinetuneConfig``;
+        attributes that are no field (``--photos``, ``--threads``) are ignored, and ``overrides``
+        give what a command derives or fixes (a parsed JSON, a default that depends on the config).
+        """
+        values = {f: getattr(args, f) for f in cls.__dataclass_fields__ if hasattr(args, f)}
+        return cls(**{**values, **overrides})
 
     def learning_rate(self, step: int) -> float:
         """The rate for optimiser step ``step`` (0-based): warm-up, constant, then cosine decay."""
@@ -158,62 +151,6 @@ def evaluate_psnr(
     return result
 
 
-def _widened(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
-    """``old`` in the leading slice of ``new``'s shape, weights from new inputs to old outputs zero.
-
-    Appended channels then feed nothing that was trained, so the old channels compute what they did,
-    while their own incoming weights keep their random start and can learn.
-    """
-    grown = new.clone()
-    grown[tuple(slice(0, n) for n in old.shape)] = old
-    if old.dim() >= 2:  # [out, in, ...]: old outputs must not read the new inputs yet
-        grown[: old.shape[0], old.shape[1] :] = 0
-    return grown
-
-
-def grow_model(
-    trained: nn.Module, config: str, kwargs: dict[str, Any], extra: dict[str, Any]
-) -> tuple[nn.Module, dict[str, Any]]:
-    """``trained`` rebuilt with ``extra`` builder arguments, its weights kept: new blocks, channels.
-
-    This lets a cycle add a zero-initialised block (``{"lines": 1}``) or widen layers
-    (``{"full_width": 32}``) instead of starting over. Wider tensors keep the trained ones in their
-    leading slice (``_widened``). It is refused if a trained tensor would shrink or vanish, or if
-    the grown model does not compute what ``trained`` computes, so nothing learnt is lost.
-    """
-    grown_kwargs = {**kwargs, **extra}
-    grown = build_model(config, **grown_kwargs)
-    refusal = f"model arguments {extra} cannot grow the --init weights ({config}, {kwargs})"
-    fresh = grown.state_dict()
-    state: dict[str, torch.Tensor] = {}
-    widened: list[str] = []
-    for name, old in trained.state_dict().items():
-        if name not in fresh:
-            raise ValueError(f"{refusal}: the new model has no {name}")
-        new = fresh[name]
-        if old.dim() != new.dim() or any(o > n for o, n in zip(old.shape, new.shape)):
-            raise ValueError(
-                f"{refusal}: size mismatch for {name}: {tuple(old.shape)} -> {tuple(new.shape)}"
-            )
-        if old.shape == new.shape:
-            state[name] = old
-        else:
-            state[name] = _widened(old, new)
-            widened.append(name)
-    grown.load_state_dict(state, strict=False)
-    changed = [name for name in fresh if name not in state] + widened
-    side = 8 * getattr(grown, "multiple", 1)
-    probe = torch.Generator().manual_seed(0)
-    image = torch.rand(1, 3, side, side, generator=probe)
-    hole = (torch.rand(1, 1, side, side, generator=probe) > 0.7).float()
-    trained.eval()
-    grown.eval()
-    with torch.no_grad():
-        if not torch.allclose(trained(image, hole), grown(image, hole), atol=1e-6):
-            raise ValueError(f"{refusal}: the new tensors {changed[:3]} change its output")
-    return grown, grown_kwargs
-
-
 class Trainer:
     """Train ``config.config`` on ``photos`` (RGB uint8 arrays), validating on ``val``."""
 
@@ -256,8 +193,7 @@ class Trainer:
         train_model = self._wrap(model, device)
         loss_fn = get_loss(cfg.loss)
         sampler = iter(CropSampler(
-            self.photos, cfg.crop, seed=cfg.seed + 7919 * step, kinds=cfg.mask_kinds(),
-            cables=cfg.cables, cable_strokes=cfg.cable_strokes,
+            self.photos, cfg.crop, seed=cfg.seed + 7919 * step, cables=cfg.cables
         ))
         start_wall, start_cpu = time.monotonic(), time.process_time()
         stopped_by, bad_vals, running = "steps", 0, None
@@ -348,9 +284,11 @@ class Trainer:
                 "steps": int(info.training.get("steps", 0)),
                 "cpu_hours": float(info.training.get("cpu_hours", 0.0)),
             }
-            if cfg.model_kwargs:
-                grown, kwargs = grow_model(model, info.config, info.model_kwargs, cfg.model_kwargs)
-                return grown, kwargs, lineage
+            if cfg.model_kwargs and cfg.model_kwargs != info.model_kwargs:
+                raise ValueError(
+                    f"--init weights were built with model arguments {info.model_kwargs}, not "
+                    f"{cfg.model_kwargs}; leave --model-kwargs out to continue them"
+                )
             return model, info.model_kwargs, lineage
         model = build_model(cfg.config, **cfg.model_kwargs)
         return model, dict(cfg.model_kwargs), {"steps": 0, "cpu_hours": 0.0}
