@@ -151,6 +151,37 @@ def evaluate_psnr(
     return result
 
 
+@dataclass
+class _Run:
+    """One run's moving parts and counters, in one place instead of loose arguments."""
+
+    model: nn.Module  # what the optimiser trains (unwrapped: DDP wraps it for the forward only)
+    ema: nn.Module  # the weight average that is validated and saved
+    opt: torch.optim.Optimizer
+    device: torch.device
+    kwargs: dict[str, Any]  # the model's builder arguments, saved with its weights
+    lineage: dict[str, float]  # steps and CPU-hours already in the init weights
+    step: int  # optimiser steps taken, a resumed run's included
+    first_step: int  # where this session started (0, or the resumed checkpoint's step)
+    history: list[dict[str, float]]  # one row per validation
+    cpu_before: float  # CPU seconds of earlier sessions of this run
+    best: float | None  # best validation PSNR so far (None until the base is scored)
+    base: float | None  # validation PSNR of the starting weights
+    bad_vals: int = 0  # validations in a row without improvement
+    running: float | None = None  # smoothed training loss
+    start_wall: float = 0.0  # time.monotonic() at this session's first step
+    start_cpu: float = 0.0  # time.process_time() at this session's first step
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the whole run so far: earlier sessions plus this one."""
+        return self.cpu_before + time.process_time() - self.start_cpu
+
+    def in_all(self, row: dict[str, float]) -> dict[str, float]:
+        """A history row with step and CPU-hours counted from the init weights' totals."""
+        return {**row, "step": self.lineage["steps"] + row["step"],
+                "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"]}
+
+
 class Trainer:
     """Train ``config.config`` on ``photos`` (RGB uint8 arrays), validating on ``val``."""
 
@@ -177,6 +208,99 @@ class Trainer:
         progress: Callable[[TrainProgress], None] | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> TrainResult:
+        """Train until the budget, patience or ``cancel()`` stops it; resumes a checkpointed run."""
+        run = self._start()
+        stopped_by = self._loop(run, progress, cancel)
+        cpu_s = run.cpu_seconds()
+        if self.rank == 0 and run.step > run.first_step:
+            unvalidated = not run.history or run.history[-1]["step"] < run.step
+            if self.cfg.validate_at_end and stopped_by != "cancel" and unvalidated:
+                self._validate(run, cpu_s)
+            self._save_checkpoint(run, cpu_s)
+        if self.distributed:
+            # Gloo's worker threads free each finished collective's tensors under the GIL; waiting
+            # here hands them the GIL, else a rank that exits at once can abort in finalisation.
+            dist.barrier()
+            dist.destroy_process_group()
+        return TrainResult(
+            self.best_path if self.best_path.exists() else None,
+            run.base if run.base is not None else float("nan"),
+            run.best if run.best is not None else float("nan"),
+            run.step,
+            cpu_s / 3600,
+            stopped_by,
+            run.history,
+        )
+
+    def _loop(
+        self,
+        run: _Run,
+        progress: Callable[[TrainProgress], None] | None,
+        cancel: Callable[[], bool] | None,
+    ) -> str:
+        """Optimiser steps, validations and checkpoints; returns what stopped them."""
+        cfg = self.cfg
+        train_model = self._wrap(run.model, run.device)
+        loss_fn = get_loss(cfg.loss)
+        # Seeded by the step, so a resumed run draws new samples instead of repeating the first.
+        sampler = iter(CropSampler(
+            self.photos, cfg.crop, seed=cfg.seed + 7919 * run.step, cables=cfg.cables
+        ))
+        # The clocks start here: setting up and scoring the base weights are not training time.
+        run.start_wall, run.start_cpu = time.monotonic(), time.process_time()
+        while True:
+            stop = self._stop_reason(run, cancel)
+            if stop is not None:
+                return stop
+            self._train_step(run, train_model, loss_fn, sampler)
+            val = None
+            if run.step % cfg.val_every == 0 or (cfg.steps is not None and run.step == cfg.steps):
+                cpu_s = run.cpu_seconds()
+                if self.rank == 0:
+                    val, improved = self._validate(run, cpu_s)
+                    run.bad_vals = 0 if improved else run.bad_vals + 1
+                    self._save_checkpoint(run, cpu_s)
+                if self._any_rank(cfg.patience is not None and run.bad_vals >= cfg.patience):
+                    return "patience"
+            if progress is not None and self.rank == 0:
+                progress(self._progress(run, val))
+
+    def _stop_reason(self, run: _Run, cancel: Callable[[], bool] | None) -> str | None:
+        """"steps", "minutes", "cancel", "peer" (another rank stopped) or None to go on."""
+        cfg = self.cfg
+        if cfg.steps is not None and run.step >= cfg.steps:
+            return "steps"  # every rank counts the same steps: no vote needed
+        stop = None
+        if cfg.minutes is not None and time.monotonic() - run.start_wall >= cfg.minutes * 60:
+            stop = "minutes"
+        elif cancel is not None and cancel():
+            stop = "cancel"
+        if self._any_rank(stop is not None):
+            return stop or "peer"
+        return None
+
+    def _train_step(self, run: _Run, train_model: nn.Module, loss_fn, sampler) -> None:
+        cfg = self.cfg
+        x, m = self._batch(sampler, run.device)
+        train_model.train()
+        for group in run.opt.param_groups:
+            group["lr"] = cfg.learning_rate(run.step)
+        loss = loss_fn(train_model(x, m), x, m)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at step {run.step}; lower --lr")
+        run.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
+        run.opt.step()
+        self._update_ema(run.ema, run.model, cfg.ema if run.step >= cfg.warmup else 0.0)
+        run.step += 1
+        value = loss.item()
+        run.running = value if run.running is None else 0.98 * run.running + 0.02 * value
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _start(self) -> _Run:
+        """Device, model, EMA and optimiser, resumed from the checkpoint when there is one."""
         cfg = self.cfg
         device = self._setup_device()
         torch.manual_seed(cfg.seed + self.rank)
@@ -185,81 +309,14 @@ class Trainer:
         ema = copy.deepcopy(model).requires_grad_(False)
         opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
         state = self._resume(model, ema, opt, lineage)
-        step, history, self.lineage = state["step"], state["history"], state["lineage"]
-        cpu_before, best, base = state["cpu_seconds"], state["best"], state["base"]
-        if base is None and self.rank == 0:
-            base = evaluate_psnr(ema, self.val, device)["mean"]
-            best = base
-        train_model = self._wrap(model, device)
-        loss_fn = get_loss(cfg.loss)
-        sampler = iter(CropSampler(
-            self.photos, cfg.crop, seed=cfg.seed + 7919 * step, cables=cfg.cables
-        ))
-        start_wall, start_cpu = time.monotonic(), time.process_time()
-        stopped_by, bad_vals, running = "steps", 0, None
-        while True:
-            if cfg.steps is not None and step >= cfg.steps:
-                stopped_by = "steps"
-                break
-            elapsed = time.monotonic() - start_wall
-            stop = None
-            if cfg.minutes is not None and elapsed >= cfg.minutes * 60:
-                stop = "minutes"
-            elif cancel is not None and cancel():
-                stop = "cancel"
-            if self._any_rank(stop is not None):
-                stopped_by = stop or "peer"
-                break
-            x, m = self._batch(sampler, device)
-            train_model.train()
-            for group in opt.param_groups:
-                group["lr"] = cfg.learning_rate(step)
-            loss = loss_fn(train_model(x, m), x, m)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower --lr")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            self._update_ema(ema, model, cfg.ema if step >= cfg.warmup else 0.0)
-            step += 1
-            running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-            val = None
-            if step % cfg.val_every == 0 or (cfg.steps is not None and step == cfg.steps):
-                cpu_s = cpu_before + time.process_time() - start_cpu
-                if self.rank == 0:
-                    val, best, improved = self._validate(
-                        ema, device, kwargs, history, step, running, cpu_s, best
-                    )
-                    bad_vals = 0 if improved else bad_vals + 1
-                    self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
-                if self._any_rank(cfg.patience is not None and bad_vals >= cfg.patience):
-                    stopped_by = "patience"
-                    break
-            if progress is not None and self.rank == 0:
-                progress(self._progress(step, running, start_wall, state["step"], val, best))
-        cpu_s = cpu_before + time.process_time() - start_cpu
-        if self.rank == 0 and step > state["step"]:
-            unvalidated = not history or history[-1]["step"] < step
-            if cfg.validate_at_end and stopped_by != "cancel" and unvalidated:
-                _, best, _ = self._validate(ema, device, kwargs, history, step, running, cpu_s, best)
-            self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
-        if self.distributed:
-            # Gloo's worker threads free each finished collective's tensors under the GIL; waiting
-            # here hands them the GIL, else a rank that exits at once can abort in finalisation.
-            dist.barrier()
-            dist.destroy_process_group()
-        return TrainResult(
-            self.best_path if self.best_path.exists() else None,
-            base if base is not None else float("nan"),
-            best if best is not None else float("nan"),
-            step,
-            cpu_s / 3600,
-            stopped_by,
-            history,
+        run = _Run(
+            model, ema, opt, device, kwargs, state["lineage"],
+            step=state["step"], first_step=state["step"], history=state["history"],
+            cpu_before=state["cpu_seconds"], best=state["best"], base=state["base"],
         )
-
-    # -- set-up ---------------------------------------------------------------------------------
+        if run.base is None and self.rank == 0:
+            run.base = run.best = evaluate_psnr(ema, self.val, device)["mean"]
+        return run
 
     def _setup_device(self) -> torch.device:
         if not self.distributed:
@@ -341,17 +398,17 @@ class Trainer:
         for e, b in zip(ema.buffers(), model.buffers()):
             e.copy_(b)
 
-    def _validate(
-        self, ema, device, kwargs: dict, history: list, step: int, loss: float, cpu_s: float, best
-    ) -> tuple[dict[str, float], float, bool]:
-        """Score the EMA weights, log them, keep them as best.safetensors if they beat ``best``."""
-        val = evaluate_psnr(ema, self.val, device)
-        history.append({"step": step, "cpu_hours": cpu_s / 3600, "loss": loss, **val})
-        improved = val["mean"] > best
+    def _validate(self, run: _Run, cpu_s: float) -> tuple[dict[str, float], bool]:
+        """Score the EMA weights, log them, keep them as best.safetensors if they beat the best."""
+        val = evaluate_psnr(run.ema, self.val, run.device)
+        run.history.append(
+            {"step": run.step, "cpu_hours": cpu_s / 3600, "loss": run.running, **val}
+        )
+        improved = val["mean"] > run.best
         if improved:
-            best = val["mean"]
-            self._save_best(ema, kwargs, history)
-        return val, best, improved
+            run.best = val["mean"]
+            self._save_best(run)
+        return val, improved
 
     def _any_rank(self, flag: bool) -> bool:
         if not self.distributed:
@@ -360,11 +417,10 @@ class Trainer:
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return bool(t.item() > 0)
 
-    def _progress(
-        self, step: int, loss: float, start: float, first: int, val: dict | None, best: float | None
-    ) -> TrainProgress:
+    def _progress(self, run: _Run, val: dict | None) -> TrainProgress:
+        step, start = run.step, run.start_wall
         elapsed = time.monotonic() - start
-        per_step = elapsed / max(1, step - first)
+        per_step = elapsed / max(1, step - run.first_step)
         cfg = self.cfg
         etas = []
         if cfg.steps is not None:
@@ -372,58 +428,51 @@ class Trainer:
         if cfg.minutes is not None:
             etas.append(max(0.0, cfg.minutes * 60 - elapsed))
         return TrainProgress(
-            step, cfg.steps, loss, elapsed, min(etas) if etas else None,
-            val["mean"] if val else None, best,
+            step, cfg.steps, run.running, elapsed, min(etas) if etas else None,
+            val["mean"] if val else None, run.best,
         )
 
     # -- files ----------------------------------------------------------------------------------
 
-    def _in_all(self, row: dict[str, float]) -> dict[str, float]:
-        """A history row with step and CPU-hours counted from the init weights' totals."""
-        return {**row, "step": self.lineage["steps"] + row["step"],
-                "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"]}
-
-    def _save_best(self, ema: nn.Module, kwargs: dict, history: list) -> None:
-        last = self._in_all(history[-1])
+    def _save_best(self, run: _Run) -> None:
+        last = run.in_all(run.history[-1])
         summary = {
             "train_config": json.loads(self.cfg.to_json()),
             "steps": int(last["step"]),  # in all, the init weights' steps included
             "cpu_hours": round(last["cpu_hours"], 4),
-            "init": self.lineage if self.cfg.init is not None else None,
+            "init": run.lineage if self.cfg.init is not None else None,
             "val": {k: round(v, 3) for k, v in last.items() if k not in ("step", "loss")},
             "photos": len(self.photos),
         }
-        save_weights(self.best_path, ema, self.cfg.config, kwargs, __version__, summary)
+        save_weights(self.best_path, run.ema, self.cfg.config, run.kwargs, __version__, summary)
 
-    def _save_checkpoint(
-        self, model, ema, opt, step: int, history: list, cpu_s: float, best, base
-    ) -> None:
+    def _save_checkpoint(self, run: _Run, cpu_s: float) -> None:
         ckpt = {
             "config_name": self.cfg.config,
             "train_config": self.cfg.to_json(),
-            "step": step,
-            "model": model.state_dict(),
-            "ema": ema.state_dict(),
-            "optim": opt.state_dict(),
-            "history": history,
+            "step": run.step,
+            "model": run.model.state_dict(),
+            "ema": run.ema.state_dict(),
+            "optim": run.opt.state_dict(),
+            "history": run.history,
             "cpu_seconds": cpu_s,
-            "best": best,
-            "base": base,
-            "lineage": self.lineage,
+            "best": run.best,
+            "base": run.base,
+            "lineage": run.lineage,
         }
         atomic_write(self.checkpoint_path, lambda tmp: torch.save(ckpt, tmp))
-        self._write_curve(history)
+        self._write_curve(run)
 
-    def _write_curve(self, history: list[dict[str, float]]) -> None:
-        if not history:
+    def _write_curve(self, run: _Run) -> None:
+        if not run.history:
             return
-        keys = list(history[-1])
+        keys = list(run.history[-1])
 
         def write(tmp: Path) -> None:
             with open(tmp, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
                 w.writeheader()
-                w.writerows(self._in_all(row) for row in history)
+                w.writerows(run.in_all(row) for row in run.history)
 
         atomic_write(self.run_dir / "curve.csv", write)
 
