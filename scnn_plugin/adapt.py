@@ -16,11 +16,11 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
 from .errors import Cancelled
-from .imaging import Canvas
-from .training.losses import hole_loss
+from .imaging import Canvas, to_tensor
+from .losses import hole_loss
+from .models import InpaintNet
 
 CROP = 128  # px: the training crops' size, at the photo's own scale
 BATCH = 8
@@ -30,14 +30,14 @@ _MIN_SIDE = 32  # below this a crop has too little around a hole to learn from
 
 
 def adapt_model(
-    model: nn.Module,
+    model: InpaintNet,
     canvas: Canvas,
     holes: np.ndarray,
     steps: int,
     timesteps: int,
     progress: Callable[[int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
-) -> nn.Module:
+) -> InpaintNet:
     """A copy of ``model`` after ``steps`` optimiser steps on ``canvas`` outside ``holes``, or
     ``model`` itself when the copy does not do better on held-back holes (or nothing can be learnt:
     a tiny image, no hole, no known pixels).
@@ -45,7 +45,7 @@ def adapt_model(
     ``model`` is never modified. ``progress(step)`` follows each step; ``cancel()`` returning True
     raises ``Cancelled``. Seeded, so the same photo and mask adapt the same way every time.
     """
-    multiple = getattr(model, "multiple", 1)
+    multiple = model.multiple
     side = min(CROP, *canvas.size) // multiple * multiple
     if steps < 1 or side < _MIN_SIDE or not holes.any() or holes.all():
         return model
@@ -54,7 +54,7 @@ def adapt_model(
     before = _score(model, held_back, timesteps)
 
     adapted = copy.deepcopy(model).eval()  # eval: normalisation keeps its trained statistics
-    names = getattr(model, "adapt_modules", ())
+    names = model.adapt_modules
     params = []
     for name, p in adapted.named_parameters():
         p.requires_grad_(name.split(".")[0] in names)
@@ -81,14 +81,14 @@ def adapt_model(
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def _loss(model: nn.Module, batch: Batch, timesteps: int) -> torch.Tensor:
+def _loss(model: InpaintNet, batch: Batch, timesteps: int) -> torch.Tensor:
     """The ``hole`` loss of ``model`` on ``batch``: what the copy trains on and is judged by."""
     image, inputs, target = batch
     return hole_loss(model(image, inputs, timesteps=timesteps), image, target)
 
 
 @torch.no_grad()
-def _score(model: nn.Module, batch: Batch, timesteps: int) -> float:
+def _score(model: InpaintNet, batch: Batch, timesteps: int) -> float:
     return float(_loss(model, batch, timesteps))
 
 
@@ -117,7 +117,7 @@ class _Crops:
             images.append(self.canvas.read(y, y + s, x, x + s))
             inputs.append(cut | real)
             targets.append(cut & ~real)
-        image = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255)
+        image = to_tensor(np.stack(images))
         masks = (torch.from_numpy(np.stack(m))[:, None].float() for m in (inputs, targets))
         return image.to(self.device), *(m.to(self.device) for m in masks)
 

@@ -10,21 +10,20 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torch import nn
 
 from .adapt import adapt_model
 from .devices import describe_device, resolve_device
 from .errors import Cancelled, DeviceError, InputError
 from .fill import add_texture, membrane_fill
-from .imaging import Canvas, open_canvas
+from .imaging import Canvas, open_canvas, to_rgb, to_tensor
 from .masks import mask_array
-from .models import build_model
+from .models import InpaintNet, build_model
 from .options import InpaintOptions
 from .tiling import RowBlender, Tile, feather, plan_tiles
 from .views import averaged
@@ -41,33 +40,61 @@ _PRIOR_BELOW_KNOWN = 0.5
 _PRIOR_SIDE = 256
 
 
+@dataclass
+class _Run:
+    """What one ``inpaint`` call may change as it goes: never the shared ``Inpainter``.
+
+    The CUDA out-of-memory fallback halves ``batch`` and may move ``model`` to the CPU; doing it
+    here keeps that to the run, so the next run (or another ``with_options`` sharing the model)
+    starts on the loaded device with the requested batch again.
+    """
+
+    model: InpaintNet
+    device: torch.device
+    batch: int
+
+
 class Inpainter:
     """A loaded model plus the options to run it; thread-compatible (one ``inpaint`` at a time)."""
 
-    def __init__(self, model: nn.Module, info: WeightsInfo, options: InpaintOptions) -> None:
+    def __init__(self, model: InpaintNet, info: WeightsInfo, options: InpaintOptions) -> None:
         # Channels-last lets oneDNN / cuDNN pick their fastest convolutions (-15 % on a 2-core CPU).
         self.model = model.to(memory_format=torch.channels_last)
         self.info = info
         self.options = options
         self.device = next(model.parameters()).device
-        self._batch = options.batch or (1 if self.device.type == "cpu" else 4)
 
     @classmethod
     def from_pretrained(
         cls,
         weights: str | os.PathLike | None = None,
-        device: str = "auto",
+        device: str | None = None,
         options: InpaintOptions | None = None,
         config: str = "default",
     ) -> Inpainter:
-        """Load ``weights`` (None = the shipped ``config`` weights) onto ``device``."""
-        options = replace(options or InpaintOptions(), device=device)
-        torch_device = resolve_device(device)
-        model, info = load_weights(resolve_weights(weights, config), torch_device)
+        """Load ``weights`` (None = the shipped ``config`` weights) onto ``options.device``.
+
+        ``device``, when given, replaces ``options.device``; None keeps it, so the request type
+        decides where the model runs.
+        """
+        options = options or InpaintOptions()
+        if device is not None:
+            options = replace(options, device=device)
+        model, info = load_weights(resolve_weights(weights, config), resolve_device(options.device))
         return cls(model, info, options)
 
     def with_options(self, options: InpaintOptions) -> Inpainter:
-        """The same loaded model under other tiling/timestep options (device changes need a reload)."""
+        """The same loaded model under other tiling/timestep/view options.
+
+        The model is not moved: options whose device resolves elsewhere than the loaded model's
+        raise ``ValueError`` naming both (load again with ``from_pretrained`` for that device).
+        """
+        wanted = resolve_device(options.device)
+        if not _same_device(wanted, self.device):
+            raise ValueError(
+                f"options ask for device {options.device!r} ({wanted}) but the model is loaded on "
+                f"{self.device}; load it again with from_pretrained for another device"
+            )
         return Inpainter(self.model, self.info, options)
 
     @property
@@ -89,7 +116,8 @@ class Inpainter:
         and mode.
 
         Pixels outside the mask are bit-identical to the input, alpha is kept, and neither the
-        inputs nor the loaded model are modified (``options.adapt`` trains a copy).
+        inputs nor this ``Inpainter`` (its model, device, batch) are modified: ``options.adapt``
+        trains a copy, and the out-of-memory fallback changes only this run.
         ``progress(done, total)`` counts adaptation steps, then tile batches; ``cancel()``
         returning True raises ``Cancelled``.
         """
@@ -102,18 +130,21 @@ class Inpainter:
             if progress:
                 progress(0, 0)
             return canvas.to_image()
-        job = self
+        batch = self.options.batch or (1 if self.device.type == "cpu" else 4)
+        run = _Run(self.model, self.device, batch)
         steps = self.options.adapt
         if steps:
             total = steps + len(tiles)
             report = (lambda step: progress(step, total)) if progress else None
-            model = adapt_model(self.model, canvas, holes, steps, self.timesteps, report, cancel)
-            job = Inpainter(model, self.info, self.options)
-        job._fill(canvas, holes, tiles, progress, cancel, offset=steps)
+            run.model = adapt_model(
+                self.model, canvas, holes, steps, self.timesteps, report, cancel
+            )
+        self._fill(run, canvas, holes, tiles, progress, cancel, offset=steps)
         return canvas.to_image()
 
     def _fill(
         self,
+        run: _Run,
         canvas: Canvas,
         holes: np.ndarray,
         tiles: list[Tile],
@@ -132,8 +163,8 @@ class Inpainter:
         while done < len(tiles):
             if cancel is not None and cancel():
                 raise Cancelled("inpainting cancelled; the image was not changed")
-            batch = tiles[done : done + self._batch]
-            preds = self._predict(canvas, holes, batch, prior)
+            batch = tiles[done : done + run.batch]
+            preds = self._predict(run, canvas, holes, batch, prior)
             for tile, pred in zip(batch, preds):
                 blender.add(tile, pred, feather(tile, canvas.size, self.options.overlap))
             done += len(batch)
@@ -142,10 +173,11 @@ class Inpainter:
                 progress(offset + done, offset + len(tiles))
 
     def _needs_prior(self, holes: np.ndarray, tiles: list[Tile]) -> bool:
-        if not getattr(self.model, "accepts_prior", False):
+        if not self.model.accepts_prior:
             return False
         return any(
-            holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > 1 - _PRIOR_BELOW_KNOWN for t in tiles
+            holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > 1 - _PRIOR_BELOW_KNOWN
+            for t in tiles
         )
 
     def _prior(self, canvas: Canvas, holes: np.ndarray) -> torch.Tensor:
@@ -163,34 +195,39 @@ class Inpainter:
             px = canvas.read(r * fy, r1 * fy, 0, w * fx).reshape(r1 - r, fy, w, fx, 3)
             known[r:r1] = k.mean(axis=(1, 3), dtype=np.float32)
             rgb[r:r1] = np.einsum("aybxc,aybx->abc", px, k, dtype=np.float32) / (255.0 * fy * fx)
-        rgb_t = torch.from_numpy(rgb).permute(2, 0, 1)[None]
+        rgb_t = torch.from_numpy(rgb).permute(2, 0, 1)[None]  # already float: cell means
         known_t = torch.from_numpy(known)[None, None]
         return membrane_fill(rgb_t / known_t.clamp_min(1e-8), (known_t > 0).float())
 
     def _predict(
-        self, canvas: Canvas, holes: np.ndarray, batch: list[Tile], prior: torch.Tensor | None
+        self,
+        run: _Run,
+        canvas: Canvas,
+        holes: np.ndarray,
+        batch: list[Tile],
+        prior: torch.Tensor | None,
     ) -> list[np.ndarray]:
         """Run the model on ``batch``; on CUDA out-of-memory halve the batch, then fall back to CPU."""
         while True:
             try:
                 preds: list[np.ndarray] = []
-                for i in range(0, len(batch), self._batch):
-                    preds += self._forward(canvas, holes, batch[i : i + self._batch], prior)
+                for i in range(0, len(batch), run.batch):
+                    preds += self._forward(run, canvas, holes, batch[i : i + run.batch], prior)
                 return preds
             except torch.cuda.OutOfMemoryError:
                 torch.cuda.empty_cache()
-                if self._batch > 1:
-                    self._batch //= 2
-                    log.warning("GPU out of memory: retrying with %d tiles per batch", self._batch)
-                elif self.device.type != "cpu":
+                if run.batch > 1:
+                    run.batch //= 2
+                    log.warning("GPU out of memory: retrying with %d tiles per batch", run.batch)
+                elif run.device.type != "cpu":
                     log.warning("GPU out of memory even for one tile: continuing on the CPU")
-                    # A fresh CPU copy (the GPU model may be shared with other Inpainters) of the
-                    # GPU model's own parameters, which an adaptation to the photo may have changed.
+                    # A fresh CPU copy (the GPU model is shared with other Inpainters) of the run's
+                    # own parameters, which an adaptation to the photo may have changed.
                     cpu_model = build_model(self.info.config, **self.info.model_kwargs)
-                    state = {k: v.cpu() for k, v in self.model.state_dict().items()}
+                    state = {k: v.cpu() for k, v in run.model.state_dict().items()}
                     cpu_model.load_state_dict(state)
-                    self.model = cpu_model.eval().to(memory_format=torch.channels_last)
-                    self.device = torch.device("cpu")
+                    run.model = cpu_model.eval().to(memory_format=torch.channels_last)
+                    run.device = torch.device("cpu")
                 else:
                     raise DeviceError(
                         "out of memory even for one tile on the CPU; choose a smaller tile size"
@@ -198,37 +235,39 @@ class Inpainter:
 
     @torch.inference_mode()
     def _forward(
-        self, canvas: Canvas, holes: np.ndarray, batch: list[Tile], prior: torch.Tensor | None
+        self,
+        run: _Run,
+        canvas: Canvas,
+        holes: np.ndarray,
+        batch: list[Tile],
+        prior: torch.Tensor | None,
     ) -> list[np.ndarray]:
         tile = batch[0]
-        multiple = getattr(self.model, "multiple", 1)
+        multiple = run.model.multiple
         pad_h, pad_w = -tile.h % multiple, -tile.w % multiple
         rgb = np.stack([canvas.read(t.y0, t.y0 + t.h, t.x0, t.x0 + t.w) for t in batch])
         msk = np.stack([holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
-        x = torch.from_numpy(rgb).to(self.device).permute(0, 3, 1, 2).float().div_(255)
-        x = x.contiguous(memory_format=torch.channels_last)
-        m = torch.from_numpy(msk).to(self.device)[:, None].float()
+        x = to_tensor(rgb).to(run.device).contiguous(memory_format=torch.channels_last)
+        m = torch.from_numpy(msk).to(run.device)[:, None].float()
         if pad_h or pad_w:  # the edges replicated, each pixel with its own mask: what is to be
             # removed at an edge must not come back as context
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
             m = F.pad(m, (0, pad_w, 0, pad_h), mode="replicate")
         crops = None
         if prior is not None:
-            crops = self._prior_crops(prior, canvas.size, batch).to(self.device)
+            crops = self._prior_crops(prior, canvas.size, batch).to(run.device)
 
-        def run(x: torch.Tensor, m: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
-            kwargs = {} if p is None else {"prior": p}
-            return self.model(x, m, timesteps=self.timesteps, **kwargs)
+        def forward(x: torch.Tensor, m: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
+            return run.model(x, m, timesteps=self.timesteps, prior=p)
 
-        out = averaged(run, x, m, crops, self.options.views)[..., : tile.h, : tile.w]
+        out = averaged(forward, x, m, crops, self.options.views)[..., : tile.h, : tile.w]
         if self.options.texture:  # the photo's own grain on the network's structure, per window
             known = m[:, 0, : tile.h, : tile.w] < 0.5
             photo = x[..., : tile.h, : tile.w]
             out = torch.stack(
                 [add_texture(torch.where(k, p, o), k) for p, o, k in zip(photo, out.float(), known)]
             )
-        out = out.permute(0, 2, 3, 1).float().cpu().numpy()
-        return list(out)
+        return list(to_rgb(out))
 
     @staticmethod
     def _prior_crops(prior: torch.Tensor, size: tuple[int, int], batch: list[Tile]) -> torch.Tensor:
@@ -241,3 +280,10 @@ class Inpainter:
             out_size = (max(1, t.h // 16), max(1, t.w // 16))
             crops.append(F.interpolate(prior[..., y0:y1, x0:x1], size=out_size, mode="bilinear"))
         return torch.cat(crops)
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    """``cuda`` and ``cuda:0`` are one device; ``torch.device`` equality says they differ."""
+    if a.type != b.type:
+        return False
+    return a.type == "cpu" or (a.index or 0) == (b.index or 0)

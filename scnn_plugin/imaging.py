@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from PIL import Image
 
 from .errors import InputError
@@ -124,3 +125,30 @@ def _from_rgb(rgb01: np.ndarray, canvas: Canvas, dtype: np.dtype) -> np.ndarray:
     else:
         strip = strip.convert(mode)
     return np.asarray(strip)[0]
+
+
+def to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """``[H, W, 3]`` or ``[N, H, W, 3]`` uint8 RGB -> ``[N, 3, H, W]`` float32 in [0, 1] (CPU).
+
+    The one place pixels enter the core's tensor convention. The result is a permuted view, so it
+    is channels-last in memory, which the convolutions prefer.
+    """
+    array = np.asarray(rgb)
+    if array.dtype != np.uint8 or array.ndim not in (3, 4) or array.shape[-1] != 3:
+        raise ValueError(
+            f"expected uint8 [H, W, 3] or [N, H, W, 3], got {array.dtype} {list(array.shape)}"
+        )
+    if not array.flags.writeable:  # e.g. np.asarray of a PIL image; torch wants writable memory
+        array = array.copy()
+    batch = torch.from_numpy(array if array.ndim == 4 else array[None])
+    return batch.permute(0, 3, 1, 2).float().div_(255)
+
+
+def to_rgb(images: torch.Tensor) -> np.ndarray:
+    """``[N, 3, H, W]`` floats in [0, 1] -> ``[N, H, W, 3]`` float32 numpy on the CPU, unrounded.
+
+    Unrounded, so overlapping windows blend before anything is quantised; ``Canvas.write`` rounds.
+    """
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"expected [N, 3, H, W], got {list(images.shape)}")
+    return images.permute(0, 2, 3, 1).float().cpu().numpy()

@@ -36,20 +36,19 @@ def axis_starts(length: int, tile: int, overlap: int) -> list[int]:
     return [round(i * (length - tile) / (n - 1)) for i in range(n)]
 
 
-def plan_tiles(mask: np.ndarray, tile: int, overlap: int, margin: int | None = None) -> list[Tile]:
+def plan_tiles(mask: np.ndarray, tile: int, overlap: int) -> list[Tile]:
     """Windows over ``mask`` (``[H, W]`` bool) that contain at least one True pixel, row-major.
 
-    The grid is laid over the mask's bounding box grown by ``margin`` px of context (default:
-    ``overlap``), not over the image, so a selection that fits one window is one window, centred on it.
+    The grid is laid over the mask's bounding box grown by ``overlap`` px of context, not over the
+    image, so a selection that fits one window is one window, centred on it.
     """
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         return []
-    margin = overlap if margin is None else margin
     height, width = mask.shape
     th, tw = min(tile, height), min(tile, width)
-    row_starts = span_starts(rows[0], rows[-1] + 1, height, tile, overlap, margin)
-    col_starts = span_starts(cols[0], cols[-1] + 1, width, tile, overlap, margin)
+    row_starts = span_starts(rows[0], rows[-1] + 1, height, tile, overlap)
+    col_starts = span_starts(cols[0], cols[-1] + 1, width, tile, overlap)
     tiles = []
     for y0 in _occupied(mask.any(axis=1), row_starts, th):
         columns = mask[y0 : y0 + th].any(axis=0)
@@ -57,16 +56,16 @@ def plan_tiles(mask: np.ndarray, tile: int, overlap: int, margin: int | None = N
     return tiles
 
 
-def span_starts(lo: int, hi: int, length: int, tile: int, overlap: int, margin: int) -> list[int]:
+def span_starts(lo: int, hi: int, length: int, tile: int, overlap: int) -> list[int]:
     """Window starts covering the mask span ``[lo, hi)`` of an axis of ``length`` px.
 
     A span that fits one window gets one window centred on it (clamped to the image), so the context
-    is shared evenly; a longer span gets a grid over it grown by ``margin`` px of context.
+    is shared evenly; a longer span gets a grid over it grown by ``overlap`` px of context.
     """
     size = min(tile, length)
     if hi - lo <= size:
         return [min(max(0, (lo + hi - size) // 2), length - size)]
-    lo, hi = max(0, lo - margin), min(length, hi + margin)
+    lo, hi = max(0, lo - overlap), min(length, hi + overlap)
     return [lo + s for s in axis_starts(hi - lo, tile, overlap)]
 
 

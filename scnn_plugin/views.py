@@ -11,8 +11,11 @@ from collections.abc import Callable
 
 import torch
 
+from .options import MAX_VIEWS
+
 # The flipped dims of each view, in the order they are added: the first n are used.
 FLIPS: tuple[tuple[int, ...], ...] = ((), (-1,), (-2, -1), (-2,))
+assert len(FLIPS) == MAX_VIEWS, "one flip per view that InpaintOptions accepts"
 
 
 def averaged(
@@ -23,6 +26,8 @@ def averaged(
     views: int,
 ) -> torch.Tensor:
     """The mean of ``run(image, mask, prior)`` over the first ``views`` flips, each flipped back."""
+    if not 1 <= views <= MAX_VIEWS:
+        raise ValueError(f"views must be in [1, {MAX_VIEWS}], got {views}")
     total = None
     for dims in FLIPS[:views]:
         out = _flip(run(_flip(image, dims), _flip(mask, dims), _flip(prior, dims)), dims)

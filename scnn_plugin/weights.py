@@ -19,11 +19,10 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
-from torch import nn
 
 from .atomic import atomic_write
 from .errors import WeightsError
-from .models import build_model
+from .models import InpaintNet, build_model
 
 FORMAT = "scnn-inpaint-weights/1"
 
@@ -85,7 +84,9 @@ def resolve_weights(weights: str | os.PathLike | None, config: str = "default") 
     return path
 
 
-def load_weights(path: Path, device: str | torch.device = "cpu") -> tuple[nn.Module, WeightsInfo]:
+def load_weights(
+    path: Path, device: str | torch.device = "cpu"
+) -> tuple[InpaintNet, WeightsInfo]:
     """Build the model the file names, load it strictly, and return it in eval mode with its info."""
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
@@ -125,7 +126,7 @@ def load_weights(path: Path, device: str | torch.device = "cpu") -> tuple[nn.Mod
 
 def save_weights(
     path: Path,
-    model: nn.Module,
+    model: InpaintNet,
     config: str,
     model_kwargs: dict[str, Any],
     version: str,
@@ -138,7 +139,7 @@ def save_weights(
         "format": FORMAT,
         "config": config,
         "model_kwargs": json.dumps(model_kwargs),
-        "timesteps": str(getattr(model, "timesteps", 1)),
+        "timesteps": str(model.timesteps),
         "version": version,
         "tensors_sha256": digest,
         "training": json.dumps(training or {}),

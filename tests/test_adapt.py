@@ -41,14 +41,14 @@ def test_adapting_fills_the_photos_own_structure_better_and_changes_nothing_outs
     image, mask = wired
     before = {k: v.clone() for k, v in inpainter.model.state_dict().items()}
     plain = inpainter.inpaint(image, mask)
-    adapted = inpainter.with_options(InpaintOptions(adapt=40)).inpaint(image, mask)
+    adapted = inpainter.with_options(InpaintOptions(adapt=40, device="cpu")).inpaint(image, mask)
     assert _psnr(adapted, image, mask) > _psnr(plain, image, mask) + 0.1
     outside = np.asarray(mask) == 0
     assert np.array_equal(np.asarray(adapted)[outside], np.asarray(image)[outside])
     # A copy trained; the loaded weights, shared by every later job, are what they were.
     after = inpainter.model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
-    again = inpainter.with_options(InpaintOptions(adapt=40)).inpaint(image, mask)
+    again = inpainter.with_options(InpaintOptions(adapt=40, device="cpu")).inpaint(image, mask)
     assert np.array_equal(np.asarray(again), np.asarray(adapted))  # seeded: same photo, same fill
 
 
@@ -58,7 +58,7 @@ def test_a_copy_that_does_worse_on_held_back_holes_is_dropped(inpainter, wired, 
     canvas, holes = open_canvas(image), np.asarray(mask) > 0
     kept = adapt.adapt_model(inpainter.model, canvas, holes, 5, inpainter.timesteps)
     assert kept is inpainter.model
-    out = inpainter.with_options(InpaintOptions(adapt=5)).inpaint(image, mask)
+    out = inpainter.with_options(InpaintOptions(adapt=5, device="cpu")).inpaint(image, mask)
     assert np.array_equal(np.asarray(out), np.asarray(inpainter.inpaint(image, mask)))
 
 
@@ -66,7 +66,7 @@ def test_progress_counts_the_steps_then_the_tiles_and_cancel_stops_during_the_st
     inpainter, wired
 ):
     image, mask = wired
-    job = inpainter.with_options(InpaintOptions(tile=256, overlap=32, adapt=3))
+    job = inpainter.with_options(InpaintOptions(tile=256, overlap=32, adapt=3, device="cpu"))
     seen: list[tuple[int, int]] = []
     job.inpaint(image, mask, progress=lambda d, t: seen.append((d, t)))
     tiles = seen[-1][1] - 3
@@ -85,7 +85,7 @@ def test_a_photo_too_small_to_learn_from_is_filled_without_adapting(inpainter, s
     holes = np.zeros((size[1], size[0]), bool)
     holes[size[1] // 2, :: 3] = True
     assert adapt.adapt_model(inpainter.model, open_canvas(image), holes, 5, 4) is inpainter.model
-    out = inpainter.with_options(InpaintOptions(adapt=5)).inpaint(
+    out = inpainter.with_options(InpaintOptions(adapt=5, device="cpu")).inpaint(
         image, Image.fromarray(holes.astype(np.uint8) * 255)
     )
     assert np.array_equal(np.asarray(out)[~holes], np.asarray(image)[~holes])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scnn_plugin.bench import main, scnn_options
+from scnn_plugin.training.bench import main, scnn_options
 from scnn_plugin.options import InpaintOptions
 
 

@@ -43,8 +43,8 @@ def test_removed_object_takes_the_colour_of_its_surroundings(inpainter, photo, o
 
 
 def test_tiled_result_agrees_with_single_tile(inpainter, photo, object_mask):
-    whole = inpainter.with_options(InpaintOptions(tile=512, overlap=64)).inpaint(photo, object_mask)
-    tiled = inpainter.with_options(InpaintOptions(tile=128, overlap=48)).inpaint(photo, object_mask)
+    whole = inpainter.with_options(InpaintOptions(tile=512, overlap=64, device="cpu")).inpaint(photo, object_mask)
+    tiled = inpainter.with_options(InpaintOptions(tile=128, overlap=48, device="cpu")).inpaint(photo, object_mask)
     hole = np.asarray(object_mask) > 0
     a, b = np.asarray(whole) / 255, np.asarray(tiled) / 255
     assert masked_psnr(b, a, hole) > 25  # same content, only context differs at tile edges
@@ -54,7 +54,7 @@ def test_no_visible_seams_between_tiles(inpainter, photo):
     mask = np.zeros((512, 512), np.uint8)
     mask[:, 200:320] = 255  # a band crossing every tile boundary
     out = np.asarray(
-        inpainter.with_options(InpaintOptions(tile=128, overlap=48)).inpaint(photo, Image.fromarray(mask))
+        inpainter.with_options(InpaintOptions(tile=128, overlap=48, device="cpu")).inpaint(photo, Image.fromarray(mask))
     ).astype(float)
     rows = np.abs(np.diff(out[:, 200:320], axis=0)).mean(axis=(1, 2))
     assert rows.max() < 6 * np.median(rows) + 8  # no row jump stands out as a seam
@@ -95,7 +95,7 @@ def test_modes_keep_mode_and_outside_pixels(inpainter, photo, object_mask, mode)
 
 
 def test_progress_per_batch_and_cancel_leaves_input_untouched(inpainter, photo, stroke_mask):
-    small = inpainter.with_options(InpaintOptions(tile=128, overlap=32, batch=2))
+    small = inpainter.with_options(InpaintOptions(tile=128, overlap=32, batch=2, device="cpu"))
     seen = []
     small.inpaint(photo, stroke_mask, progress=lambda d, t: seen.append((d, t)))
     assert seen[-1][0] == seen[-1][1] and len(seen) == -(-seen[-1][1] // 2)
@@ -120,7 +120,7 @@ def test_mask_with_alpha_fills_opaque_strokes_only(inpainter, photo):
 
 def test_timesteps_override_changes_compute_not_shape(inpainter, photo, object_mask):
     for t in (1, 2, 8):
-        out = inpainter.with_options(InpaintOptions(timesteps=t)).inpaint(photo, object_mask)
+        out = inpainter.with_options(InpaintOptions(timesteps=t, device="cpu")).inpaint(photo, object_mask)
         assert out.size == photo.size
 
 
@@ -129,6 +129,78 @@ def test_unknown_device_lists_the_available_ones():
 
     with pytest.raises(DeviceError, match="cpu"):
         Inpainter.from_pretrained(device="tpu")
+
+
+def test_the_options_device_decides_where_the_model_loads():
+    from scnn_plugin import Inpainter
+
+    # from_pretrained's own device parameter used to default to "auto" and overwrite this.
+    loaded = Inpainter.from_pretrained(options=InpaintOptions(device="cpu", tile=256))
+    assert loaded.options.device == "cpu" and loaded.device.type == "cpu"
+    assert loaded.options.tile == 256
+    with pytest.raises(DeviceError, match="tpu"):
+        Inpainter.from_pretrained(options=InpaintOptions(device="tpu"))
+    # An explicit device argument still wins, and the options then say so.
+    assert Inpainter.from_pretrained(device="cpu").options.device == "cpu"
+
+
+def test_options_for_another_device_than_the_loaded_model_are_refused(inpainter):
+    import copy
+
+    from scnn_plugin import Inpainter
+
+    with pytest.raises(DeviceError, match="cuda:3"):  # absent here; was accepted and ran on CPU
+        inpainter.with_options(InpaintOptions(device="cuda:3"))
+    elsewhere = Inpainter(copy.deepcopy(inpainter.model).to("meta"), inpainter.info,
+                          InpaintOptions(device="cpu"))
+    with pytest.raises(ValueError, match="'cpu'.*meta"):
+        elsewhere.with_options(InpaintOptions(device="cpu"))
+    assert inpainter.with_options(InpaintOptions(device="cpu", views=2)).model is inpainter.model
+
+
+def test_an_out_of_memory_fallback_changes_only_its_own_run(fast_weights, photo, object_mask):
+    import torch
+
+    from scnn_plugin import Inpainter
+
+    options = InpaintOptions(tile=64, overlap=16, timesteps=1, batch=4, device="cpu")
+    inpainter = Inpainter.from_pretrained(fast_weights, options=options)
+    expected = np.asarray(inpainter.inpaint(photo, object_mask))
+    real, calls = inpainter.model.forward, []
+
+    def forward(x, *args, **kwargs):  # three CUDA OOMs: batch 4 -> 2 -> 1 -> the CPU copy
+        calls.append(x.shape[0])
+        if len(calls) <= 3:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real(x, *args, **kwargs)
+
+    inpainter.model.forward = forward
+    inpainter.device = torch.device("meta")  # pose as a GPU run
+    out = np.asarray(inpainter.inpaint(photo, object_mask))
+    assert calls == [4, 2, 1] and np.array_equal(out, expected)
+    # The shared object still holds the loaded model, its device and the requested batch.
+    assert inpainter.device.type == "meta" and inpainter.model.forward is forward
+    calls.clear()
+    inpainter.inpaint(photo, object_mask)
+    assert calls[0] == 4  # the next run starts from the requested batch again
+
+
+def test_pixels_enter_and_leave_the_core_through_one_pair_of_helpers():
+    import torch
+
+    from scnn_plugin.imaging import to_rgb, to_tensor
+
+    rgb = np.random.default_rng(0).integers(0, 256, (2, 5, 7, 3), dtype=np.uint8)
+    x = to_tensor(rgb)
+    assert x.shape == (2, 3, 5, 7) and x.dtype == torch.float32
+    assert float(x[1, 2, 4, 6]) == pytest.approx(rgb[1, 4, 6, 2] / 255)
+    assert to_tensor(rgb[0]).shape == (1, 3, 5, 7)
+    back = to_rgb(x)
+    assert back.shape == (2, 5, 7, 3) and np.array_equal(np.rint(back * 255), rgb)
+    with pytest.raises(ValueError, match="uint8"):
+        to_tensor(rgb.astype(np.float32))
+    with pytest.raises(ValueError, match=r"\[N, 3, H, W\]"):
+        to_rgb(x[:, :1])
 
 
 def test_options_are_range_checked():

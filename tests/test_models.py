@@ -53,6 +53,21 @@ def test_ablation_has_no_spiking_layers():
     assert not any(isinstance(m, SNNConv2d) for m in model.modules())
 
 
+def test_every_model_declares_the_capabilities_the_pipeline_reads():
+    from scnn_plugin.models import MODELS, InpaintNet
+
+    for builder in MODELS.values():
+        assert issubclass(builder, InpaintNet)
+        assert isinstance(builder.multiple, int) and isinstance(builder.accepts_prior, bool)
+        assert builder.adapt_modules and isinstance(builder().timesteps, int)
+    with pytest.raises(TypeError, match="accepts_prior"):  # a misspelt capability fails loudly
+
+        class Misspelt(InpaintNet):
+            multiple = 1
+            accept_prior = True
+            adapt_modules = ("out",)
+
+
 def test_unknown_config_lists_known_ones():
     with pytest.raises(ValueError, match="default"):
         build_model("unet")
@@ -100,42 +115,15 @@ def test_default_learns_beyond_its_base_fill_and_the_spikes_get_gradient(photo):
     assert hole_mse().item() < 0.7 * base
 
 
-def test_line_blocks_start_as_identity_then_learn(photo):
-    # Added to trained weights, a line block must change nothing until it is trained, and then
-    # its 9x9 kernel must get gradient (a dead branch would only cost time).
-    plain, _ = load_weights(shipped_dir() / "default.safetensors")
-    lined = build_model("default", lines=1)
-    missing, unexpected = lined.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and {k.split(".")[0] for k in missing} == {"lines"}
-    x = torch.from_numpy(np.asarray(photo)[:64, :64].copy()).permute(2, 0, 1)[None].float() / 255
-    m = torch.zeros(1, 1, 64, 64)
-    m[..., 28:34, :] = 1  # a thin stroke across the photo
-    with torch.no_grad():
-        assert torch.equal(lined.eval()(x, m), plain(x, m))
-    lined.train()
-    opt = torch.optim.Adam(lined.parameters(), lr=1e-3)
-    for _ in range(2):
-        opt.zero_grad()
-        (((lined(x, m) - x) ** 2) * m).sum().backward()
-        opt.step()
-    spatial = lined.lines[0].spatial.weight
-    assert spatial.shape == (16, 1, 9, 9) and float(spatial.grad.abs().sum()) > 0
+@pytest.mark.parametrize(("name", "removed"), [
+    ("default", {"lines": 1}), ("default", {"full_width": 32}), ("default", {"line_guide": True}),
+    ("paper", {"surrogate": "arctan"})])
+def test_arguments_of_unpublished_experiments_are_gone(name, removed):
+    with pytest.raises(TypeError, match=next(iter(removed))):
+        build_model(name, **removed)
 
 
-def test_the_line_guided_fill_never_depends_on_the_pixels_under_the_mask(photo):
-    # The guide reads every colour from the membrane fill, never from the image under the hole,
-    # so the ground truth cannot leak in training nor the removed object come back in use.
-    torch.manual_seed(0)
-    model = build_model("default", line_guide=True).eval()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)  # the output and guide weights start at zero
-    x = torch.from_numpy(np.asarray(photo)[:128, :128].copy()).permute(2, 0, 1)[None].float() / 255
-    m = torch.zeros(1, 1, 128, 128)
-    m[..., 60:66, :] = 1
-    m[..., 68:74, :] = 1  # 2 px apart: the pixel a step beyond one stroke's end is in the other
-    red, green = x.clone(), x.clone()
-    red[:, 0:1][m > 0], green[:, 1:2][m > 0] = 1.0, 1.0
-    with torch.no_grad():
-        assert torch.equal(model(red, m), model(green, m))
-        assert not torch.equal(model(x, m), model(x, torch.zeros_like(m)))
+def test_the_shipped_weights_still_load_strictly_with_their_recorded_arguments():
+    for name in ("default", "paper"):
+        model, info = load_weights(shipped_dir() / f"{name}.safetensors")  # strict=True inside
+        assert info.model_kwargs == {} and isinstance(model, MODELS[name])

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from scnn_plugin.snn import LIF, SNNConv2d, fold_time, lif_step, spike_fn
+from scnn_plugin.snn import LIF, SNNConv2d, lif_step, spike_fn
 
 
 def test_lif_golden_trajectory_leak_threshold_reset():
@@ -81,29 +81,20 @@ def test_snnconv2d_rate_readout_is_mean_spike_count():
     assert conv(torch.full((1, 1, 2, 2), 0.6), timesteps=2).flatten()[0] == 0.5  # override T
 
 
-def test_snnconv2d_spike_train_shapes_and_gradients():
-    conv = SNNConv2d(3, 8, 3, stride=2, timesteps=3, readout="spikes")
+def test_snnconv2d_gives_gradients_to_its_input_and_takes_images_only():
+    conv = SNNConv2d(3, 8, 3, stride=2, timesteps=3)
     x = torch.rand(2, 3, 16, 16, requires_grad=True)
-    train = conv(x)
-    assert train.shape == (3, 2, 8, 8, 8)
-    assert set(train.unique().tolist()) <= {0.0, 1.0}
-    nxt = SNNConv2d(8, 4, 3, readout="membrane")
-    out = nxt(train)  # spike trains feed the next spiking layer
-    assert out.shape == (2, 4, 8, 8)
+    out = conv(x)
+    assert out.shape == (2, 8, 8, 8) and ((out >= 0) & (out <= 1)).all()
     out.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
-
-
-def test_fold_time_matches_a_per_step_loop():
-    conv = torch.nn.Conv2d(2, 3, 3, padding=1)
-    x = torch.rand(4, 2, 2, 5, 5)
-    folded = fold_time(conv, x)
-    looped = torch.stack([conv(x[t]) for t in range(4)])
-    assert torch.allclose(folded, looped, atol=1e-6)
+    with pytest.raises(ValueError, match=r"\[N, C, H, W\]"):
+        conv(torch.rand(3, 2, 3, 16, 16))  # spike trains were a read-out only tests used
 
 
 def test_snnconv2d_validates_arguments():
-    with pytest.raises(ValueError, match="readout"):
-        SNNConv2d(1, 1, readout="voltage")
+    for removed in ("voltage", "membrane", "spikes"):
+        with pytest.raises(ValueError, match="readout"):
+            SNNConv2d(1, 1, readout=removed)
     with pytest.raises(ValueError, match="timesteps"):
         SNNConv2d(1, 1, timesteps=0)

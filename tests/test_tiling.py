@@ -34,12 +34,12 @@ def test_axis_starts_cover_with_overlap(length, tile, overlap, expected):
         (1000, 1400, 4000, [944]),  # fits one window: centred on the span
         (0, 100, 4000, [0]),  # clamped at the image start
         (3950, 4000, 4000, [3488]),  # clamped at the image end
-        (1000, 2000, 4000, [936, 1244, 1552]),  # longer than a window: grid over the span + margin
+        (1000, 2000, 4000, [936, 1244, 1552]),  # longer than a window: grid over the span + overlap
         (0, 3, 3, [0]),  # shorter image than a window
     ],
 )
 def test_span_starts_follow_the_mask_not_the_image_grid(lo, hi, length, expected):
-    assert span_starts(lo, hi, length, 512, 64, 64) == expected
+    assert span_starts(lo, hi, length, 512, 64) == expected
 
 
 def test_a_selection_that_fits_one_window_costs_one_window():

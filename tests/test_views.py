@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageOps
 
 from scnn_plugin.options import InpaintOptions
@@ -20,7 +21,7 @@ def _box_mask() -> Image.Image:
 
 
 def _fill(inpainter, views: int, image: Image.Image, mask: Image.Image) -> np.ndarray:
-    out = inpainter.with_options(InpaintOptions(views=views)).inpaint(image, mask)
+    out = inpainter.with_options(InpaintOptions(views=views, device="cpu")).inpaint(image, mask)
     return np.asarray(out).astype(int)
 
 
@@ -57,3 +58,14 @@ def test_four_views_fill_thin_strokes_better_and_change_nothing_outside(inpainte
 def test_views_outside_one_to_four_are_refused(views):
     with pytest.raises(ValueError, match=r"views must be an integer in \[1, 4\]"):
         InpaintOptions(views=views)
+
+
+def test_the_request_type_owns_the_views_bound_and_views_has_one_flip_for_each():
+    from scnn_plugin.options import MAX_VIEWS
+    from scnn_plugin.views import FLIPS, averaged
+
+    assert len(FLIPS) == MAX_VIEWS == 4 and len(set(FLIPS)) == MAX_VIEWS
+    InpaintOptions(views=MAX_VIEWS)
+    x = torch.zeros(1, 3, 8, 8)
+    with pytest.raises(ValueError, match=r"views must be in \[1, 4\], got 5"):
+        averaged(lambda i, m, p: i, x, x[:, :1], None, MAX_VIEWS + 1)

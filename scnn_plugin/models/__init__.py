@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from torch import nn
-
+from .base import InpaintNet
 from .hybrid import HybridNet
 from .paper import PaperNet
 
-MODELS: dict[str, Callable[..., nn.Module]] = {
+MODELS: dict[str, Callable[..., InpaintNet]] = {
     "default": HybridNet,
     "paper": PaperNet,
 }
 
 
-def build_model(name: str, **kwargs: Any) -> nn.Module:
+def build_model(name: str, **kwargs: Any) -> InpaintNet:
     """Build configuration ``name``; unknown names fail listing the known ones."""
     try:
         builder = MODELS[name]
@@ -25,4 +24,4 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
     return builder(**kwargs)
 
 
-__all__ = ["MODELS", "HybridNet", "PaperNet", "build_model"]
+__all__ = ["MODELS", "HybridNet", "InpaintNet", "PaperNet", "build_model"]

@@ -1,17 +1,14 @@
 """The default hybrid: a small encoder-decoder with a spiking bottleneck, learning a residual over a fill.
 
 Why this shape: on a laptop CPU every full-resolution channel costs, so full resolution carries only
-``width`` (16) channels unless ``full_width`` widens it, and the spiking residual blocks run at 1/4
-resolution, where dilations 1-2-4-8 see ~250 px of context. A few dilated full-resolution
-convolutions after the decoder continue edges across thin strokes, which are 1-3 px wide at 1/4
-resolution and invisible there; optional line blocks (``lines``) add a dense large kernel at full
-resolution for thin straight structure the dilated taps skip over. The network starts from the
-membrane fill (``fill.py``) and its last layer is zero-initialised, so an untrained network already
-equals the classical fill and training only has to add detail. With ``line_guide`` the stem also
-sees where the line fill (``line_fill.py``) rejoins straight structure the membrane greys out; the
-network learns where to take it (alone it loses on fine texture, so it is a guide, not the base).
+``width`` (16) channels, and the spiking residual blocks run at 1/4 resolution, where dilations
+1-2-4-8 see ~250 px of context. A few dilated full-resolution convolutions after the decoder
+continue edges across thin strokes, which are 1-3 px wide at 1/4 resolution and invisible there.
+The network starts from the membrane fill (``fill.py``) and its last layer is zero-initialised, so an
+untrained network already equals the classical fill and training only has to add detail.
 With ``spiking=False`` the LIF units become leaky ReLUs: the ablation that shows what the spikes
-contribute.
+contribute. (Line blocks, a wider full-resolution path and a line-fill guide were tried and not
+published; the model card keeps what they measured, git history at 4b541ab their code.)
 """
 
 from __future__ import annotations
@@ -21,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..fill import membrane_fill
-from ..line_fill import line_fill
 from ..snn import SNNConv2d
+from .base import InpaintNet
 
 # Leaky activations everywhere outside the LIF units: with plain ReLUs the decoder died within a few
 # hundred steps (every unit negative, no gradient), the network froze at its base fill, and the spiking
@@ -41,8 +38,7 @@ class SpikingBlock(nn.Module):
         super().__init__()
         if spiking:
             self.body: nn.Module = SNNConv2d(
-                channels, channels, 3, dilation=dilation, timesteps=timesteps, readout="rate",
-                norm=True,
+                channels, channels, 3, dilation=dilation, timesteps=timesteps, norm=True
             )
         else:
             self.body = nn.Sequential(
@@ -57,39 +53,13 @@ class SpikingBlock(nn.Module):
         return x + self.mix(y)
 
 
-class LineBlock(nn.Module):
-    """Full-resolution residual block whose 9x9 depthwise kernel continues thin straight structure.
-
-    Cables and edges that cross a thin stroke are what FSR restores and dilated 3x3 taps miss (a
-    2 px line falls between taps 4 px apart). A dense 9x9 kernel per channel sees 4 px into the
-    known side of a stroke at every angle, for ~13 ms per 512 px tile on two CPU threads. The output
-    projection starts at zero, so adding the block to trained weights leaves what they compute
-    unchanged.
-    """
-
-    KERNEL = 9
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.select = nn.Conv2d(channels, channels, 1)
-        self.spatial = nn.Conv2d(
-            channels, channels, self.KERNEL, padding=self.KERNEL // 2, groups=channels
-        )
-        self.project = nn.Conv2d(channels, channels, 1)
-        nn.init.zeros_(self.project.weight)
-        nn.init.zeros_(self.project.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.project(_act(self.spatial(_act(self.select(x)))))
-
-
-class HybridNet(nn.Module):
+class HybridNet(InpaintNet):
     """Membrane fill + learned residual; image ``[N,3,H,W]``, mask ``[N,1,H,W]`` (1 = fill) in [0, 1]."""
 
     multiple = 4  # two stride-2 stages: tile sides must be multiples of 4
     accepts_prior = True  # takes an image-wide low-resolution fill for windows inside big holes
     # What adapt.py trains on the user's photo: the decoder and the full-resolution layers.
-    adapt_modules = ("reduce2", "up2", "reduce1", "up1", "refine", "lines", "out")
+    adapt_modules = ("reduce2", "up2", "reduce1", "up1", "refine", "out")
 
     def __init__(
         self,
@@ -98,16 +68,11 @@ class HybridNet(nn.Module):
         dilations: tuple[int, ...] = (1, 2, 4, 8),
         refine: tuple[int, ...] = (1, 2, 4),
         spiking: bool = True,
-        lines: int = 0,
-        full_width: int | None = None,
-        line_guide: bool = False,
     ) -> None:
         super().__init__()
-        w1, w2, w4 = full_width or width, 2 * width, 4 * width
+        w1, w2, w4 = width, 2 * width, 4 * width
         self.timesteps = timesteps
-        self.line_guide = line_guide
-        # Inputs: base fill, mask, known; with the guide also line fill minus base (0 where equal).
-        self.stem = nn.Conv2d(8 if line_guide else 5, w1, 3, padding=1)
+        self.stem = nn.Conv2d(5, w1, 3, padding=1)  # inputs: base fill, mask, known
         self.down1 = nn.Conv2d(w1, w2, 3, stride=2, padding=1)
         self.down2 = nn.Conv2d(w2, w4, 3, stride=2, padding=1)
         self.blocks = nn.ModuleList(SpikingBlock(w4, d, timesteps, spiking) for d in dilations)
@@ -116,7 +81,6 @@ class HybridNet(nn.Module):
         self.reduce1 = nn.Conv2d(w2, w1, 1)
         self.up1 = nn.Conv2d(w1, w1, 3, padding=1)
         self.refine = nn.ModuleList(nn.Conv2d(w1, w1, 3, padding=d, dilation=d) for d in refine)
-        self.lines = nn.ModuleList(LineBlock(w1) for _ in range(lines))
         self.out = nn.Conv2d(w1, 3, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -132,8 +96,6 @@ class HybridNet(nn.Module):
         known = 1 - mask
         base = membrane_fill(image, known, prior)
         x = torch.cat([base, mask, known], dim=1)
-        if self.line_guide:
-            x = torch.cat([x, line_fill(base, known) - base], dim=1)
         s1 = _act(self.stem(x))
         s2 = _act(self.down1(s1))
         h = _act(self.down2(s2))
@@ -145,6 +107,4 @@ class HybridNet(nn.Module):
         h = _act(self.up1(h + s1))
         for conv in self.refine:
             h = h + _act(conv(h))
-        for block in self.lines:
-            h = block(h)
         return (base + self.out(h)).clamp(0, 1)

@@ -1,4 +1,4 @@
-"""Spiking layers built on the LIF module, and the one wrapper that runs plain layers over time."""
+"""The spiking convolution built on the LIF module."""
 
 from __future__ import annotations
 
@@ -8,26 +8,20 @@ from torch import nn
 from .lif import LIF
 
 
-def fold_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Apply a per-frame ``module`` to ``[T, N, ...]`` by folding T into the batch (one call, no loop)."""
-    t, n = x.shape[:2]
-    y = module(x.flatten(0, 1))
-    return y.view(t, n, *y.shape[1:])
-
-
 class SNNConv2d(nn.Module):
-    """Convolution whose output drives LIF neurons over ``timesteps`` steps.
+    """Convolution whose output drives LIF neurons over ``timesteps`` steps, read out as spike rate.
 
     Input is a static image ``[N, C, H, W]`` (direct encoding: the same current each step, so the
-    convolution runs once) or a spike train ``[T, N, C, H, W]``. ``readout`` picks what comes out:
-    ``"rate"`` (mean spikes, ``[N, C', H', W']``), ``"membrane"`` (mean membrane), or ``"spikes"``
-    (the train ``[T, N, C', H', W']`` for a following spiking layer).
+    convolution runs once); out comes the mean spike count ``[N, C', H', W']`` in [0, 1].
     ``norm`` puts a BatchNorm between convolution and neurons (threshold-dependent BN, Zheng et al.
     2021): it keeps input currents near the threshold, so the neurons fire from the first step instead
     of staying silent; at inference it is a fixed affine map, the same for every tile.
+    (Membrane and spike-train read-outs, which only tests used, were removed; git history at
+    4b541ab has them.)
     """
 
-    READOUTS = ("rate", "membrane", "spikes")
+    readout = "rate"  # what the spike meter (training/evaluate.py) reads: the only read-out
+    READOUTS = ("rate",)
 
     def __init__(
         self,
@@ -51,26 +45,17 @@ class SNNConv2d(nn.Module):
         self.conv = nn.Sequential(conv, nn.BatchNorm2d(out_channels)) if norm else conv
         self.lif = LIF(out_channels, **lif_kwargs)
         self.timesteps = timesteps
-        self.readout = readout
 
     def forward(self, x: torch.Tensor, timesteps: int | None = None) -> torch.Tensor:
-        """``timesteps`` overrides the trained count for static input (speed vs. quality)."""
-        if x.dim() == 4:
-            current = self.conv(x)  # direct encoding: the same current every step
-            steps = timesteps or self.timesteps
-            currents = (current for _ in range(steps))
-        elif x.dim() == 5:
-            steps = x.shape[0]
-            currents = iter(fold_time(self.conv, x))
-        else:
-            raise ValueError(f"SNNConv2d expects [N, C, H, W] or [T, N, C, H, W], got {tuple(x.shape)}")
-        if self.readout == "spikes":
-            spikes, _ = self.lif(torch.stack(list(currents)))
-            return spikes
-        # Rate and membrane read-outs only need running sums: no [T, ...] tensor is kept.
-        v = total = None
-        for c in currents:
-            s, v = self.lif.step(c, torch.zeros_like(c) if v is None else v)
-            out = s if self.readout == "rate" else v
-            total = out if total is None else total + out
+        """``timesteps`` overrides the trained count (speed vs. quality)."""
+        if x.dim() != 4:
+            raise ValueError(f"SNNConv2d expects [N, C, H, W], got {tuple(x.shape)}")
+        current = self.conv(x)  # direct encoding: the same current every step
+        steps = timesteps or self.timesteps
+        # Only a running sum of spikes: no [T, ...] tensor is kept.
+        v = torch.zeros_like(current)
+        total = None
+        for _ in range(steps):
+            s, v = self.lif.step(current, v)
+            total = s if total is None else total + s
         return total / steps

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..fill import membrane_fill
+from ..imaging import to_rgb, to_tensor
 
 Fill = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -117,11 +118,11 @@ def fill_patchmatch(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def fill_membrane(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The harmonic fill in ``scnn_plugin.fill`` that the default model starts from."""
     _check(rgb, hole)
-    image = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
+    image = to_tensor(rgb)
     known = torch.from_numpy(~hole)[None, None].float()
     with torch.inference_mode():
         out = membrane_fill(image, known)
-    filled = out[0].permute(1, 2, 0).mul(255).round().clamp(0, 255).numpy()
+    filled = np.rint(to_rgb(out)[0] * 255)  # in [0, 255]: the fill is clamped to [0, 1]
     return _keep_known(rgb, hole, filled)
 
 

@@ -2,7 +2,7 @@
 
 A few hundred photos become millions of distinct samples: each sample picks a photo, a crop scale
 (1:1 for detail, downscaled for structure), a flip, a mild colour jitter, on request cables drawn
-across it (cables.py), and a fresh hole mask, on request with a stroke laid along a cable.
+across it (cables.py), and a fresh hole mask of a kind drawn uniformly.
 """
 
 from __future__ import annotations
@@ -15,10 +15,14 @@ import platformdirs
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .cables import draw_cables, stroke_along
+from ..imaging import to_tensor
+from .cables import draw_cables
 from .hole_masks import MASK_KINDS, make_mask
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
+MAX_ZOOM_OUT = 3.0  # the widest crop scale: a 3x larger window downscaled, for structure
+JITTER = 0.1  # brightness, contrast and saturation each vary by up to +-10 %
+_KINDS = tuple(MASK_KINDS)  # hole kinds, drawn uniformly
 
 
 def default_pool_dir() -> Path:
@@ -72,18 +76,12 @@ class CropSampler(torch.utils.data.IterableDataset):
         photos: list[np.ndarray],
         size: int = 256,
         seed: int = 0,
-        kinds: tuple[str, ...] = tuple(MASK_KINDS),
-        max_zoom_out: float = 3.0,
-        jitter: float = 0.1,
         cables: float = 0.0,
-        cable_strokes: float = 0.0,
     ) -> None:
         if not photos:
             raise ValueError("no photos to sample from")
         self.photos, self.size, self.seed = photos, size, seed
-        self.kinds, self.max_zoom_out, self.jitter = kinds, max_zoom_out, jitter
         self.cables = cables  # chance a sample gets cables drawn across it
-        self.cable_strokes = cable_strokes  # chance such a sample's hole gets a stroke along one
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -95,23 +93,20 @@ class CropSampler(torch.utils.data.IterableDataset):
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         photo = self.photos[rng.integers(len(self.photos))]
         crop = self._crop(photo, rng)
-        image = torch.from_numpy(crop).permute(2, 0, 1).float() / 255
+        image = to_tensor(crop)[0]
         image = self._jitter(image, rng)
-        # No random draw at 0, so runs without cables (or cable strokes) keep their sample sequence.
-        lines: list[np.ndarray] = []
+        # No random draw at 0, so runs without cables keep their sample sequence.
         if self.cables and rng.random() < self.cables:
-            image, lines = draw_cables(image, rng)
-        kind = self.kinds[rng.integers(len(self.kinds))]
+            image = draw_cables(image, rng)
+        kind = _KINDS[rng.integers(len(_KINDS))]
         hole = make_mask(kind, self.size, self.size, rng)
-        if lines and self.cable_strokes and rng.random() < self.cable_strokes:
-            hole |= stroke_along(lines, self.size, self.size, rng)
         return image, torch.from_numpy(hole)[None].float()
 
     def _crop(self, photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         h, w = photo.shape[:2]
         s = self.size
-        # Half the samples at 1:1 (detail), half zoomed out up to max_zoom_out (structure).
-        zoom = 1.0 if rng.random() < 0.5 else rng.uniform(1.0, self.max_zoom_out)
+        # Half the samples at 1:1 (detail), half zoomed out up to MAX_ZOOM_OUT (structure).
+        zoom = 1.0 if rng.random() < 0.5 else rng.uniform(1.0, MAX_ZOOM_OUT)
         side = int(min(h, w, round(s * zoom)))
         y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
         patch = photo[y : y + side, x : x + side]
@@ -122,9 +117,7 @@ class CropSampler(torch.utils.data.IterableDataset):
         return np.array(patch)  # a writable copy: torch tensors must not alias read-only photos
 
     def _jitter(self, image: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-        j = self.jitter
-        if j <= 0:
-            return image
+        j = JITTER
         brightness, contrast, saturation = rng.uniform(1 - j, 1 + j, size=3)
         grey = image.mean(0, keepdim=True)
         image = grey + (image - grey) * saturation

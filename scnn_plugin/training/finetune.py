@@ -184,23 +184,16 @@ class FinetuneJob:
         """Train; publish the best weights if they beat the base; tidy up unless cancelled."""
         cfg, info = self.cfg, self.base_info
         base_train = info.training.get("train_config", {})
-        train_cfg = TrainConfig(
+        train_cfg = TrainConfig.from_args(  # steps, minutes, batch, crop, lr, val_every, ...
+            cfg,
             run_dir=self.run_dir,
             config=info.config,
             model_kwargs=info.model_kwargs,
             init=Path(cfg.base),
-            steps=cfg.steps,
-            minutes=cfg.minutes,
-            batch=cfg.batch,
-            crop=cfg.crop,
-            lr=cfg.lr,
             warmup=10,  # the base is already trained: only Adam's first noisy steps need taming
             ema=0.98,  # a short run: the average must follow within tens of steps, not thousands
             loss=base_train.get("loss") or DEFAULT_LOSS.get(info.config, "hole"),
-            val_every=cfg.val_every,
-            patience=cfg.patience,
             validate_at_end=True,
-            device=cfg.device,
         )
         val_set = build_eval_set(self.split.val, self.split.val_names, size=cfg.val_side)
         result = Trainer(train_cfg, self.split.train, val_set).run(progress, cancel)

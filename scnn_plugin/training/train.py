@@ -14,14 +14,6 @@ from .evalset import build_eval_set
 from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
 
 
-def parse_mask_mix(text: str) -> dict[str, int]:
-    """``thin=2,medium=1,thick=1`` -> ``{"thin": 2, ...}``; kinds left out are never drawn."""
-    try:
-        return {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))}
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected kind=count,..., not {text!r}") from None
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scnn-train", description=__doc__)
     p.add_argument("--config", default="default", help="model config: default or paper")
@@ -36,18 +28,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--decay", type=int, default=0,
                    help="cosine-decay the learning rate over the last N of --steps")
-    p.add_argument("--loss", default=None,
-                   help="hole (default), hole-log (weighs each sample by its own error) or mse "
-                        "(paper default)")
-    p.add_argument("--mask-mix", type=parse_mask_mix, default=None,
-                   help="how often each hole kind is drawn, e.g. thin=2,medium=1,thick=1 "
-                        "(default: all equal)")
+    p.add_argument("--loss", default=None, help="hole (default) or mse (paper default)")
     p.add_argument("--cables", type=float, default=0.0,
                    help="chance (0-1) that a training crop gets thin straight lines, like cables, "
                         "drawn across it before the hole is cut (default 0)")
-    p.add_argument("--cable-strokes", type=float, default=0.0,
-                   help="chance (0-1) that a crop with cables also gets a hole stroke laid along "
-                        "one of them (default 0; needs --cables)")
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--val-photos", type=int, default=None, help="use only the first N val photos")
     p.add_argument("--seed", type=int, default=0)
@@ -61,24 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        cfg = TrainConfig(
-            run_dir=args.run_dir,
-            config=args.config,
+        cfg = TrainConfig.from_args(
+            args,
             model_kwargs=json.loads(args.model_kwargs),
-            init=args.init,
-            steps=args.steps,
-            minutes=args.minutes,
-            batch=args.batch,
-            crop=args.crop,
-            lr=args.lr,
-            decay=args.decay,
             loss=args.loss or ("mse" if args.config == "paper" else "hole"),
-            **({"mask_mix": args.mask_mix} if args.mask_mix else {}),
-            cables=args.cables,
-            cable_strokes=args.cable_strokes,
-            val_every=args.val_every,
-            seed=args.seed,
-            device=args.device,
         )
     except ValueError as err:
         print(f"scnn-train: {err}", file=sys.stderr)

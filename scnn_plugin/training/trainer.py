@@ -33,16 +33,15 @@ from .. import __version__
 from ..atomic import atomic_write
 from ..devices import resolve_device
 from ..errors import WeightsError
+from ..imaging import to_rgb, to_tensor
 from ..models import build_model
 from ..weights import load_weights, save_weights
 from .data import CropSampler
 from .evalset import EvalSample
-from .hole_masks import MASK_KINDS
-from .losses import get_loss
+from .losses import LOSSES, get_loss
 from .metrics import masked_psnr
 
 FINAL_LR = 0.05  # the decay ends at this fraction of the peak learning rate
-MAX_MIX_COUNT = 100  # a mask mix is expanded into a tuple the sampler draws from: keep it small
 
 
 @dataclass
@@ -63,11 +62,8 @@ class TrainConfig:
     # Adam's steady-state noise costs quality that an annealed finish recovers.
     decay: int = 0
     ema: float = 0.999  # decay of the weight average that is validated and shipped
-    loss: str = "hole"  # losses.LOSSES: "hole" (ours), "hole-log", or "mse" (the paper's)
-    # Relative frequency of each hole kind in training batches; equal unless a cycle targets one.
-    mask_mix: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MASK_KINDS, 1))
+    loss: str = "hole"  # losses.LOSSES: "hole" (ours) or "mse" (the paper's)
     cables: float = 0.0  # chance a training crop gets thin straight lines drawn across it
-    cable_strokes: float = 0.0  # chance such a crop's hole also gets a stroke laid along a line
     val_every: int = 250  # steps between validations / checkpoints
     patience: int | None = None  # stop after this many validations without improvement
     # Validate once more when the budget ends between validations, so a short run's last steps
@@ -81,23 +77,21 @@ class TrainConfig:
             raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
         if not 0 <= self.decay <= (self.steps or 0):
             raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(LOSSES)}")
         if not 0 <= self.cables <= 1:
             raise ValueError(f"cables is a chance from 0 to 1, not {self.cables}")
-        if not 0 <= self.cable_strokes <= 1:
-            raise ValueError(f"cable strokes is a chance from 0 to 1, not {self.cable_strokes}")
-        if self.cable_strokes and not self.cables:
-            raise ValueError("cable strokes are laid along drawn cables: give cables a chance too")
-        unknown = set(self.mask_mix) - set(MASK_KINDS)
-        counts = self.mask_mix.values()
-        if unknown or not self.mask_mix or min(counts) < 1 or max(counts) > MAX_MIX_COUNT:
-            raise ValueError(
-                f"mask mix needs whole counts of at least 1 (at most {MAX_MIX_COUNT}) for kinds "
-                f"among {sorted(MASK_KINDS)}, not {self.mask_mix}"
-            )
 
-    def mask_kinds(self) -> tuple[str, ...]:
-        """Each kind repeated by its count: the sampler draws uniformly from this tuple."""
-        return tuple(kind for kind, count in self.mask_mix.items() for _ in range(count))
+    @classmethod
+    def from_args(cls, args: object, **overrides: Any) -> TrainConfig:
+        """The one builder from a command line: each field ``args`` has by name, then ``overrides``.
+
+        ``args`` is an ``argparse.Namespace`` (scnn-train) or a request such as ``FinetuneConfig``;
+        attributes that are no field (``--photos``, ``--threads``) are ignored, and ``overrides``
+        give what a command derives or fixes (a parsed JSON, a default that depends on the config).
+        """
+        values = {f: getattr(args, f) for f in cls.__dataclass_fields__ if hasattr(args, f)}
+        return cls(**{**values, **overrides})
 
     def learning_rate(self, step: int) -> float:
         """The rate for optimiser step ``step`` (0-based): warm-up, constant, then cosine decay."""
@@ -146,10 +140,10 @@ def evaluate_psnr(
     with torch.inference_mode():
         for i in range(0, len(samples), batch):
             chunk = samples[i : i + batch]
-            x = torch.from_numpy(np.stack([s.image for s in chunk])).permute(0, 3, 1, 2).float() / 255
+            x = to_tensor(np.stack([s.image for s in chunk]))
             m = torch.from_numpy(np.stack([s.hole for s in chunk]))[:, None].float()
             pred = model(x.to(device), m.to(device)).float().cpu()
-            out = (pred * m + x * (1 - m)).mul(255).round().div(255).permute(0, 2, 3, 1).numpy()
+            out = to_rgb((pred * m + x * (1 - m)).mul(255).round().div(255))
             for s, o in zip(chunk, out):
                 scores.setdefault(s.kind, []).append(masked_psnr(o, s.image / 255.0, s.hole))
     result = {k: float(np.mean(v)) for k, v in scores.items()}
@@ -157,60 +151,35 @@ def evaluate_psnr(
     return result
 
 
-def _widened(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
-    """``old`` in the leading slice of ``new``'s shape, weights from new inputs to old outputs zero.
+@dataclass
+class _Run:
+    """One run's moving parts and counters, in one place instead of loose arguments."""
 
-    Appended channels then feed nothing that was trained, so the old channels compute what they did,
-    while their own incoming weights keep their random start and can learn.
-    """
-    grown = new.clone()
-    grown[tuple(slice(0, n) for n in old.shape)] = old
-    if old.dim() >= 2:  # [out, in, ...]: old outputs must not read the new inputs yet
-        grown[: old.shape[0], old.shape[1] :] = 0
-    return grown
+    model: nn.Module  # what the optimiser trains (unwrapped: DDP wraps it for the forward only)
+    ema: nn.Module  # the weight average that is validated and saved
+    opt: torch.optim.Optimizer
+    device: torch.device
+    kwargs: dict[str, Any]  # the model's builder arguments, saved with its weights
+    lineage: dict[str, float]  # steps and CPU-hours already in the init weights
+    step: int  # optimiser steps taken, a resumed run's included
+    first_step: int  # where this session started (0, or the resumed checkpoint's step)
+    history: list[dict[str, float]]  # one row per validation
+    cpu_before: float  # CPU seconds of earlier sessions of this run
+    best: float | None  # best validation PSNR so far (None until the base is scored)
+    base: float | None  # validation PSNR of the starting weights
+    bad_vals: int = 0  # validations in a row without improvement
+    running: float | None = None  # smoothed training loss
+    start_wall: float = 0.0  # time.monotonic() at this session's first step
+    start_cpu: float = 0.0  # time.process_time() at this session's first step
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the whole run so far: earlier sessions plus this one."""
+        return self.cpu_before + time.process_time() - self.start_cpu
 
-def grow_model(
-    trained: nn.Module, config: str, kwargs: dict[str, Any], extra: dict[str, Any]
-) -> tuple[nn.Module, dict[str, Any]]:
-    """``trained`` rebuilt with ``extra`` builder arguments, its weights kept: new blocks, channels.
-
-    This lets a cycle add a zero-initialised block (``{"lines": 1}``) or widen layers
-    (``{"full_width": 32}``) instead of starting over. Wider tensors keep the trained ones in their
-    leading slice (``_widened``). It is refused if a trained tensor would shrink or vanish, or if
-    the grown model does not compute what ``trained`` computes, so nothing learnt is lost.
-    """
-    grown_kwargs = {**kwargs, **extra}
-    grown = build_model(config, **grown_kwargs)
-    refusal = f"model arguments {extra} cannot grow the --init weights ({config}, {kwargs})"
-    fresh = grown.state_dict()
-    state: dict[str, torch.Tensor] = {}
-    widened: list[str] = []
-    for name, old in trained.state_dict().items():
-        if name not in fresh:
-            raise ValueError(f"{refusal}: the new model has no {name}")
-        new = fresh[name]
-        if old.dim() != new.dim() or any(o > n for o, n in zip(old.shape, new.shape)):
-            raise ValueError(
-                f"{refusal}: size mismatch for {name}: {tuple(old.shape)} -> {tuple(new.shape)}"
-            )
-        if old.shape == new.shape:
-            state[name] = old
-        else:
-            state[name] = _widened(old, new)
-            widened.append(name)
-    grown.load_state_dict(state, strict=False)
-    changed = [name for name in fresh if name not in state] + widened
-    side = 8 * getattr(grown, "multiple", 1)
-    probe = torch.Generator().manual_seed(0)
-    image = torch.rand(1, 3, side, side, generator=probe)
-    hole = (torch.rand(1, 1, side, side, generator=probe) > 0.7).float()
-    trained.eval()
-    grown.eval()
-    with torch.no_grad():
-        if not torch.allclose(trained(image, hole), grown(image, hole), atol=1e-6):
-            raise ValueError(f"{refusal}: the new tensors {changed[:3]} change its output")
-    return grown, grown_kwargs
+    def in_all(self, row: dict[str, float]) -> dict[str, float]:
+        """A history row with step and CPU-hours counted from the init weights' totals."""
+        return {**row, "step": self.lineage["steps"] + row["step"],
+                "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"]}
 
 
 class Trainer:
@@ -239,6 +208,99 @@ class Trainer:
         progress: Callable[[TrainProgress], None] | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> TrainResult:
+        """Train until the budget, patience or ``cancel()`` stops it; resumes a checkpointed run."""
+        run = self._start()
+        stopped_by = self._loop(run, progress, cancel)
+        cpu_s = run.cpu_seconds()
+        if self.rank == 0 and run.step > run.first_step:
+            unvalidated = not run.history or run.history[-1]["step"] < run.step
+            if self.cfg.validate_at_end and stopped_by != "cancel" and unvalidated:
+                self._validate(run, cpu_s)
+            self._save_checkpoint(run, cpu_s)
+        if self.distributed:
+            # Gloo's worker threads free each finished collective's tensors under the GIL; waiting
+            # here hands them the GIL, else a rank that exits at once can abort in finalisation.
+            dist.barrier()
+            dist.destroy_process_group()
+        return TrainResult(
+            self.best_path if self.best_path.exists() else None,
+            run.base if run.base is not None else float("nan"),
+            run.best if run.best is not None else float("nan"),
+            run.step,
+            cpu_s / 3600,
+            stopped_by,
+            run.history,
+        )
+
+    def _loop(
+        self,
+        run: _Run,
+        progress: Callable[[TrainProgress], None] | None,
+        cancel: Callable[[], bool] | None,
+    ) -> str:
+        """Optimiser steps, validations and checkpoints; returns what stopped them."""
+        cfg = self.cfg
+        train_model = self._wrap(run.model, run.device)
+        loss_fn = get_loss(cfg.loss)
+        # Seeded by the step, so a resumed run draws new samples instead of repeating the first.
+        sampler = iter(CropSampler(
+            self.photos, cfg.crop, seed=cfg.seed + 7919 * run.step, cables=cfg.cables
+        ))
+        # The clocks start here: setting up and scoring the base weights are not training time.
+        run.start_wall, run.start_cpu = time.monotonic(), time.process_time()
+        while True:
+            stop = self._stop_reason(run, cancel)
+            if stop is not None:
+                return stop
+            self._train_step(run, train_model, loss_fn, sampler)
+            val = None
+            if run.step % cfg.val_every == 0 or (cfg.steps is not None and run.step == cfg.steps):
+                cpu_s = run.cpu_seconds()
+                if self.rank == 0:
+                    val, improved = self._validate(run, cpu_s)
+                    run.bad_vals = 0 if improved else run.bad_vals + 1
+                    self._save_checkpoint(run, cpu_s)
+                if self._any_rank(cfg.patience is not None and run.bad_vals >= cfg.patience):
+                    return "patience"
+            if progress is not None and self.rank == 0:
+                progress(self._progress(run, val))
+
+    def _stop_reason(self, run: _Run, cancel: Callable[[], bool] | None) -> str | None:
+        """"steps", "minutes", "cancel", "peer" (another rank stopped) or None to go on."""
+        cfg = self.cfg
+        if cfg.steps is not None and run.step >= cfg.steps:
+            return "steps"  # every rank counts the same steps: no vote needed
+        stop = None
+        if cfg.minutes is not None and time.monotonic() - run.start_wall >= cfg.minutes * 60:
+            stop = "minutes"
+        elif cancel is not None and cancel():
+            stop = "cancel"
+        if self._any_rank(stop is not None):
+            return stop or "peer"
+        return None
+
+    def _train_step(self, run: _Run, train_model: nn.Module, loss_fn, sampler) -> None:
+        cfg = self.cfg
+        x, m = self._batch(sampler, run.device)
+        train_model.train()
+        for group in run.opt.param_groups:
+            group["lr"] = cfg.learning_rate(run.step)
+        loss = loss_fn(train_model(x, m), x, m)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at step {run.step}; lower --lr")
+        run.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
+        run.opt.step()
+        self._update_ema(run.ema, run.model, cfg.ema if run.step >= cfg.warmup else 0.0)
+        run.step += 1
+        value = loss.item()
+        run.running = value if run.running is None else 0.98 * run.running + 0.02 * value
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _start(self) -> _Run:
+        """Device, model, EMA and optimiser, resumed from the checkpoint when there is one."""
         cfg = self.cfg
         device = self._setup_device()
         torch.manual_seed(cfg.seed + self.rank)
@@ -247,82 +309,14 @@ class Trainer:
         ema = copy.deepcopy(model).requires_grad_(False)
         opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
         state = self._resume(model, ema, opt, lineage)
-        step, history, self.lineage = state["step"], state["history"], state["lineage"]
-        cpu_before, best, base = state["cpu_seconds"], state["best"], state["base"]
-        if base is None and self.rank == 0:
-            base = evaluate_psnr(ema, self.val, device)["mean"]
-            best = base
-        train_model = self._wrap(model, device)
-        loss_fn = get_loss(cfg.loss)
-        sampler = iter(CropSampler(
-            self.photos, cfg.crop, seed=cfg.seed + 7919 * step, kinds=cfg.mask_kinds(),
-            cables=cfg.cables, cable_strokes=cfg.cable_strokes,
-        ))
-        start_wall, start_cpu = time.monotonic(), time.process_time()
-        stopped_by, bad_vals, running = "steps", 0, None
-        while True:
-            if cfg.steps is not None and step >= cfg.steps:
-                stopped_by = "steps"
-                break
-            elapsed = time.monotonic() - start_wall
-            stop = None
-            if cfg.minutes is not None and elapsed >= cfg.minutes * 60:
-                stop = "minutes"
-            elif cancel is not None and cancel():
-                stop = "cancel"
-            if self._any_rank(stop is not None):
-                stopped_by = stop or "peer"
-                break
-            x, m = self._batch(sampler, device)
-            train_model.train()
-            for group in opt.param_groups:
-                group["lr"] = cfg.learning_rate(step)
-            loss = loss_fn(train_model(x, m), x, m)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower --lr")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            self._update_ema(ema, model, cfg.ema if step >= cfg.warmup else 0.0)
-            step += 1
-            running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-            val = None
-            if step % cfg.val_every == 0 or (cfg.steps is not None and step == cfg.steps):
-                cpu_s = cpu_before + time.process_time() - start_cpu
-                if self.rank == 0:
-                    val, best, improved = self._validate(
-                        ema, device, kwargs, history, step, running, cpu_s, best
-                    )
-                    bad_vals = 0 if improved else bad_vals + 1
-                    self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
-                if self._any_rank(cfg.patience is not None and bad_vals >= cfg.patience):
-                    stopped_by = "patience"
-                    break
-            if progress is not None and self.rank == 0:
-                progress(self._progress(step, running, start_wall, state["step"], val, best))
-        cpu_s = cpu_before + time.process_time() - start_cpu
-        if self.rank == 0 and step > state["step"]:
-            unvalidated = not history or history[-1]["step"] < step
-            if cfg.validate_at_end and stopped_by != "cancel" and unvalidated:
-                _, best, _ = self._validate(ema, device, kwargs, history, step, running, cpu_s, best)
-            self._save_checkpoint(model, ema, opt, step, history, cpu_s, best, base)
-        if self.distributed:
-            # Gloo's worker threads free each finished collective's tensors under the GIL; waiting
-            # here hands them the GIL, else a rank that exits at once can abort in finalisation.
-            dist.barrier()
-            dist.destroy_process_group()
-        return TrainResult(
-            self.best_path if self.best_path.exists() else None,
-            base if base is not None else float("nan"),
-            best if best is not None else float("nan"),
-            step,
-            cpu_s / 3600,
-            stopped_by,
-            history,
+        run = _Run(
+            model, ema, opt, device, kwargs, state["lineage"],
+            step=state["step"], first_step=state["step"], history=state["history"],
+            cpu_before=state["cpu_seconds"], best=state["best"], base=state["base"],
         )
-
-    # -- set-up ---------------------------------------------------------------------------------
+        if run.base is None and self.rank == 0:
+            run.base = run.best = evaluate_psnr(ema, self.val, device)["mean"]
+        return run
 
     def _setup_device(self) -> torch.device:
         if not self.distributed:
@@ -347,9 +341,11 @@ class Trainer:
                 "steps": int(info.training.get("steps", 0)),
                 "cpu_hours": float(info.training.get("cpu_hours", 0.0)),
             }
-            if cfg.model_kwargs:
-                grown, kwargs = grow_model(model, info.config, info.model_kwargs, cfg.model_kwargs)
-                return grown, kwargs, lineage
+            if cfg.model_kwargs and cfg.model_kwargs != info.model_kwargs:
+                raise ValueError(
+                    f"--init weights were built with model arguments {info.model_kwargs}, not "
+                    f"{cfg.model_kwargs}; leave --model-kwargs out to continue them"
+                )
             return model, info.model_kwargs, lineage
         model = build_model(cfg.config, **cfg.model_kwargs)
         return model, dict(cfg.model_kwargs), {"steps": 0, "cpu_hours": 0.0}
@@ -402,17 +398,17 @@ class Trainer:
         for e, b in zip(ema.buffers(), model.buffers()):
             e.copy_(b)
 
-    def _validate(
-        self, ema, device, kwargs: dict, history: list, step: int, loss: float, cpu_s: float, best
-    ) -> tuple[dict[str, float], float, bool]:
-        """Score the EMA weights, log them, keep them as best.safetensors if they beat ``best``."""
-        val = evaluate_psnr(ema, self.val, device)
-        history.append({"step": step, "cpu_hours": cpu_s / 3600, "loss": loss, **val})
-        improved = val["mean"] > best
+    def _validate(self, run: _Run, cpu_s: float) -> tuple[dict[str, float], bool]:
+        """Score the EMA weights, log them, keep them as best.safetensors if they beat the best."""
+        val = evaluate_psnr(run.ema, self.val, run.device)
+        run.history.append(
+            {"step": run.step, "cpu_hours": cpu_s / 3600, "loss": run.running, **val}
+        )
+        improved = val["mean"] > run.best
         if improved:
-            best = val["mean"]
-            self._save_best(ema, kwargs, history)
-        return val, best, improved
+            run.best = val["mean"]
+            self._save_best(run)
+        return val, improved
 
     def _any_rank(self, flag: bool) -> bool:
         if not self.distributed:
@@ -421,11 +417,10 @@ class Trainer:
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return bool(t.item() > 0)
 
-    def _progress(
-        self, step: int, loss: float, start: float, first: int, val: dict | None, best: float | None
-    ) -> TrainProgress:
+    def _progress(self, run: _Run, val: dict | None) -> TrainProgress:
+        step, start = run.step, run.start_wall
         elapsed = time.monotonic() - start
-        per_step = elapsed / max(1, step - first)
+        per_step = elapsed / max(1, step - run.first_step)
         cfg = self.cfg
         etas = []
         if cfg.steps is not None:
@@ -433,58 +428,51 @@ class Trainer:
         if cfg.minutes is not None:
             etas.append(max(0.0, cfg.minutes * 60 - elapsed))
         return TrainProgress(
-            step, cfg.steps, loss, elapsed, min(etas) if etas else None,
-            val["mean"] if val else None, best,
+            step, cfg.steps, run.running, elapsed, min(etas) if etas else None,
+            val["mean"] if val else None, run.best,
         )
 
     # -- files ----------------------------------------------------------------------------------
 
-    def _in_all(self, row: dict[str, float]) -> dict[str, float]:
-        """A history row with step and CPU-hours counted from the init weights' totals."""
-        return {**row, "step": self.lineage["steps"] + row["step"],
-                "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"]}
-
-    def _save_best(self, ema: nn.Module, kwargs: dict, history: list) -> None:
-        last = self._in_all(history[-1])
+    def _save_best(self, run: _Run) -> None:
+        last = run.in_all(run.history[-1])
         summary = {
             "train_config": json.loads(self.cfg.to_json()),
             "steps": int(last["step"]),  # in all, the init weights' steps included
             "cpu_hours": round(last["cpu_hours"], 4),
-            "init": self.lineage if self.cfg.init is not None else None,
+            "init": run.lineage if self.cfg.init is not None else None,
             "val": {k: round(v, 3) for k, v in last.items() if k not in ("step", "loss")},
             "photos": len(self.photos),
         }
-        save_weights(self.best_path, ema, self.cfg.config, kwargs, __version__, summary)
+        save_weights(self.best_path, run.ema, self.cfg.config, run.kwargs, __version__, summary)
 
-    def _save_checkpoint(
-        self, model, ema, opt, step: int, history: list, cpu_s: float, best, base
-    ) -> None:
+    def _save_checkpoint(self, run: _Run, cpu_s: float) -> None:
         ckpt = {
             "config_name": self.cfg.config,
             "train_config": self.cfg.to_json(),
-            "step": step,
-            "model": model.state_dict(),
-            "ema": ema.state_dict(),
-            "optim": opt.state_dict(),
-            "history": history,
+            "step": run.step,
+            "model": run.model.state_dict(),
+            "ema": run.ema.state_dict(),
+            "optim": run.opt.state_dict(),
+            "history": run.history,
             "cpu_seconds": cpu_s,
-            "best": best,
-            "base": base,
-            "lineage": self.lineage,
+            "best": run.best,
+            "base": run.base,
+            "lineage": run.lineage,
         }
         atomic_write(self.checkpoint_path, lambda tmp: torch.save(ckpt, tmp))
-        self._write_curve(history)
+        self._write_curve(run)
 
-    def _write_curve(self, history: list[dict[str, float]]) -> None:
-        if not history:
+    def _write_curve(self, run: _Run) -> None:
+        if not run.history:
             return
-        keys = list(history[-1])
+        keys = list(run.history[-1])
 
         def write(tmp: Path) -> None:
             with open(tmp, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
                 w.writeheader()
-                w.writerows(self._in_all(row) for row in history)
+                w.writerows(run.in_all(row) for row in run.history)
 
         atomic_write(self.run_dir / "curve.csv", write)
 

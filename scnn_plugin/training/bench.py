@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from .options import InpaintOptions
-from .tiling import plan_tiles
+from ..options import InpaintOptions
+from ..tiling import plan_tiles
 
 # (label, width, height, selection share); a 512x512 with a medium free-form mask comes first.
 CASES = [
@@ -54,7 +54,7 @@ def scene(width: int, height: int, share: float | None) -> tuple[Image.Image, Im
     """
     from importlib import resources
 
-    from .training.hole_masks import make_mask
+    from .hole_masks import make_mask
 
     with Image.open(resources.files("scnn_plugin.samples") / "astronaut.jpg") as im:
         photo = im.convert("RGB").resize((width, height), Image.BICUBIC)
@@ -86,7 +86,7 @@ def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> No
             cv2.inpaint(rgb, mask8, 5, cv2.INPAINT_TELEA)
 
     else:
-        from .engine import Inpainter
+        from ..engine import Inpainter
 
         config, options = scnn_options(method)
         inp = Inpainter.from_pretrained(device="cpu", options=options, config=config)
@@ -128,10 +128,10 @@ def run_isolated(method: str, case: tuple, repeats: int, threads: int) -> Row:
 
 def timestep_sweep(steps: tuple[int, ...], threads: int, photos_dir: Path | None) -> list[dict]:
     """Time and masked PSNR of the default model at each T on held-out 512² samples."""
-    from .engine import Inpainter
-    from .training.data import default_pool_dir, find_photos, load_photos
-    from .training.evalset import build_eval_set
-    from .training.metrics import masked_psnr
+    from ..engine import Inpainter
+    from .data import default_pool_dir, find_photos, load_photos
+    from .evalset import build_eval_set
+    from .metrics import masked_psnr
 
     torch.set_num_threads(threads)
     pool = load_photos(find_photos((photos_dir or default_pool_dir()) / "val"))
@@ -142,7 +142,7 @@ def timestep_sweep(steps: tuple[int, ...], threads: int, photos_dir: Path | None
     base = Inpainter.from_pretrained(device="cpu")
     rows = []
     for t in steps:
-        inp = base.with_options(InpaintOptions(timesteps=t))
+        inp = base.with_options(InpaintOptions(timesteps=t, device="cpu"))
         times, scores = [], []
         for s in samples:
             start = time.perf_counter()
