@@ -28,7 +28,6 @@ from PyQt6.QtWidgets import (
 from ..devices import available_devices
 from ..errors import WeightsError
 from ..options import InpaintOptions
-from ..views import FLIPS
 from ..weights import load_weights
 from .finetune_panel import FinetunePanel
 from .settings import AppSettings
@@ -46,6 +45,7 @@ class SettingsDialog(QDialog):
         self._base = settings
         self._result = settings
         tabs = QTabWidget()
+        self.tabs = tabs
         tabs.addTab(self._inference_tab(settings), "Inpainting")
         self.finetune_panel = FinetunePanel(settings)
         self.finetune_panel.activate.connect(self.use_weights)
@@ -62,6 +62,14 @@ class SettingsDialog(QDialog):
         layout.addWidget(tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def show_tab(self, name: str) -> None:
+        """Bring the tab labelled ``name`` ("Inpainting", "Fine-tuning") to the front."""
+        for index in range(self.tabs.count()):
+            if self.tabs.tabText(index) == name:
+                self.tabs.setCurrentIndex(index)
+                return
+        raise ValueError(f"no settings tab named {name!r}")
 
     def _inference_tab(self, settings: AppSettings) -> QWidget:
         options = settings.options
@@ -106,7 +114,7 @@ class SettingsDialog(QDialog):
         )
 
         self.views = QSpinBox()
-        self.views.setRange(1, len(FLIPS))
+        self.views.setRange(1, InpaintOptions.MAX_VIEWS)
         self.views.setValue(options.views)
         self.views.setToolTip(
             "Fill each window as it is and mirrored, and average: n views take n times as long. "
