@@ -341,7 +341,12 @@ def test_tool_buttons_stay_put_when_undo_names_a_step(qtbot, window, photo_file)
             if bar.widgetForAction(a) is not None and a.text()
         }
 
+    window.resize(1000, 760)  # the README screenshot's size: no button may overflow into ">>"
     fresh = positions()
+    hidden = [
+        a.text() for a in bar.actions() if a.text() and not bar.widgetForAction(a).isVisible()
+    ]
+    assert not hidden, hidden
     _paint(qtbot, window, [(100, 100), (150, 120)])
     assert "Paint" in window.undo_action.toolTip()
     assert positions() == fresh

@@ -54,7 +54,6 @@ APP_TITLE = "SC-NN Inpaint"
 OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp *.gif);;All files (*)"
 SAVE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)"
 MASK_FILTER = "PNG mask (*.png);;All files (*)"
-TOOL_BUTTON_WIDTH = 76  # px: every labelled tool button the same width, so none moves (see below)
 
 
 class MainWindow(QMainWindow):
@@ -220,7 +219,8 @@ class MainWindow(QMainWindow):
         for button in bar.findChildren(QToolButton):
             if button.defaultAction() is not None:
                 button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-                button.setFixedWidth(max(TOOL_BUTTON_WIDTH, button.sizeHint().width()))
+                # Fixed at the width of its (fixed) label: nothing after it can move.
+                button.setFixedWidth(button.sizeHint().width())
         self.tool_bar = bar
         self.addToolBar(bar)
         self.set_brush_size(self.settings.brush_size)
