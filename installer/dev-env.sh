@@ -7,10 +7,16 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 TORCH_PIN="torch==2.13.0"
 
-# Qt (PyQt6 offscreen) needs a few system libraries a bare Debian lacks.
+# Qt needs system libraries a bare Debian lacks: the first line for PyQt6 at all (offscreen tests),
+# the rest for the window on an X11 desktop (Qt's xcb platform plugin, libQt6XcbQpa's NEEDED list;
+# without xcb-cursor0 Qt says "could not load the Qt platform plugin xcb").
+QT_LIBS="libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
+  libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
+  libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
-  for pkg in libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3; do
+  for pkg in $QT_LIBS; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 # Flipped views a run may average (views.py holds one flip per view): the request type owns the
 # bound, so building options needs nothing from the model side.
@@ -13,6 +13,8 @@ MAX_VIEWS = 4
 @dataclass(frozen=True)
 class InpaintOptions:
     """Range-checked on creation, so a bad value fails where it is typed, not deep in a run."""
+
+    MAX_VIEWS: ClassVar[int] = len(FLIPS)  # the bound of ``views``, for front ends' widgets
 
     tile: int = 512  # model window side in px; multiple of 8, 64..2048. Bigger = more context, more memory
     overlap: int = 64  # px neighbouring windows share and blend over; 0..tile/2. Hides seams

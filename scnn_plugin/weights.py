@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
@@ -30,6 +31,11 @@ FORMAT = "scnn-inpaint-weights/1"
 def shipped_dir() -> Path:
     """The folder holding the weights that ship with the package (the repository's ``weights/``)."""
     return Path(str(resources.files("scnn_plugin.shipped_weights")))
+
+
+def finetuned_dir() -> Path:
+    """Where fine-tuned weights are published (per user); the window lists it beside the shipped."""
+    return Path(platformdirs.user_data_dir("scnn-inpaint")) / "finetuned"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,10 @@ from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from scnn_plugin.app import main as app_main
 from scnn_plugin.app.document import FILL
+from scnn_plugin.app.run_progress import describe_progress
 from scnn_plugin.app.settings import AppSettings, SettingsStore
+from scnn_plugin.app.settings_dialog import SettingsDialog
+from scnn_plugin.app.shortcuts_dialog import ShortcutsDialog
 from scnn_plugin.app.window import MainWindow
 from scnn_plugin.options import InpaintOptions
 
@@ -73,7 +77,7 @@ def _answer(monkeypatch, button: QMessageBox.StandardButton) -> list[str]:
 
 def _paint(qtbot, window: MainWindow, points, size: int = 24) -> None:
     canvas = window.canvas
-    window.size_slider.setValue(size)
+    window.set_brush_size(size)
     widget_points = [canvas.to_widget(QPointF(x, y)).toPoint() for x, y in points]
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=widget_points[0])
     for p in widget_points[1:]:
@@ -204,7 +208,7 @@ def test_bracket_keys_change_the_brush_size(qtbot, window, photo_file):
     window.open_path(photo_file)
     window.activateWindow()
     qtbot.waitActive(window)
-    window.size_slider.setValue(40)
+    window.set_brush_size(40)
     qtbot.keyClick(window.canvas, Qt.Key.Key_BracketRight)
     assert window.canvas.brush_size == 46
     qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
@@ -265,11 +269,11 @@ def test_close_without_changes_does_not_ask(window, photo_file):
 
 
 def test_brush_size_survives_a_restart(qtbot, window, store):
-    window.size_slider.setValue(123)
+    window.set_brush_size(123)
     window.close()
     restarted = MainWindow(store)
     qtbot.addWidget(restarted)
-    assert restarted.canvas.brush_size == 123 and restarted.size_slider.value() == 123
+    assert restarted.canvas.brush_size == 123 and restarted.size_label.text() == "123 px"
 
 
 def test_command_line_argument_opens_the_image(qtbot, store, photo_file, monkeypatch):
@@ -293,3 +297,160 @@ def test_zoom_keys_and_fit(qtbot, window, photo_file):
     window.fit_action.trigger()
     assert canvas.zoom == pytest.approx(fitted) and fitted != pytest.approx(1.0)
     assert canvas.zoom * 512 == pytest.approx(canvas.height() * canvas.devicePixelRatioF(), abs=1)
+
+
+def _focus_target(qtbot, window: MainWindow):
+    """Where the keyboard goes now: the keys a user types reach this widget."""
+    QApplication.processEvents()
+    return QApplication.focusWidget() or window
+
+
+def test_space_and_compare_reach_the_canvas_after_touching_the_brush_slider(
+    qtbot, window, photo_file
+):
+    window.open_path(photo_file)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    canvas = window.canvas
+    qtbot.mouseClick(window.size_slider, Qt.MouseButton.LeftButton)
+    target = _focus_target(qtbot, window)
+    before = canvas.to_image(QPointF(400, 300))
+    qtbot.keyPress(target, Qt.Key.Key_Space)
+    start = canvas.to_widget(before).toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, start + QPointF(60, 0).toPoint())
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start + QPointF(60, 0).toPoint())
+    qtbot.keyRelease(_focus_target(qtbot, window), Qt.Key.Key_Space)
+    assert not window.doc.has_mask, "space+drag painted instead of panning"
+    assert canvas.to_image(QPointF(400, 300)).x() < before.x() - 10
+    qtbot.keyPress(_focus_target(qtbot, window), Qt.Key.Key_C)
+    assert canvas.showing_before, "hold-C did nothing after the slider was used"
+    qtbot.keyRelease(_focus_target(qtbot, window), Qt.Key.Key_C)
+    assert not canvas.showing_before
+
+
+def test_tool_buttons_stay_put_when_undo_names_a_step(qtbot, window, photo_file):
+    window.open_path(photo_file)
+    bar = window.tool_bar
+
+    def positions() -> dict[str, tuple[int, int]]:
+        QApplication.processEvents()
+        return {
+            a.text(): (bar.widgetForAction(a).x(), bar.widgetForAction(a).width())
+            for a in bar.actions()
+            if bar.widgetForAction(a) is not None and a.text()
+        }
+
+    window.resize(1000, 760)  # the README screenshot's size: no button may overflow into ">>"
+    fresh = positions()
+    hidden = [
+        a.text() for a in bar.actions() if a.text() and not bar.widgetForAction(a).isVisible()
+    ]
+    assert not hidden, hidden
+    _paint(qtbot, window, [(100, 100), (150, 120)])
+    assert "Paint" in window.undo_action.toolTip()
+    assert positions() == fresh
+    window.undo_action.trigger()
+    assert "Paint" in window.redo_action.toolTip()
+    assert positions() == fresh
+    assert not window.doc.has_mask, "the fixed-label Undo still undoes"
+
+
+def test_opening_another_photo_asks_before_dropping_a_painted_mask(
+    qtbot, window, photo_file, tmp_path, monkeypatch
+):
+    other = tmp_path / "other.png"
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(other)
+    window.open_path(photo_file)
+    _paint(qtbot, window, [(100, 100), (200, 150)])
+    painted = window.doc.mask.copy()
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
+    assert not window.open_path(other)
+    assert asked == ["Unsaved changes"] and window.doc.path == photo_file
+    np.testing.assert_array_equal(window.doc.mask, painted)
+    # Save: the mask goes to a file first, then the other photo opens.
+    target = tmp_path / "photo-mask.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Save)
+    assert window.open_path(other) and asked == ["Unsaved changes"]
+    assert window.doc.path == other
+    with Image.open(target) as saved:
+        np.testing.assert_array_equal(np.asarray(saved) > 0, painted > 0)
+
+
+def test_saved_mask_loads_back_and_is_not_asked_about(qtbot, window, photo_file, tmp_path):
+    window.open_path(photo_file)
+    _paint(qtbot, window, [(300, 300), (320, 380)])
+    painted = window.doc.mask.copy()
+    assert window.save_mask_action.isEnabled()
+    assert window.save_mask(tmp_path / "m.png")
+    window.doc.clear_mask()
+    assert window.load_mask(tmp_path / "m.png")
+    np.testing.assert_array_equal(window.doc.mask, painted)
+    assert window.open_path(photo_file), "a mask that is in a file is not asked about"
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.save_mask_action in file_menu.actions()
+    assert window.load_mask_action in file_menu.actions()
+
+
+def test_brush_slider_gives_room_to_small_brushes(window):
+    slider = window.size_slider
+    slider.setValue(slider.minimum() + (slider.maximum() - slider.minimum()) // 4)
+    assert window.brush_size <= 10, "a quarter along the slider should still be a fine brush"
+    slider.setValue(slider.maximum())
+    assert window.brush_size == 500
+    for size in range(1, 21):  # every fine size can be set exactly ([ ], or the slider's rounding)
+        window.set_brush_size(size)
+        assert window.brush_size == size and window.size_label.text() == f"{size} px"
+
+
+def test_ctrl_equals_zooms_in_and_shortcuts_are_listed(qtbot, window, photo_file, monkeypatch):
+    window.open_path(photo_file)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    zoom = window.canvas.zoom
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.zoom == pytest.approx(zoom * 1.25)
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert window.shortcuts_action in help_menu.actions()
+    window.shortcuts_action.trigger()
+    dialog = window.findChild(ShortcutsDialog)
+    table = dialog.table
+    rows = {table.item(r, 1).text(): table.item(r, 0).text() for r in range(table.rowCount())}
+    assert "Ctrl+=" in rows["Zoom in"] and "Hold C" in rows.values()
+    assert "Ctrl+Z" in rows["Undo"]
+    dialog.close()
+
+
+def test_fine_tuning_is_reachable_from_a_menu(window, monkeypatch):
+    shown = []
+
+    def exec_(dialog):
+        shown.append(dialog.tabs.tabText(dialog.tabs.currentIndex()))
+        return 0
+
+    monkeypatch.setattr(SettingsDialog, "exec", exec_)
+    menus = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
+    assert any(window.finetune_action in m.actions() for m in menus)
+    window.finetune_action.trigger()
+    assert shown == ["Fine-tuning"]
+
+
+def test_adapting_run_says_its_stage_and_time_left(qtbot, window, photo_file, store):
+    options = replace(window.settings.options, adapt=3)
+    window.apply_settings(replace(window.settings, options=options))
+    window.open_path(photo_file)
+    _paint(qtbot, window, [(200, 200), (230, 230)])
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    _inpaint(qtbot, window)
+    assert any(m.startswith("Adapting to the photo: 1/3") for m in messages), messages
+    assert any(m.startswith("Filling:") for m in messages), messages
+    assert any("left" in m for m in messages), messages
+
+
+def test_progress_text_names_the_stage_and_its_own_eta():
+    assert describe_progress(5, 34, 30, 10.0) == "Adapting to the photo: 5/30 · about 50 s left"
+    assert describe_progress(32, 34, 30, 4.0) == "Filling: 2/4 · about 4 s left"
+    assert describe_progress(34, 34, 30, 8.0) == "Filling: 4/4"
+    assert describe_progress(3, 10, 0, 150.0) == "Filling: 3/10 · about 5 min 50 s left"

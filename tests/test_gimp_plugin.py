@@ -230,12 +230,31 @@ class Procedure:
 class Config:
     def __init__(self, **values) -> None:
         self.values = {
-            "new-layer": False, "context": 16, "timesteps": 0, "device": "cpu", "adapt": 0,
-            "views": 1, **values,
+            "new-layer": False,
+            "context": 16,
+            "timesteps": 0,
+            "device": "cpu",
+            "adapt": 0,
+            "views": 1,
+            **values,
         }
 
     def get_property(self, name):
         return self.values[name]
+
+
+class Choice:
+    """``Gimp.Choice``: the (nick, id, label, help) entries a choice argument offers."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple] = []
+
+    @classmethod
+    def new(cls) -> Choice:
+        return cls()
+
+    def add(self, nick, number, label, help_text) -> None:
+        self.entries.append((nick, number, label, help_text))
 
 
 def gimp_modules() -> dict[str, types.ModuleType]:
@@ -247,7 +266,7 @@ def gimp_modules() -> dict[str, types.ModuleType]:
     gimp.ImageType = Enum("RGBA_IMAGE", "GRAYA_IMAGE")
     gimp.LayerMode = Enum("NORMAL")
     gimp.ProcedureSensitivityMask = Enum("DRAWABLE")
-    gimp.Selection, gimp.Layer = Selection, Layer
+    gimp.Selection, gimp.Layer, gimp.Choice = Selection, Layer, Choice
     gimp.ImageProcedure = types.SimpleNamespace(new=lambda *a: Procedure(a[1]))
     gimp.progress = []
     gimp.progress_init = lambda text: gimp.progress.append(("init", text))
@@ -625,7 +644,10 @@ def test_procedure_is_registered_under_filters_with_its_arguments(plugin):
     assert procedure.calls["set_menu_label"] == [("SC-NN Inpaint",)]
     assert [c[0] for c in procedure.calls["add_boolean_argument"]] == ["new-layer"]
     assert [c[0] for c in procedure.calls["add_int_argument"]] == [
-        "context", "timesteps", "adapt", "views"
+        "context",
+        "timesteps",
+        "adapt",
+        "views",
     ]
     assert plugin.ScnnInpaint().do_query_procedures() == ["plug-in-scnn-inpaint"]
 
@@ -634,3 +656,111 @@ def test_plugin_never_imports_torch_or_the_package():
     source = PLUGIN.read_text()
     assert "import torch" not in source and "import scnn_plugin" not in source
     assert source.startswith("#!/usr/bin/env python3\n")
+
+
+# ---- the dialog and its outcomes ---------------------------------------------------------------------
+
+
+def _arguments(procedure) -> list[tuple]:
+    """Every declared argument's call, in the order GIMP's dialog shows them."""
+    kinds = (
+        "add_boolean_argument",
+        "add_int_argument",
+        "add_choice_argument",
+        "add_string_argument",
+    )
+    return [call for kind in kinds for call in procedure.calls.get(kind, [])]
+
+
+def test_dialog_mnemonics_are_unique_and_leave_the_buttons_alone(plugin):
+    procedure = plugin.ScnnInpaint().do_create_procedure("plug-in-scnn-inpaint")
+    keys = [nick[nick.index("_") + 1].lower() for _, nick, *_ in _arguments(procedure)]
+    assert len(keys) == len(set(keys)), keys
+    # GimpProcedureDialog's buttons: _OK, _Cancel, _Reset, _Help.
+    assert not set(keys) & {"o", "c", "r", "h"}, keys
+
+
+def test_device_is_a_choice_of_the_devices_an_engine_knows(plugin):
+    procedure = plugin.ScnnInpaint().do_create_procedure("plug-in-scnn-inpaint")
+    choices = {call[0]: call for call in procedure.calls.get("add_choice_argument", [])}
+    assert "device" in choices, "device must not be free text"
+    choice, default = choices["device"][3:5]
+    assert [entry[0] for entry in choice.entries] == ["auto", "cpu", "cuda", "mps"]
+    assert default == "auto"
+    assert "device" not in [c[0] for c in procedure.calls.get("add_string_argument", [])]
+
+
+def _interactive(plugin, image, drawables, accepted: bool, monkeypatch):
+    dialogs = []
+
+    class Dialog:
+        def __init__(self, procedure, config, title):
+            dialogs.append(title)
+
+        new = classmethod(lambda cls, *a: cls(*a))
+
+        def fill(self, names):
+            pass
+
+        def run(self):
+            return accepted
+
+        def destroy(self):
+            pass
+
+    gimp_ui = types.SimpleNamespace(init=lambda name: None, ProcedureDialog=Dialog)
+    monkeypatch.setattr(sys.modules["gi.repository"], "GimpUi", gimp_ui, raising=False)
+    result = plugin.run_procedure(Procedure(), "INTERACTIVE", image, drawables, Config(), None)
+    assert dialogs == ["SC-NN Inpaint"]
+    return result
+
+
+def test_closing_the_dialog_is_cancel_and_changes_nothing(
+    plugin, photo, engine_config, monkeypatch
+):
+    image, layer = photo_image(photo)
+    select_ellipse(image, 40, 30, 60, 40)
+    before = layer.pixels.copy()
+    status, _ = _interactive(plugin, image, [layer], False, monkeypatch)
+    assert status == "CANCEL"
+    assert np.array_equal(layer.pixels, before) and image.groups == 0
+
+
+def test_a_run_the_engine_reports_cancelled_is_cancel_not_an_error(
+    plugin, photo, tmp_path, monkeypatch
+):
+    reply = {"event": "result", "status": "cancelled", "message": "inpainting cancelled"}
+    fake_engine(tmp_path, monkeypatch, f"sys.stdin.readline()\nprint(json.dumps({reply!r}))")
+    image, layer = photo_image(photo)
+    select_ellipse(image, 40, 30, 60, 40)
+    before = layer.pixels.copy()
+    status, _ = run(plugin, image, [layer])
+    assert status == "CANCEL"
+    assert np.array_equal(layer.pixels, before) and image.groups == 0
+
+
+def test_whole_layer_selection_is_refused_not_filled_grey(plugin, photo, engine_config):
+    image, layer = photo_image(photo)
+    image.selection[...] = 1.0  # Select > All: no known pixel left on the layer
+    before = layer.pixels.copy()
+    status, message = run(plugin, image, [layer])
+    assert status == "EXECUTION_ERROR" and "no known pixel" in message
+    assert np.array_equal(layer.pixels, before) and image.groups == 0
+    image.selection[...] = 0.0
+    image.selection[30:60, 40:90] = 1.0  # a rectangle with no context margin around it
+    status, message = run(plugin, image, [layer], context=0)
+    assert status == "EXECUTION_ERROR" and "no known pixel" in message
+    assert np.array_equal(layer.pixels, before)
+
+
+def test_an_engine_that_finds_no_known_pixel_is_an_error(plugin, photo, tmp_path, monkeypatch):
+    reply = {
+        "event": "result",
+        "status": "error",
+        "message": "no known pixel is left around the mask: nothing to fill it from",
+    }
+    fake_engine(tmp_path, monkeypatch, f"sys.stdin.readline()\nprint(json.dumps({reply!r}))")
+    image, layer = photo_image(photo)
+    select_ellipse(image, 40, 30, 60, 40)
+    status, message = run(plugin, image, [layer])
+    assert status == "EXECUTION_ERROR" and "no known pixel is left" in message

@@ -38,10 +38,22 @@ FIX_HINT = (
 )
 # Selection coverage travels as 0..255; a pixel below 1/255 selected would change by less than a level.
 SELECTION_FORMAT = "Y u8"
+# The device choice: what every engine understands. Which of them exist is the engine's to say (it
+# has torch, the plug-in must not): a choice it cannot honour comes back as a clear error reply.
+DEVICES = (
+    ("auto", "Automatic (a GPU if there is one)"),
+    ("cpu", "CPU"),
+    ("cuda", "NVIDIA GPU (CUDA)"),
+    ("mps", "Apple GPU (Metal)"),
+)
 
 
 class PluginError(Exception):
     """A failure with a message for the user; shown in GIMP's error dialog."""
+
+
+class RunCancelled(Exception):
+    """The user stopped the run: GIMP's CANCEL, not an error."""
 
 
 @dataclass(frozen=True)
@@ -349,6 +361,13 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
         raise PluginError(
             "The selection is too faint to fill anything here. The image was not changed."
         )
+    if all(coverage):
+        raise PluginError(
+            "The selection covers everything the engine would see, so no known pixel is left to "
+            "fill it from (a whole-layer selection, or a context margin of 0 around a selection "
+            "that fills its box). Select less, or raise the context margin. "
+            "The image was not changed."
+        )
     config = load_engine_config(engine_config_candidates(environ))
     workdir = Path(tempfile.mkdtemp(prefix="scnn-inpaint-"))
     try:
@@ -377,7 +396,7 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
         Gimp.progress_init("SC-NN Inpaint")
         reply = engine.run(request, _show_progress)
         if reply.get("status") == "cancelled":
-            raise PluginError(f"Cancelled: {reply.get('message')}")
+            raise RunCancelled(reply.get("message") or "cancelled")
         if reply.get("status") != "ok":
             raise PluginError(
                 f"The engine could not fill the selection: {reply.get('message')}\n\n"
@@ -439,16 +458,19 @@ def fail(procedure, message: str):
 
 
 def run_procedure(procedure, run_mode, image, drawables, config, run_data):
-    """The image procedure: every failure becomes EXECUTION_ERROR with its real reason."""
+    """The image procedure: every failure becomes EXECUTION_ERROR with its real reason; the user
+    closing the dialog or stopping the run is CANCEL, which GIMP does not report as an error."""
     try:
         if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config):
-            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+            raise RunCancelled("dialog closed")
         if len(drawables) != 1:
             raise PluginError(f"Select exactly one layer to fill ({len(drawables)} are selected).")
         started = time.monotonic()
         reply = inpaint_drawable(image, drawables[0], settings_from(config))
         Gimp.displays_flush()
         print(f"scnn-inpaint: {reply.get('message')}; {time.monotonic() - started:.2f} s in all")
+    except RunCancelled:
+        return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     except PluginError as err:
         return fail(procedure, str(err))
     except Exception as err:  # noqa: BLE001 - a plug-in bug: still the reason and a copyable report, never SUCCESS
@@ -499,9 +521,10 @@ class ScnnInpaint(Gimp.PlugIn):
         procedure.add_boolean_argument(
             "new-layer", "Result on a _new layer", "Put the fill on a new layer above", False, rw
         )
+        # Mnemonics: the dialog's own buttons take _OK, _Cancel, _Reset and _Help (o, c, r, h).
         procedure.add_int_argument(
             "context",
-            "_Context margin",
+            "Conte_xt margin",
             "Pixels around the selection the engine sees",
             0,
             4096,
@@ -511,8 +534,16 @@ class ScnnInpaint(Gimp.PlugIn):
         procedure.add_int_argument(
             "timesteps", "_Timesteps", "Spiking timesteps (0 = as trained)", 0, 64, 0, rw
         )
-        procedure.add_string_argument(
-            "device", "_Device", "auto, cpu, cuda, cuda:N or mps", "auto", rw
+        devices = Gimp.Choice.new()
+        for number, (nick, label) in enumerate(DEVICES):
+            devices.add(nick, number, label, "")
+        procedure.add_choice_argument(
+            "device",
+            "_Device",
+            "Where the engine runs: auto, cpu, cuda or mps",
+            devices,
+            "auto",
+            rw,
         )
         procedure.add_int_argument(
             "adapt",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) in image pixels, x1/y1 exclusive
@@ -42,3 +44,24 @@ def stamp_segment(
         return None
     mask[y0:y1, x0:x1][hit] = value
     return x0, y0, x1, y1
+
+
+SLIDER_STEPS = 1000  # positions of the brush-size slider
+
+
+def size_to_position(size: float, sizes: tuple[int, int]) -> int:
+    """Slider position of brush diameter ``size``: logarithmic, so small brushes get room too.
+
+    Why not linear: over 1-500 px a 160 px slider moves ~3 px per screen pixel, which makes
+    the 2-20 px sizes used for wires and cracks nearly impossible to pick.
+    """
+    lo, hi = sizes
+    size = min(max(size, lo), hi)
+    return round(SLIDER_STEPS * math.log(size / lo) / math.log(hi / lo))
+
+
+def position_to_size(position: int, sizes: tuple[int, int]) -> int:
+    """Brush diameter at slider ``position`` (inverse of ``size_to_position``, rounded to a pixel)."""
+    lo, hi = sizes
+    fraction = min(max(position, 0), SLIDER_STEPS) / SLIDER_STEPS
+    return min(max(round(lo * (hi / lo) ** fraction), lo), hi)

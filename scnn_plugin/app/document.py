@@ -35,8 +35,9 @@ class Document(QObject):
         super().__init__()
         self._image = image
         self._saved_image: Image.Image | None = image if path is not None else None
-        self.original = image  # as opened: the "before" of compare
+        self.original = image  # as opened
         self._mask = np.zeros((image.height, image.width), np.uint8)
+        self._saved_mask = self._mask.copy()  # as last saved or loaded: an empty mask loses nothing
         self._path = path
         self.undo_stack = QUndoStack(self)
         self._stroke_before: np.ndarray | None = None
@@ -67,6 +68,28 @@ class Document(QObject):
     @property
     def has_mask(self) -> bool:
         return bool(self._mask.any())
+
+    @property
+    def mask_dirty(self) -> bool:
+        """True while a painted mask differs from the one last saved or loaded (work to lose)."""
+        return self.has_mask and not np.array_equal(self._mask, self._saved_mask)
+
+    def mark_mask_saved(self) -> None:
+        """Record that the current mask now lives in a file."""
+        self._saved_mask = self._mask.copy()
+
+    @property
+    def before_last_inpaint(self) -> Image.Image:
+        """The image as it was before the most recent inpaint still in effect, for compare.
+
+        Walks back from the undo stack's current index, so after undoing a result compare shows
+        the state before the one before; with no result in effect it is the image as opened.
+        """
+        for index in range(self.undo_stack.index() - 1, -1, -1):
+            command = self.undo_stack.command(index)
+            if isinstance(command, _ResultCommand):
+                return command.old_image
+        return self.original
 
     def mask_image(self) -> Image.Image:
         """A snapshot of the mask as an L image (255 = fill), safe to hand to another thread."""
@@ -124,6 +147,7 @@ class Document(QObject):
         """Replace the mask with ``mask`` (nonzero = fill); ``InputError`` if its size differs."""
         holes = mask_array(mask, self._image.size)
         self._push_mask(np.where(holes, FILL, 0).astype(np.uint8), "Load mask")
+        self.mark_mask_saved()  # it is in that file: opening another photo loses nothing
 
     def apply_result(self, result: Image.Image) -> None:
         """Replace the image with an inpainting result and clear the mask, as one undo step."""
@@ -184,6 +208,10 @@ class _ResultCommand(QUndoCommand):
         self._doc = doc
         self._images = (old_image, new_image)
         self._masks = (old_mask, new_mask)
+
+    @property
+    def old_image(self) -> Image.Image:
+        return self._images[0]
 
     def redo(self) -> None:
         self._apply(1)

@@ -3,14 +3,20 @@
 The panel holds no training logic: it builds a ``FinetuneConfig`` from the active settings, runs it
 in a ``FinetuneWorker`` and shows the worker's signals. Making the result active is the dialog's job
 (``activate`` signal), so the choice still goes through the dialog's OK / Cancel.
+
+The folder is counted in a ``PhotoScanWorker``, DEBOUNCE_MS after the last keystroke (at once on
+Enter or Browse): typing ``/`` on the way to ``/home/...`` must never walk the disk on the GUI thread.
+One button starts and stops a run, so the dialog's Cancel is the only "Cancel" in sight.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+import torch
+from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -27,15 +33,26 @@ from PyQt6.QtWidgets import (
 )
 
 from ..errors import WeightsError
-from ..training.data import find_photos
-from ..training.finetune import FinetuneConfig, FinetuneJob, FinetuneResult, has_unfinished_run
-from ..training.trainer import TrainProgress, format_eta
+from ..training.finetune import (
+    DEFAULT_STEPS,
+    FinetuneConfig,
+    FinetuneJob,
+    FinetuneResult,
+    TrainProgress,
+    estimate_seconds,
+    format_eta,
+    has_unfinished_run,
+)
 from ..weights import resolve_weights
 from .finetune_worker import FinetuneWorker
+from .photo_scan import PhotoScan, PhotoScanWorker
 from .settings import AppSettings
 from .weights_catalog import weights_source
 
-UNITS = {"minutes": (1, 24 * 60, 10), "steps": (10, 100_000, 300)}  # unit: (min, max, default)
+# unit: (min, max, default); both defaults take about ten minutes on a 2-core laptop.
+UNITS = {"minutes": (1, 24 * 60, 10), "steps": (10, 100_000, DEFAULT_STEPS)}
+DEBOUNCE_MS = 400  # quiet time after the last keystroke before the folder is counted
+FOLDER_CHARS = 48  # the folder field shows at least this many characters
 MAX_LISTED = 4  # skipped files named in the label; the tooltip lists them all
 
 
@@ -102,6 +119,13 @@ class FinetunePanel(QWidget):
         self.worker: FinetuneWorker | None = None
         self.job: FinetuneJob | None = None
         self.result: FinetuneResult | None = None
+        self.scan: PhotoScan | None = None  # the last finished count of the folder shown
+        self._scanner: PhotoScanWorker | None = None
+        self._old_scanners: list[PhotoScanWorker] = []  # cancelled, kept until they finish
+        self._scan_timer = QTimer(self)
+        self._scan_timer.setSingleShot(True)
+        self._scan_timer.setInterval(DEBOUNCE_MS)
+        self._scan_timer.timeout.connect(self.scan_folder)
         self._make_widgets()
         self._update_buttons()
 
@@ -110,7 +134,9 @@ class FinetunePanel(QWidget):
     def _make_widgets(self) -> None:
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("a folder of your photos (searched recursively)")
+        self.folder.setMinimumWidth(self.folder.fontMetrics().averageCharWidth() * FOLDER_CHARS)
         self.folder.textChanged.connect(self._folder_changed)
+        self.folder.editingFinished.connect(self.scan_folder)
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
         folder_row = QHBoxLayout()
@@ -122,30 +148,28 @@ class FinetunePanel(QWidget):
 
         self.budget = QSpinBox()
         self.unit = QComboBox()
+        self.estimate = QLabel()
+        self.estimate.setWordWrap(True)
         self.unit.addItems(list(UNITS))
         self.unit.currentTextChanged.connect(self._unit_changed)
+        self.budget.valueChanged.connect(self._update_estimate)
         self._unit_changed(self.unit.currentText())
         budget_row = QHBoxLayout()
         budget_row.setContentsMargins(0, 0, 0, 0)
         budget_row.addWidget(self.budget)
         budget_row.addWidget(self.unit)
 
+        # One button: Start, Resume, or Stop while running (the dialog's Cancel closes the dialog).
         self.start_button = QPushButton("Start")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.start_button.clicked.connect(self._start_or_stop)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
         buttons.addStretch()
 
         self.progress = QProgressBar()
         self.eta = QLabel()
         self.curve = LossCurve()
-        self.status = QLabel(
-            "Starts from the active weights. Some of your photos are held back to measure whether "
-            "the result is better; it is only offered if it is."
-        )
+        self.status = QLabel(self._idle_status())
         self.status.setWordWrap(True)
         self.score = QLabel()
         self.score.setWordWrap(True)
@@ -156,6 +180,7 @@ class FinetunePanel(QWidget):
         form.addRow("Photos", folder_row)
         form.addRow("", self.found)
         form.addRow("Budget", budget_row)
+        form.addRow("", self.estimate)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -172,41 +197,123 @@ class FinetunePanel(QWidget):
         )
         if path:
             self.folder.setText(path)
+            self.scan_folder()
 
     def _unit_changed(self, unit: str) -> None:
         low, high, default = UNITS[unit]
         self.budget.setRange(low, high)
         self.budget.setValue(default)
+        self._update_estimate()
+
+    def _update_estimate(self) -> None:
+        """Say before Start how long the run will take, from the measured 2-core CPU figures."""
+        opts = {k: v for k, v in self.job_options.items() if k in ("batch", "crop", "val_every")}
+        threads = torch.get_num_threads()
+        per_step = estimate_seconds(100, threads=threads, **opts) / 100
+        gpu = self.settings.options.device.startswith(("cuda", "mps")) or (
+            self.settings.options.device == "auto" and torch.cuda.is_available()
+        )
+        where = "on a GPU it is much quicker" if gpu else f"on this CPU ({threads} threads)"
+        if self.unit.currentText() == "steps":
+            seconds = estimate_seconds(self.budget.value(), threads=threads, **opts)
+            text = f"About {_minutes(seconds)} {where}."
+        else:
+            steps = max(1, round(self.budget.value() * 60 / per_step))
+            text = f"Stops after {self.budget.value()} min: about {steps} steps {where}."
+        self.estimate.setText(text + " Stop at any time; a stopped run can be resumed.")
 
     def _folder_changed(self) -> None:
+        """A keystroke: forget the old count and count again once the typing pauses."""
+        self.scan = None
+        self.status.setText(self._idle_status())
+        self._cancel_scan()
+        text = self.folder.text().strip()
+        self.found.setToolTip("")
+        self.found.setText("No folder chosen." if not text else "Looking…")
+        if text:
+            self._scan_timer.start()
+        else:
+            self._scan_timer.stop()
+        self._update_buttons()
+
+    def scan_folder(self) -> None:
+        """Count the photos in the typed folder now, in the background."""
+        self._scan_timer.stop()
+        if self.running or (self._scanner is not None and self._scanner.folder == self._folder()):
+            return
+        self._cancel_scan()
         folder = self._folder()
         if folder is None:
             self.found.setText("No folder chosen." if not self.folder.text() else "Not a folder.")
-        else:
-            n = len(find_photos(folder))
+            return
+        self.found.setText("Looking for photos…")
+        scanner = PhotoScanWorker(folder, self._resumable)
+        scanner.done.connect(self._on_scanned)
+        scanner.finished.connect(lambda s=scanner: self._scan_finished(s))
+        self._scanner = scanner
+        scanner.start()
+
+    def _resumable(self, folder: Path) -> bool:
+        return has_unfinished_run(self.config(folder))
+
+    def _cancel_scan(self) -> None:
+        if self._scanner is not None:
+            self._scanner.cancel()
+            self._old_scanners.append(self._scanner)
+            self._scanner = None
+
+    def _scan_finished(self, scanner: PhotoScanWorker) -> None:
+        if scanner in self._old_scanners:
+            self._old_scanners.remove(scanner)
+        if scanner is self._scanner:
+            self._scanner = None
+        scanner.deleteLater()
+
+    def _on_scanned(self, scan: PhotoScan) -> None:
+        if self.sender() is not self._scanner:
+            return  # a scan of a folder the field no longer names
+        self.scan = scan
+        n = scan.count
+        if scan.complete:
             self.found.setText(f"{n} photo{'s' if n != 1 else ''} found.")
+        elif scan.stopped_by == "limit":
+            self.found.setText(f"More than {n} image files: choose the folder of your photos.")
+        else:
+            self.found.setText(
+                f"Stopped counting after {n} image files (a very large folder): "
+                "choose the folder of your photos."
+            )
         self._update_buttons()
 
     def _folder(self) -> Path | None:
         text = self.folder.text().strip()
-        return Path(text).expanduser() if text and Path(text).expanduser().is_dir() else None
+        if not text:
+            return None
+        path = Path(text).expanduser()
+        try:
+            return path if path.is_dir() else None
+        except OSError:  # e.g. a name too long for the file system
+            return None
 
     def _update_buttons(self) -> None:
         running = self.worker is not None
-        folder = self._folder()
-        self.start_button.setEnabled(not running and folder is not None)
-        self.cancel_button.setEnabled(running)
+        ready = self.scan is not None and self.scan.complete and self.scan.count > 0
+        self.start_button.setEnabled(running or ready)
         self.folder.setEnabled(not running)
         self.budget.setEnabled(not running)
         self.unit.setEnabled(not running)
         self.use_button.setEnabled(not running and self.result is not None and self.result.improved)
-        resumable = False
-        if not running and folder is not None:
-            try:
-                resumable = has_unfinished_run(self.config(folder))
-            except (WeightsError, ValueError, OSError):
-                resumable = False
-        self.start_button.setText("Resume" if resumable else "Start")
+        if running:
+            self.start_button.setText("Stop")
+        else:
+            resumable = ready and self.scan.resumable
+            self.start_button.setText("Resume" if resumable else "Start")
+
+    def _idle_status(self) -> str:
+        return (
+            "Starts from the active weights. Some of your photos are held back to measure whether "
+            "the result is better; it is only offered if it is."
+        )
 
     # --- running ------------------------------------------------------------------------------
 
@@ -226,10 +333,17 @@ class FinetunePanel(QWidget):
             **self.job_options,
         )
 
+    def _start_or_stop(self) -> None:
+        if self.running:
+            self.cancel()
+        else:
+            self.start()
+
     def start(self) -> None:
         folder = self._folder()
         if self.running or folder is None:
             return
+        self._cancel_scan()
         try:
             config = self.config(folder)
         except (WeightsError, ValueError) as err:
@@ -253,10 +367,15 @@ class FinetunePanel(QWidget):
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
-            self.status.setText("Cancelling after the current step…")
+            self.start_button.setEnabled(False)
+            self.status.setText("Stopping after the current step…")
 
     def shutdown(self) -> None:
         """Cancel a run and wait for it: called when the dialog closes (the run stays resumable)."""
+        self._scan_timer.stop()
+        self._cancel_scan()
+        for scanner in list(self._old_scanners):
+            scanner.wait()  # bounded: a scan stops at its next folder or after SCAN_SECONDS
         if self.worker is not None:
             self.worker.cancel()
             self.worker.wait()
@@ -264,6 +383,9 @@ class FinetunePanel(QWidget):
     def _on_prepared(self, job: FinetuneJob) -> None:
         self.job = job
         split = job.split
+        # The job has just listed the folder itself: that count stands in for the scan's.
+        count = len(split.train) + len(split.val) + len(split.skipped)
+        self.scan = PhotoScan(Path(job.cfg.photos_dir), count, True, "", job.resuming)
         text = f"{len(split.train)} photos for training, {len(split.val)} held back"
         if split.skipped:
             names = [Path(p).name for p, _ in split.skipped]
@@ -296,9 +418,13 @@ class FinetunePanel(QWidget):
         self.result = result
         if result.stopped_by == "cancel":
             self.status.setText(
-                f"Cancelled at step {result.steps}; your weights are unchanged. "
+                f"Stopped at step {result.steps}; your weights are unchanged. "
                 "Start again on this folder to resume."
             )
+            if self.scan is not None:  # the run left its checkpoint: the button offers Resume
+                self.scan = replace(self.scan, resumable=True)
+            else:  # stopped before the photos were read: count (and check) again
+                self.scan_folder()
             return
         n = len(self.job.split.val) if self.job else 0
         before = f"current weights {result.base_psnr:.2f} dB"
@@ -320,6 +446,8 @@ class FinetunePanel(QWidget):
 
     def _on_finished(self) -> None:
         self.worker = None
+        if self.scan is not None and self.result is not None and self.result.stopped_by != "cancel":
+            self.scan = replace(self.scan, resumable=False)  # a finished run removed its checkpoint
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.result and self.result.stopped_by != "cancel" else 0)
         self._update_buttons()
@@ -330,3 +458,12 @@ class FinetunePanel(QWidget):
             self.status.setText(
                 "Selected on the Inpainting tab; press OK to make it the active weights."
             )
+
+
+def _minutes(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "a minute or less"
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"

@@ -28,7 +28,6 @@ from PyQt6.QtWidgets import (
 from ..devices import available_devices
 from ..errors import WeightsError
 from ..options import InpaintOptions
-from ..views import FLIPS
 from ..weights import load_weights
 from .finetune_panel import FinetunePanel
 from .settings import AppSettings
@@ -46,6 +45,7 @@ class SettingsDialog(QDialog):
         self._base = settings
         self._result = settings
         tabs = QTabWidget()
+        self.tabs = tabs
         tabs.addTab(self._inference_tab(settings), "Inpainting")
         self.finetune_panel = FinetunePanel(settings)
         self.finetune_panel.activate.connect(self.use_weights)
@@ -62,6 +62,20 @@ class SettingsDialog(QDialog):
         layout.addWidget(tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        # A message about a value the user has since fixed must not stay on screen.
+        for box in (self.timesteps, self.tile, self.overlap, self.adapt, self.views):
+            box.valueChanged.connect(self._recheck)
+        self.device.currentIndexChanged.connect(self._recheck)
+        self.weights.currentIndexChanged.connect(self._recheck)
+        self.custom_path.textChanged.connect(self._recheck)
+
+    def show_tab(self, name: str) -> None:
+        """Bring the tab labelled ``name`` ("Inpainting", "Fine-tuning") to the front."""
+        for index in range(self.tabs.count()):
+            if self.tabs.tabText(index) == name:
+                self.tabs.setCurrentIndex(index)
+                return
+        raise ValueError(f"no settings tab named {name!r}")
 
     def _inference_tab(self, settings: AppSettings) -> QWidget:
         options = settings.options
@@ -106,7 +120,7 @@ class SettingsDialog(QDialog):
         )
 
         self.views = QSpinBox()
-        self.views.setRange(1, len(FLIPS))
+        self.views.setRange(1, InpaintOptions.MAX_VIEWS)
         self.views.setValue(options.views)
         self.views.setToolTip(
             "Fill each window as it is and mirrored, and average: n views take n times as long. "
@@ -119,6 +133,7 @@ class SettingsDialog(QDialog):
         self.weights.addItem("Custom file…", CUSTOM)
         self.custom_path = QLineEdit()
         self.custom_path.setPlaceholderText("path to a .safetensors weights file")
+        self.custom_path.setMinimumWidth(self.custom_path.fontMetrics().averageCharWidth() * 48)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         custom_row = QHBoxLayout()
@@ -191,7 +206,18 @@ class SettingsDialog(QDialog):
         self.error.clear()
         super().accept()
 
-    def _validated(self) -> AppSettings:
+    def _recheck(self) -> None:
+        """Clear the error once every value is valid again (cheaply: a weights file is only
+        checked to exist here; OK still loads it)."""
+        if not self.error.text():
+            return
+        try:
+            self._validated(load=False)
+        except (ValueError, WeightsError):
+            return
+        self.error.clear()
+
+    def _validated(self, load: bool = True) -> AppSettings:
         options = InpaintOptions(
             tile=self.tile.value(),
             overlap=self.overlap.value(),
@@ -206,12 +232,13 @@ class SettingsDialog(QDialog):
             raise ValueError("choose a weights file")
         path, _ = weights_source(weights)
         if path is not None and weights != self._base.weights:
-            _check_weights_file(path)
+            _check_weights_file(path, load)
         return replace(self._base, options=options, weights=weights)
 
 
-def _check_weights_file(path: Path) -> None:
+def _check_weights_file(path: Path, load: bool = True) -> None:
     """Load ``path`` on the CPU once, so a wrong file is refused here rather than at the next run."""
     if not path.is_file():
         raise ValueError(f"weights file not found: {path}")
-    load_weights(path, "cpu")
+    if load:
+        load_weights(path, "cpu")

@@ -10,8 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..training.finetune import finetuned_dir
-from ..weights import shipped_dir
+from ..weights import finetuned_dir, shipped_dir
 from .settings import SHIPPED_PREFIX
 
 

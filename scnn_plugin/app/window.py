@@ -7,6 +7,7 @@ window down, and the window stays usable (and testable) while the message is sho
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -31,15 +32,20 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QSlider,
     QToolBar,
+    QToolButton,
 )
 
+from ..atomic import atomic_write
 from ..errors import InputError
 from ..image_io import load_image, save_image
-from .canvas import Canvas
+from .brush import SLIDER_STEPS, position_to_size, size_to_position
+from .canvas_view import CanvasView
 from .document import Document
 from .model_cache import ModelCache
+from .run_progress import describe_progress
 from .settings import BRUSH_SIZES, AppSettings, SettingsStore
 from .settings_dialog import SettingsDialog
+from .shortcuts_dialog import ShortcutsDialog
 from .worker import InpaintWorker, RunReport
 
 log = logging.getLogger("scnn_plugin.app")
@@ -47,6 +53,7 @@ log = logging.getLogger("scnn_plugin.app")
 APP_TITLE = "SC-NN Inpaint"
 OPEN_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp *.gif);;All files (*)"
 SAVE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)"
+MASK_FILTER = "PNG mask (*.png);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -63,9 +70,10 @@ class MainWindow(QMainWindow):
         self._approved_paths: set[Path] = set()  # files the user agreed to overwrite
         self._undo_group = QUndoGroup(self)
 
-        self.canvas = Canvas()
+        self.canvas = CanvasView()
         self.canvas.brush_size = self.settings.brush_size
         self.setCentralWidget(self.canvas)
+        self._stage_started = 0.0  # monotonic time the current stage of a run began
         self.setAcceptDrops(True)
         self.resize(1100, 800)
 
@@ -103,11 +111,19 @@ class MainWindow(QMainWindow):
         self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs)
         self.settings_action = self._action("Se&ttings…", self.open_settings, key.Preferences)
         self.quit_action = self._action("&Quit", self.close, key.Quit)
-        self.undo_action = self._undo_group.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence(key.Undo))
-        self.redo_action = self._undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence(key.Redo))
-        self.addActions([self.undo_action, self.redo_action])
+        # Fixed labels: QUndoGroup's own actions rename themselves ("Undo Paint"), which resized
+        # the tool button and moved every button after it under the pointer. The step's name
+        # goes to the tooltip and status tip instead.
+        self.undo_action = self._action("&Undo", self._undo_group.undo, key.Undo)
+        self.redo_action = self._action("&Redo", self._undo_group.redo, key.Redo)
+        # Bound methods and C++ slots only: Qt drops those connections when the receiver goes,
+        # whereas a lambda would still be called while the window is being destroyed.
+        self._undo_group.canUndoChanged.connect(self.undo_action.setEnabled)
+        self._undo_group.canRedoChanged.connect(self.redo_action.setEnabled)
+        self._undo_group.undoTextChanged.connect(self._show_undo_text)
+        self._undo_group.redoTextChanged.connect(self._show_redo_text)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
         self.brush_action = self._action("&Brush", self._set_brush, "B", checkable=True)
         self.eraser_action = self._action("&Eraser", self._set_eraser, "E", checkable=True)
         self.brush_action.setChecked(True)
@@ -116,6 +132,9 @@ class MainWindow(QMainWindow):
         self.clear_mask_action = self._action("&Clear mask", self._clear_mask, "Ctrl+Shift+A")
         self.invert_mask_action = self._action("&Invert mask", self._invert_mask, "Ctrl+I")
         self.load_mask_action = self._action("&Load mask…", self.load_mask_dialog)
+        self.save_mask_action = self._action("Save &mask…", self.save_mask_dialog, "Ctrl+Alt+S")
+        self.finetune_action = self._action("&Fine-tune on my photos…", self.open_finetuning)
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.inpaint_action = self._action("&Inpaint", self.inpaint, "Ctrl+Return")
         self.cancel_action = self._action("Cancel", self.cancel_inpaint, "Esc")
         self.compare_action = self._action("Compare (hold C)", self._compare, checkable=True)
@@ -124,6 +143,8 @@ class MainWindow(QMainWindow):
         self.zoom_in_action = self._action(
             "Zoom &in", lambda: self.canvas.zoom_by(1.25), key.ZoomIn
         )
+        # Ctrl++ needs Shift on most layouts; Ctrl+= is the same key without it.
+        self.zoom_in_action.setShortcuts([*self.zoom_in_action.shortcuts(), QKeySequence("Ctrl+=")])
         self.zoom_out_action = self._action(
             "Zoom &out", lambda: self.canvas.zoom_by(0.8), key.ZoomOut
         )
@@ -136,6 +157,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addMenu(self.recent_menu)
         file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.load_mask_action, self.save_mask_action])
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -157,6 +180,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.compare_action)
         image_menu = bar.addMenu("&Image")
         image_menu.addActions([self.inpaint_action, self.cancel_action])
+        image_menu.addSeparator()
+        image_menu.addAction(self.finetune_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
 
     def _make_tool_bar(self) -> None:
         bar = QToolBar("Tools")
@@ -168,13 +195,17 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions([self.brush_action, self.eraser_action])
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
-        self.size_slider.setRange(*BRUSH_SIZES)
+        self.size_slider.setRange(0, SLIDER_STEPS)  # logarithmic: see brush.size_to_position
         self.size_slider.setFixedWidth(160)
         self.size_slider.setToolTip("Brush size in image pixels ([ and ])")
-        self.size_slider.setValue(self.settings.brush_size)
-        self.size_slider.valueChanged.connect(self._set_brush_size)
-        self.size_label = QLabel(f"{self.settings.brush_size} px")
-        self.size_label.setMinimumWidth(48)
+        # Never keeps the keyboard: space (pan), C (compare) and [ ] must reach the canvas.
+        self.size_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.size_slider.valueChanged.connect(
+            lambda position: self.set_brush_size(position_to_size(position, BRUSH_SIZES))
+        )
+        self.size_slider.sliderReleased.connect(self.canvas.setFocus)
+        self.size_label = QLabel()
+        self.size_label.setFixedWidth(52)
         bar.addWidget(self.size_slider)
         bar.addWidget(self.size_label)
         bar.addSeparator()
@@ -185,7 +216,14 @@ class MainWindow(QMainWindow):
         bar.addAction(self.inpaint_action)
         inpaint_button = bar.widgetForAction(self.inpaint_action)
         inpaint_button.setStyleSheet("font-weight: bold")
+        for button in bar.findChildren(QToolButton):
+            if button.defaultAction() is not None:
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                # Fixed at the width of its (fixed) label: nothing after it can move.
+                button.setFixedWidth(button.sizeHint().width())
+        self.tool_bar = bar
         self.addToolBar(bar)
+        self.set_brush_size(self.settings.brush_size)
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
@@ -233,11 +271,19 @@ class MainWindow(QMainWindow):
             self.load_mask_action,
         ):
             action.setEnabled(has_doc and idle)
+        self.save_mask_action.setEnabled(has_doc and idle and self.doc.has_mask)
+        self.finetune_action.setEnabled(idle)
         self.inpaint_action.setEnabled(has_doc and idle and self.doc.has_mask)
         self.cancel_action.setEnabled(not idle)
         self.canvas.painting_enabled = idle
         # No undo while a run is going: its result is for the image and mask it started from.
         self._undo_group.setActiveStack(self.doc.undo_stack if has_doc and idle else None)
+
+    def _show_undo_text(self, step: str) -> None:
+        _describe(self.undo_action, "Undo", step)
+
+    def _show_redo_text(self, step: str) -> None:
+        _describe(self.redo_action, "Redo", step)
 
     def _update_status(self) -> None:
         options = self.settings.options
@@ -337,7 +383,9 @@ class MainWindow(QMainWindow):
         path = Path(chosen)
         if not path.suffix:  # no extension typed: keep the original format
             path = path.with_suffix(suggestion.suffix)
-            if path.exists() and not self._confirm_replace(f"{path.name} already exists. Replace it?"):
+            if path.exists() and not self._confirm_replace(
+                f"{path.name} already exists. Replace it?"
+            ):
                 return False
         self._approved_paths.add(path)
         return self._write(path)
@@ -372,19 +420,33 @@ class MainWindow(QMainWindow):
         return True
 
     def _may_discard_changes(self) -> bool:
-        """True when there are no unsaved changes or the user saved or discarded them."""
-        if self.doc is None or not self.doc.dirty:
+        """True when nothing unsaved would be lost, or the user saved or discarded it.
+
+        Unsaved means an edited image or a painted mask not yet saved to a file: both are work the
+        user would have to redo, so both are asked about before another photo replaces them.
+        """
+        if self.doc is None:
             return True
+        image, mask = self.doc.dirty, self.doc.mask_dirty
+        if not image and not mask:
+            return True
+        name = self.doc.path.name if self.doc.path else "the image"
+        if image and mask:
+            question = f"Save the changes to {name} and the painted mask?"
+        elif image:
+            question = f"Save the changes to {name}?"
+        else:
+            question = f"The mask painted on {name} is not saved. Save it?"
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self,
             "Unsaved changes",
-            f"Save the changes to {self.doc.path.name if self.doc.path else 'the image'}?",
+            question,
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )
         if answer == buttons.Save:
-            return self.save()
+            return (not image or self.save()) and (not mask or self.save_mask_dialog())
         return answer == buttons.Discard
 
     # --- mask ---------------------------------------------------------------------------------
@@ -403,14 +465,24 @@ class MainWindow(QMainWindow):
         elif not self.brush_action.isChecked():
             self.eraser_action.setChecked(True)
 
-    def _set_brush_size(self, size: int) -> None:
+    @property
+    def brush_size(self) -> int:
+        """Brush diameter in image pixels."""
+        return self.canvas.brush_size
+
+    def set_brush_size(self, size: int) -> None:
+        """Set the brush diameter (clamped to ``BRUSH_SIZES``) and show it on slider and label."""
+        size = min(max(int(size), BRUSH_SIZES[0]), BRUSH_SIZES[1])
         self.canvas.brush_size = size
         self.size_label.setText(f"{size} px")
+        self.size_slider.blockSignals(True)  # the slider's rounding must not change the size
+        self.size_slider.setValue(size_to_position(size, BRUSH_SIZES))
+        self.size_slider.blockSignals(False)
         self.canvas.update()
 
     def _step_brush(self, direction: int) -> None:
-        size = self.size_slider.value()
-        self.size_slider.setValue(size + direction * max(1, round(size * 0.15)))
+        size = self.canvas.brush_size
+        self.set_brush_size(size + direction * max(1, round(size * 0.15)))
 
     def _clear_mask(self) -> None:
         if self.doc is not None:
@@ -426,6 +498,37 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Load mask", "", OPEN_FILTER)
         if path:
             self.load_mask(Path(path))
+
+    def save_mask_dialog(self) -> bool:
+        """Ask where, then save the mask; False when the user cancelled or the write failed."""
+        if self.doc is None:
+            return False
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Save mask", str(self._suggested_mask_path()), MASK_FILTER
+        )
+        if not chosen:
+            return False
+        path = Path(chosen)
+        return self.save_mask(path if path.suffix else path.with_suffix(".png"))
+
+    def save_mask(self, path: Path) -> bool:
+        """Write the mask as a greyscale PNG (255 = fill), the form Load mask and the CLI read."""
+        assert self.doc is not None
+        mask = self.doc.mask_image()
+        try:
+            atomic_write(path, lambda tmp: mask.save(tmp, format="PNG"))
+        except OSError as err:
+            self.show_message("Cannot save mask", f"{path}: could not save ({err.strerror or err})")
+            return False
+        self.doc.mark_mask_saved()
+        self.statusBar().showMessage(f"Saved mask {path}", 5000)
+        return True
+
+    def _suggested_mask_path(self) -> Path:
+        assert self.doc is not None
+        if self.doc.path is None:
+            return Path.home() / "mask.png"
+        return self.doc.path.with_name(f"{self.doc.path.stem}-mask.png")
 
     def load_mask(self, path: Path) -> bool:
         """Use the image at ``path`` as the mask (nonzero = fill); it must match the image's size."""
@@ -456,6 +559,7 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(lambda message: self.show_message("Inpainting failed", message))
         self.worker.finished.connect(self._on_worker_finished)
         self.progress.setRange(0, 0)  # busy until the first tile reports
+        self._stage_started = time.monotonic()
         self.progress.show()
         self.cancel_button.show()
         self.cancel_button.setEnabled(True)
@@ -472,6 +576,13 @@ class MainWindow(QMainWindow):
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
+        adapt = self.settings.options.adapt
+        now = time.monotonic()
+        elapsed = now - self._stage_started
+        if adapt and done == adapt:  # adaptation over: the fill's clock starts now
+            self._stage_started = now
+        if self.statusBar().currentMessage() != "Cancelling…":
+            self.statusBar().showMessage(describe_progress(done, total, adapt, elapsed))
 
     def _on_result(self, result: Image.Image, report: RunReport) -> None:
         if self.doc is not None:
@@ -489,16 +600,29 @@ class MainWindow(QMainWindow):
         self.worker = None
         self.progress.hide()
         self.cancel_button.hide()
-        if self.statusBar().currentMessage() in ("Inpainting…", "Cancelling…"):
+        message = self.statusBar().currentMessage()
+        if message in ("Inpainting…", "Cancelling…") or message.startswith(("Adapting", "Filling")):
             self.statusBar().clearMessage()
         self._update_actions()
 
     # --- settings, drops, closing -------------------------------------------------------------
 
-    def open_settings(self) -> None:
+    def open_settings(self, tab: str | None = None) -> None:
         dialog = SettingsDialog(self.settings, self)
+        if tab is not None:
+            dialog.show_tab(tab)
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             self.apply_settings(dialog.settings())
+        self.canvas.setFocus()
+
+    def open_finetuning(self) -> None:
+        """The settings dialog on its Fine-tuning tab (the result is chosen there, with OK)."""
+        self.open_settings("Fine-tuning")
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(self.actions(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def apply_settings(self, settings: AppSettings) -> None:
         self.settings = settings
@@ -533,6 +657,13 @@ class MainWindow(QMainWindow):
             return
         self._save_settings()
         event.accept()
+
+
+def _describe(action: QAction, verb: str, step: str) -> None:
+    """Name the step an undo/redo action would take without changing its (fixed) label."""
+    tip = f"{verb} {step}" if step else f"Nothing to {verb.lower()}"
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
 
 
 def _dropped_file(event: QDropEvent | QDragEnterEvent) -> Path | None:

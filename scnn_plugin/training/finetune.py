@@ -31,19 +31,55 @@ import platformdirs
 
 from .. import __version__
 from ..errors import InputError, ScnnError
-from ..weights import file_sha256, load_weights, resolve_weights, save_weights
-from .data import find_photos, load_photos
+from ..weights import file_sha256, finetuned_dir, load_weights, resolve_weights, save_weights
+from .data import PHOTO_SUFFIXES, find_photos, load_photos
 from .evalset import build_eval_set
 from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
+
+# The public fine-tuning API: front ends (the window, scripts) import these names from here and
+# nothing from data.py or trainer.py, so those stay free to change.
+__all__ = [
+    "DEFAULT_STEPS",
+    "PHOTO_SUFFIXES",
+    "FinetuneConfig",
+    "FinetuneJob",
+    "FinetuneResult",
+    "PhotoSplit",
+    "TrainProgress",
+    "estimate_seconds",
+    "find_photos",
+    "finetuned_dir",
+    "format_eta",
+    "has_unfinished_run",
+    "runs_dir",
+]
 
 APP_NAME = "scnn-inpaint"  # platformdirs application name, shared with the desktop app's settings
 # The loss each shipped config was trained with, for bases whose metadata does not say.
 DEFAULT_LOSS = {"paper": "mse", "default": "hole"}
+# Measured once on a shared 2-core CPU (OMP_NUM_THREADS=2, 2026-12): one step of the default model
+# at batch 8, crop 256 took 14.4-15.6 s. The check of 8 held-back photos at 512 px is an allowance
+# (about 2.5 s a photo), not a measurement.
+CPU_STEP_S = 15.0
+CPU_CHECK_S = 20.0
+CPU_REFERENCE_THREADS = 2
+# A budget a 2-core laptop finishes in about ten minutes: 30 x 15 s + 3 checks x 20 s = 8.5 min.
+DEFAULT_STEPS = 30
 
 
-def finetuned_dir() -> Path:
-    """Where fine-tuned weights are published; the desktop app lists this folder."""
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "finetuned"
+def estimate_seconds(
+    steps: int, batch: int = 8, crop: int = 256, val_every: int = 25, threads: int = 2
+) -> float:
+    """Rough CPU wall time of a ``steps``-step run, scaled from the measured 2-core figures.
+
+    Work grows with batch x crop area; more threads help, though less than linearly, which this
+    ignores (so many-core estimates err on the short side). Checks: the base, every ``val_every``
+    steps, and at the end. A GPU is typically tens of times faster.
+    """
+    scale = CPU_REFERENCE_THREADS / max(1, threads)
+    step = CPU_STEP_S * (batch / 8) * (crop / 256) ** 2 * scale
+    checks = 2 + steps // max(1, val_every)
+    return steps * step + checks * CPU_CHECK_S * scale
 
 
 def runs_dir() -> Path:

@@ -10,13 +10,13 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QWheelEvent
 from PyQt6.QtWidgets import QApplication
 
-from scnn_plugin.app.canvas import Canvas
+from scnn_plugin.app.canvas_view import CanvasView
 from scnn_plugin.app.document import FILL, Document
 
 
 @pytest.fixture
-def canvas(qtbot, photo) -> Canvas:
-    widget = Canvas()
+def canvas(qtbot, photo) -> CanvasView:
+    widget = CanvasView()
     qtbot.addWidget(widget)
     widget.resize(800, 600)
     widget.set_document(Document(photo, Path("photo.png")))
@@ -25,12 +25,12 @@ def canvas(qtbot, photo) -> Canvas:
     return widget
 
 
-def _at(canvas: Canvas, x: float, y: float) -> QPoint:
+def _at(canvas: CanvasView, x: float, y: float) -> QPoint:
     """The widget point over image pixel (x, y)."""
     return canvas.to_widget(QPointF(x, y)).toPoint()
 
 
-def _drag(qtbot, canvas: Canvas, points, button=Qt.MouseButton.LeftButton) -> list[QPointF]:
+def _drag(qtbot, canvas: CanvasView, points, button=Qt.MouseButton.LeftButton) -> list[QPointF]:
     """Press at the first point, move through the rest, release; returns the image points hit."""
     widget_points = [_at(canvas, x, y) for x, y in points]
     qtbot.mousePress(canvas, button, pos=widget_points[0])
@@ -154,3 +154,32 @@ def test_holding_compare_key_shows_the_original_and_blocks_painting(qtbot, canva
     expected = canvas.doc.original.getpixel((256, 256))
     assert abs(original.red() - expected[0]) <= 12
     assert abs(edited.red() - (255 - expected[0])) <= 12
+
+
+def test_compare_shows_the_state_before_the_last_inpaint_with_a_label(qtbot, canvas):
+    doc = canvas.doc
+    first = doc.image.point(lambda v: 255 - v)
+    doc.apply_result(first)
+    doc.apply_result(first.point(lambda v: v // 2))  # a second inpaint on top of the first
+    centre = _at(canvas, 256, 256)
+    assert canvas.view_label() == "After"
+    qtbot.keyPress(canvas, Qt.Key.Key_C)
+    assert canvas.view_label() == "Before"
+    shown = canvas.grab().toImage().pixelColor(centre)
+    qtbot.keyRelease(canvas, Qt.Key.Key_C)
+    expected = first.getpixel((256, 256))
+    assert abs(shown.red() - expected[0]) <= 12, "compare must show the result of the first run"
+    doc.undo_stack.undo()  # back to the first result: its "before" is the photo as opened
+    assert doc.before_last_inpaint is doc.original
+    doc.undo_stack.undo()
+    assert canvas.view_label() is None, "nothing to compare with before any inpaint"
+
+
+def test_compare_label_is_drawn_on_the_view(qtbot, canvas):
+    corner = QPoint(14, 14)
+    plain = canvas.grab().toImage().pixelColor(corner)
+    canvas.doc.apply_result(canvas.doc.image.point(lambda v: 255 - v))
+    qtbot.keyPress(canvas, Qt.Key.Key_C)
+    tagged = canvas.grab().toImage().pixelColor(corner)
+    qtbot.keyRelease(canvas, Qt.Key.Key_C)
+    assert tagged != plain

@@ -1,4 +1,4 @@
-"""The canvas: shows a document, zooms and pans, and turns mouse drags into mask strokes.
+"""The canvas view: shows a document, zooms and pans, and turns mouse drags into mask strokes.
 
 Zoom counts image pixels per *device* pixel, so "100 %" is one image pixel per screen pixel on a HiDPI
 display too, drawn without smoothing: the user sees exactly the pixels that will be saved.
@@ -25,11 +25,15 @@ from .document import Document
 
 ZOOM_RANGE = (1 / 64, 32.0)
 WHEEL_STEP = 1.25  # zoom factor per wheel notch
-COMPARE_KEY = Qt.Key.Key_C  # hold to see the image as opened
+COMPARE_KEY = Qt.Key.Key_C  # hold to see the image as it was before the last inpaint
 
 
-class Canvas(QWidget):
-    """Draws image + mask overlay + brush outline; left drag paints, space-drag or middle drag pans."""
+class CanvasView(QWidget):
+    """Draws image + mask overlay + brush outline; left drag paints, space-drag or middle drag pans.
+
+    Named "view" so it is never confused with ``scnn_plugin.imaging.Canvas``, the engine's padded
+    working copy of an image.
+    """
 
     zoom_changed = pyqtSignal(float)
 
@@ -64,7 +68,7 @@ class Canvas(QWidget):
         self.doc = doc
         doc.image_changed.connect(self._on_image_changed)
         doc.mask_changed.connect(self._on_mask_changed)
-        self._before = QPixmap.fromImage(image_to_qimage(doc.original))
+        self._before = QPixmap()
         self._overlay = MaskOverlay(doc.image.width, doc.image.height)
         self._overlay.update(doc.mask, 0, 0, doc.image.width, doc.image.height)
         self._on_image_changed()
@@ -92,9 +96,22 @@ class Canvas(QWidget):
         return self._showing_before
 
     def set_showing_before(self, on: bool) -> None:
-        """Show the image as opened (no mask overlay) instead of the current one."""
+        """Show the image as it was before the last inpaint (no mask overlay), or the current one."""
+        if on and self.doc is not None:
+            # Built on each press: the "before" moves with every result, undo and redo.
+            self._before = QPixmap.fromImage(image_to_qimage(self.doc.before_last_inpaint))
         self._showing_before = on
         self.update()
+
+    def view_label(self) -> str | None:
+        """The tag drawn in the corner: which state the user is looking at, once there is a choice."""
+        if self.doc is None:
+            return None
+        if self._showing_before:
+            return "Before"
+        if self.doc.before_last_inpaint is not self.doc.image:
+            return "After"
+        return None
 
     def fit(self) -> None:
         """Zoom so the whole image fits the widget, centred."""
@@ -164,10 +181,25 @@ class Canvas(QWidget):
         target = self._view_rect(QRectF(0, 0, width, height))
         if self._showing_before:
             painter.drawPixmap(target, self._before, QRectF(self._before.rect()))
+        else:
+            painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
+            painter.drawImage(target, self._overlay.qimage, QRectF(0, 0, width, height))
+            self._draw_brush_outline(painter)
+        self._draw_view_label(painter)
+
+    def _draw_view_label(self, painter: QPainter) -> None:
+        text = self.view_label()
+        if text is None:
             return
-        painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
-        painter.drawImage(target, self._overlay.qimage, QRectF(0, 0, width, height))
-        self._draw_brush_outline(painter)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        metrics = painter.fontMetrics()
+        box = QRectF(8, 8, metrics.horizontalAdvance(text) + 16, metrics.height() + 8)
+        strong = self._showing_before
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(200, 120, 0, 230) if strong else QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _draw_brush_outline(self, painter: QPainter) -> None:
         if self._pointer is None or self._panning() or not self.painting_enabled:
