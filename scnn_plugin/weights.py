@@ -130,8 +130,12 @@ def save_weights(
     model_kwargs: dict[str, Any],
     version: str,
     training: dict[str, Any] | None = None,
+    exclusive: bool = False,
 ) -> str:
-    """Write ``model``'s weights to ``path`` atomically and return the tensors' digest."""
+    """Write ``model``'s weights to ``path`` atomically and return the tensors' digest.
+
+    ``exclusive=True`` raises ``FileExistsError`` instead of replacing an existing file.
+    """
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     digest = tensors_digest(state)
     meta = {
@@ -143,5 +147,5 @@ def save_weights(
         "tensors_sha256": digest,
         "training": json.dumps(training or {}),
     }
-    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
+    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta), exclusive=exclusive)
     return digest
