@@ -100,7 +100,14 @@ def _numeric_range(image: Image.Image) -> tuple[float, float]:
             return 0.0, 1.0
         lo, hi = float(finite.min()), float(finite.max())
         return (0.0, 1.0) if 0.0 <= lo and hi <= 1.0 else (lo, hi if hi > lo else lo + 1.0)
-    return 0.0, 65535.0 if image.mode != "I" or image.getextrema()[1] > 255 else 255.0
+    if image.mode != "I":
+        return 0.0, 65535.0  # I;16 and its byte orders
+    lo, hi = image.getextrema()  # 32-bit: 8-bit or 16-bit data stored wide, or any range at all
+    if lo >= 0 and hi <= 255:
+        return 0.0, 255.0
+    if lo >= 0 and hi <= 65535:
+        return 0.0, 65535.0
+    return float(lo), float(hi if hi > lo else lo + 1)  # beyond 16 bits: the image's own range
 
 
 def _from_rgb(rgb01: np.ndarray, canvas: Canvas, dtype: np.dtype) -> np.ndarray:
