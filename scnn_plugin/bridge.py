@@ -41,6 +41,7 @@ import logging
 import os
 import platform
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -60,6 +61,8 @@ PROTOCOL = 1
 WEIGHTS_ENV = "SCNN_INPAINT_WEIGHTS"
 # Largest side accepted over the pipe; GIMP images can be bigger, but a selection this big is a mistake.
 MAX_SIDE = 65536
+# The plug-in's per-run folder: ``tempfile.mkdtemp(prefix=RUN_FOLDER_PREFIX)`` in the temp folder.
+RUN_FOLDER_PREFIX = "scnn-inpaint-"
 
 log = logging.getLogger("scnn_plugin.bridge")
 
@@ -278,19 +281,30 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
 
 
 def _remove_run_files(request: dict[str, Any]) -> None:
-    """Delete the request's files, and their folder when it is the plug-in's per-run folder."""
-    folders = set()
-    for key in ("image", "mask", "output"):
-        if isinstance(request.get(key), str):
-            path = Path(request[key])
-            path.unlink(missing_ok=True)
-            folders.add(path.parent)
-    for folder in folders:
-        if folder.name.startswith("scnn-inpaint-"):
-            with contextlib.suppress(OSError):  # our own open log stays on Windows; that is fine
-                for leftover in folder.glob("*.log"):
-                    leftover.unlink(missing_ok=True)
-                folder.rmdir()
+    """Tidy up after a plug-in that was killed: its per-run folder, and nothing else, ever.
+
+    The folder is the one ``tempfile.mkdtemp(prefix="scnn-inpaint-")`` made for this run in the
+    temporary folder, holding the request's three files and the plug-in's log. Anything else a
+    request names (a photo, a folder elsewhere, a link) is left alone, and so is the folder when
+    something unexpected is in it.
+    """
+    paths = [request.get(key) for key in ("image", "mask", "output")]
+    if not all(isinstance(p, str) and p for p in paths):
+        return
+    folder = Path(paths[0]).parent
+    with contextlib.suppress(OSError):
+        temp_root = Path(tempfile.gettempdir()).resolve()
+        if (
+            not folder.name.startswith(RUN_FOLDER_PREFIX)
+            or folder.is_symlink()
+            or folder.resolve().parent != temp_root
+            or any(Path(p).parent != folder for p in paths)
+        ):
+            return
+        for path in [*map(Path, paths), *folder.glob("*.log")]:
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+        folder.rmdir()  # fails, and keeps the folder, if anything else is in it
 
 
 def _reply(status: str, message: str, **extra: Any) -> dict[str, Any]:

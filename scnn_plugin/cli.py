@@ -30,19 +30,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("image", nargs="?", type=Path, help="image file, or a folder with --mask-dir")
     p.add_argument("--mask", type=Path, help="mask image of the same size; nonzero = fill")
-    p.add_argument("--mask-dir", type=Path, help="folder of masks named like the images (batch mode)")
+    p.add_argument(
+        "--mask-dir", type=Path, help="folder of masks named like the images (batch mode)"
+    )
     p.add_argument("-o", "--output", type=Path, help="output file (or folder in batch mode)")
     p.add_argument("--demo", action="store_true", help="inpaint the bundled sample photo")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--timesteps", type=int, default=None, help="LIF timesteps (default: as trained)")
+    p.add_argument(
+        "--timesteps", type=int, default=None, help="LIF timesteps (default: as trained)"
+    )
     p.add_argument("--tile", type=int, default=InpaintOptions.tile, help="tile side in px")
     p.add_argument("--overlap", type=int, default=InpaintOptions.overlap, help="tile overlap in px")
-    p.add_argument("--adapt", type=int, default=0, metavar="STEPS",
-                   help="first train a copy of the network for STEPS steps on the rest of each "
-                        "photo (0-500, ~0.25 s a step on a 2-core CPU; default 0 = off)")
-    p.add_argument("--views", type=int, default=InpaintOptions.views,
-                   help="fill each window as it is and mirrored, 1-4 views, and average them "
-                        "(n views take n times the model time; default 1)")
+    p.add_argument(
+        "--adapt",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="first train a copy of the network for STEPS steps on the rest of each "
+        "photo (0-500, ~0.25 s a step on a 2-core CPU; default 0 = off)",
+    )
+    p.add_argument(
+        "--views",
+        type=int,
+        default=InpaintOptions.views,
+        help="fill each window as it is and mirrored, 1-4 views, and average them "
+        "(n views take n times the model time; default 1)",
+    )
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
     p.add_argument("--config", default="default", help="shipped weights to use: default or paper")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -77,7 +90,9 @@ def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path | None, Path]]:
     if args.demo:
         samples = resources.files("scnn_plugin.samples")
         out = args.output or Path("scnn-inpaint-demo.png")
-        return [(Path(str(samples / "astronaut.jpg")), Path(str(samples / "astronaut_mask.png")), out)]
+        return [
+            (Path(str(samples / "astronaut.jpg")), Path(str(samples / "astronaut_mask.png")), out)
+        ]
     if args.image.is_dir():
         if args.mask_dir is None or args.output is None:
             raise ScnnError("a folder of images needs --mask-dir and -o OUTPUT_FOLDER")
@@ -96,9 +111,26 @@ def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path | None, Path]]:
     return [(args.image, args.mask, args.output)]
 
 
+def refuse_outputs_that_are_inputs(jobs: list[tuple[Path, Path | None, Path]]) -> None:
+    """``InputError`` before any work when an output would replace any job's image or mask.
+
+    Paths are compared resolved (symlinks, ``..``) and, for files that exist, by ``samefile``, so
+    a hard link or another spelling of the mask is caught too.
+    """
+    inputs = [p for image, mask, _ in jobs for p in (image, mask) if p is not None]
+    resolved = {p.resolve(): p for p in inputs}
+    for _, _, out in jobs:
+        hit = resolved.get(out.resolve())
+        if hit is None and out.exists():
+            hit = next((p for p in inputs if p.exists() and out.samefile(p)), None)
+        if hit is not None:
+            raise InputError(f"{out}: refusing to overwrite the input {hit}; choose another -o")
+
+
 def run(args: argparse.Namespace) -> int:
     """Process every job; 0 when all succeeded, 1 when any image failed (one line each)."""
     jobs = _jobs(args)
+    refuse_outputs_that_are_inputs(jobs)
     try:
         options = InpaintOptions(
             tile=args.tile,
@@ -127,15 +159,15 @@ def run(args: argparse.Namespace) -> int:
 def _inpaint_file(
     inpainter: Inpainter, image_path: Path, mask_path: Path | None, out_path: Path, show: bool
 ) -> None:
-    if out_path.resolve() == image_path.resolve():
-        raise InputError(f"{out_path}: refusing to overwrite the input image")
     image = load_image(image_path)
     mask = load_image(mask_path) if mask_path else Image.fromarray(alpha_mask(image))
     start = time.monotonic()
     result = inpainter.inpaint(image, mask, progress=ProgressBar(image_path.name, show))
     save_image(result, out_path)
-    print(f"{image_path} -> {out_path.resolve()} ({time.monotonic() - start:.2f} s on "
-          f"{inpainter.device_name}, T={inpainter.timesteps})")
+    print(
+        f"{image_path} -> {out_path.resolve()} ({time.monotonic() - start:.2f} s on "
+        f"{inpainter.device_name}, T={inpainter.timesteps})"
+    )
 
 
 def _report(err: BaseException, verbose: bool) -> None:
@@ -154,14 +186,19 @@ def main(argv: list[str] | None = None) -> int:
         _report(err, args.verbose)
         return 1
     except KeyboardInterrupt:
-        print("scnn-inpaint: interrupted; no output was written for the image in progress",
-              file=sys.stderr)
+        print(
+            "scnn-inpaint: interrupted; no output was written for the image in progress",
+            file=sys.stderr,
+        )
         return 130
     except Exception as err:  # noqa: BLE001 - a bug still ends in one line, not a traceback
         if args.verbose:
             traceback.print_exc()
-        print(f"scnn-inpaint: internal error: {type(err).__name__}: {err} "
-              "(run with --verbose for the traceback and report it)", file=sys.stderr)
+        print(
+            f"scnn-inpaint: internal error: {type(err).__name__}: {err} "
+            "(run with --verbose for the traceback and report it)",
+            file=sys.stderr,
+        )
         return 1
 
 

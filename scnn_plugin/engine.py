@@ -123,8 +123,8 @@ class Inpainter:
         """
         if not isinstance(image, Image.Image) or not isinstance(mask, Image.Image):
             raise InputError("image and mask must be PIL images")
-        canvas = open_canvas(image)
         holes = mask_array(mask, image.size)
+        canvas = open_canvas(image, holes)  # refuses a mask that leaves nothing to fill from
         tiles = plan_tiles(holes, self.options.tile, self.options.overlap)
         if not tiles:
             if progress:

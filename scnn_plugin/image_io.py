@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import rgb16
 from .atomic import atomic_write
 from .errors import InputError
 
@@ -18,7 +20,9 @@ Image.MAX_IMAGE_PIXELS = 110_000_000
 def load_image(path: str | os.PathLike) -> Image.Image:
     """Open and fully decode ``path`` with its EXIF orientation applied; ``InputError`` on any failure.
 
-    Animated images give their first frame. The file is closed before returning.
+    Animated images give their first frame. The file is closed before returning. A file with 16 bits
+    per colour sample opens as 8-bit ``RGB``/``RGBA`` carrying its full values for ``save_image``
+    (see ``rgb16``).
     """
     path = Path(path)
     if not path.is_file():
@@ -28,10 +32,14 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     try:
         with Image.open(path) as im:
             im.seek(0)
+            deep_tiles = list(im.tile) if rgb16.is_deep(im) else None
             im.load()
             fmt = im.format
             oriented = ImageOps.exif_transpose(im)
             image = oriented if oriented is not im else im.copy()
+            if deep_tiles:  # 16 bits a sample: Pillow gave the high bytes, fetch the low ones
+                values = rgb16.full_values(im, rgb16.read_low_bytes(path, deep_tiles))
+                image.info[rgb16.INFO_KEY] = rgb16.transposed(values, im)
     except Image.DecompressionBombError as err:
         raise InputError(f"{path}: refused as a possible decompression bomb ({err})") from None
     except UnidentifiedImageError:
@@ -57,12 +65,29 @@ def save_image(image: Image.Image, path: str | os.PathLike) -> None:
     for key in ("exif", "icc_profile", "dpi"):
         if image.info.get(key):
             params[key] = image.info[key]
+    deep = rgb16.merge(image)
+    if deep is not None and fmt == "PNG":
+        _save_atomically(path, fmt, lambda tmp: rgb16.save_png(deep, tmp, image.info))
+        return
+    if deep is not None and fmt not in _EIGHT_BIT_FORMATS:
+        raise InputError(
+            f"{path}: the image has 16 bits per channel and {fmt} would be written with 8 here; "
+            "save it as .png to keep them (.jpg or .webp store 8 bits)"
+        )
     if fmt == "JPEG":
         params.update(quality=95, subsampling=0)
         if image.mode not in ("RGB", "L", "CMYK", "YCbCr"):
             raise InputError(f"{path}: JPEG cannot store a {image.mode} image; save as PNG or TIFF")
+    _save_atomically(path, fmt, lambda tmp: image.save(tmp, format=fmt, **params))
+
+
+# Formats that hold 8 bits a sample whatever the source: a 16-bit photo saved as one is a choice.
+_EIGHT_BIT_FORMATS = {"JPEG", "WEBP"}
+
+
+def _save_atomically(path: Path, fmt: str, write: Callable[[Path], None]) -> None:
     try:
-        atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **params))
+        atomic_write(path, write)
     except OSError as err:
         raise InputError(f"{path}: could not save ({err.strerror or err})") from None
     except (ValueError, KeyError) as err:

@@ -34,6 +34,11 @@ class Canvas:
     output: Image.Image
     color_mode: str  # the mode of the colour part (alpha split off)
     value_range: tuple[float, float]  # numeric modes: the input range mapped to [0, 1]
+    # ``[H, W]`` bool: fully transparent pixels outside the holes, whose colour is left over from
+    # an edit (often black after a resize or rotation) and must never reach the model; None if none.
+    hidden: np.ndarray | None = None
+    # ``[H, W]`` bool: the holes, so the colour standing in for hidden pixels never comes from them.
+    holes: np.ndarray | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -41,7 +46,17 @@ class Canvas:
         return self.image.height, self.image.width
 
     def read(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        """``[y1 - y0, x1 - x0, 3]`` uint8 RGB of the input window."""
+        """``[y1 - y0, x1 - x0, 3]`` uint8 RGB of the input window.
+
+        Hidden (fully transparent) pixels read as the membrane fill of the window's visible pixels
+        outside the holes: their own colour is unknown, so it is never context.
+        """
+        rgb = self._read_colour(y0, y1, x0, x1)
+        if self.hidden is None or not self.hidden[y0:y1, x0:x1].any():
+            return rgb
+        return _stand_in(rgb, self.hidden[y0:y1, x0:x1], self.holes[y0:y1, x0:x1])
+
+    def _read_colour(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
         crop = self.image.crop((x0, y0, x1, y1))
         mode = self.image.mode
         if mode in ("RGB", "RGBA"):
@@ -82,15 +97,60 @@ def _as_image(array: np.ndarray, mode: str) -> Image.Image:
     return image
 
 
-def open_canvas(image: Image.Image) -> Canvas:
-    """Wrap ``image``; unsupported modes raise ``InputError`` naming the supported ones."""
+def open_canvas(image: Image.Image, holes: np.ndarray | None = None) -> Canvas:
+    """Wrap ``image`` whose ``holes`` (``[H, W]`` bool, True = fill; None = none yet) are to be
+    filled.
+
+    ``InputError`` for unsupported modes (naming the supported ones), and when no pixel is left
+    to fill from: every pixel is in the holes or fully transparent (a whole-layer selection, a
+    rectangle sent with no context margin), which would come back as flat grey.
+    """
     mode = image.mode
     if mode not in SUPPORTED_MODES:
-        raise InputError(f"unsupported image mode {mode!r}; supported: {', '.join(SUPPORTED_MODES)}")
+        raise InputError(
+            f"unsupported image mode {mode!r}; supported: {', '.join(SUPPORTED_MODES)}"
+        )
     if image.width < 1 or image.height < 1:
         raise InputError(f"image is empty ({image.width}x{image.height})")
     value_range = _numeric_range(image) if mode in _NUMERIC_MODES else (0.0, 1.0)
-    return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range)
+    if holes is None:
+        holes = np.zeros((image.height, image.width), bool)
+    hidden = transparent_pixels(image)
+    if hidden is not None:
+        hidden &= ~holes
+    known = ~holes if hidden is None else ~holes & ~hidden
+    if holes.any() and not known.any():
+        raise InputError(
+            "nothing is left to fill from: the mask (with the fully transparent pixels) covers the "
+            "whole image; select less, or include some surrounding pixels (the context margin)"
+        )
+    hidden = hidden if hidden is not None and hidden.any() else None
+    return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range, hidden, holes)
+
+
+def transparent_pixels(image: Image.Image) -> np.ndarray | None:
+    """``[H, W]`` bool of fully transparent pixels (alpha 0, or a palette's transparent index);
+    None for an image without transparency."""
+    if image.mode in _ALPHA_MODES:
+        return np.asarray(image.getchannel("A")) == 0
+    if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
+        return np.asarray(image.convert("RGBA").getchannel("A")) == 0
+    return None
+
+
+def _stand_in(rgb: np.ndarray, hidden: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """``rgb`` with its ``hidden`` pixels replaced by the membrane fill of the pixels that are
+    neither hidden nor in ``holes`` (mid-grey when there are none in this window)."""
+    import torch
+
+    from .fill import membrane_fill
+
+    known = torch.from_numpy(~hidden & ~holes)[None, None].float()
+    image = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float().div_(255)
+    filled = membrane_fill(image, known)[0].permute(1, 2, 0).numpy()
+    out = rgb.copy()
+    out[hidden] = np.clip(filled[hidden] * 255 + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def _numeric_range(image: Image.Image) -> tuple[float, float]:
@@ -101,7 +161,14 @@ def _numeric_range(image: Image.Image) -> tuple[float, float]:
             return 0.0, 1.0
         lo, hi = float(finite.min()), float(finite.max())
         return (0.0, 1.0) if 0.0 <= lo and hi <= 1.0 else (lo, hi if hi > lo else lo + 1.0)
-    return 0.0, 65535.0 if image.mode != "I" or image.getextrema()[1] > 255 else 255.0
+    if image.mode != "I":
+        return 0.0, 65535.0  # I;16 and its byte orders
+    lo, hi = image.getextrema()  # 32-bit: 8-bit or 16-bit data stored wide, or any range at all
+    if lo >= 0 and hi <= 255:
+        return 0.0, 255.0
+    if lo >= 0 and hi <= 65535:
+        return 0.0, 65535.0
+    return float(lo), float(hi if hi > lo else lo + 1)  # beyond 16 bits: the image's own range
 
 
 def _from_rgb(rgb01: np.ndarray, canvas: Canvas, dtype: np.dtype) -> np.ndarray:

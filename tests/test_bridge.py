@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -30,7 +31,9 @@ OPTIONS = {"tile": 128, "overlap": 16, "device": "cpu"}
 
 @pytest.fixture(scope="module")
 def engine(default_weights) -> Inpainter:
-    return Inpainter.from_pretrained(default_weights, device="cpu", options=InpaintOptions(**OPTIONS))
+    return Inpainter.from_pretrained(
+        default_weights, device="cpu", options=InpaintOptions(**OPTIONS)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +116,9 @@ def test_inpaint_request_fills_the_mask_like_the_engine(tmp_path, default_weight
     expected = np.asarray(engine.inpaint(Image.fromarray(crop), Image.fromarray(holes)))
     assert np.array_equal(out, expected)
     assert not np.array_equal(out[holes], crop[holes])
-    assert reply["diagnostics"]["weights"] == str(default_weights) and "torch" in reply["diagnostics"]
+    assert (
+        reply["diagnostics"]["weights"] == str(default_weights) and "torch" in reply["diagnostics"]
+    )
 
 
 def test_weights_come_from_the_environment_when_the_request_names_none(
@@ -144,7 +149,9 @@ def test_grayscale_eight_and_sixteen_bit(tmp_path, default_weights, crop):
     coverage = ellipse_coverage(*grey8.shape[:2])
     holes = coverage > 0
     for pixels in (grey8, grey8.astype(np.uint16) * 257 + 3):
-        code, lines = converse(write_request(tmp_path, pixels, coverage, weights=str(default_weights)))
+        code, lines = converse(
+            write_request(tmp_path, pixels, coverage, weights=str(default_weights))
+        )
         assert code == 0, lines[-1]
         out = result_pixels(lines[-1], pixels.shape, pixels.dtype)
         assert np.array_equal(out[~holes], pixels[~holes])
@@ -224,17 +231,31 @@ def test_empty_selection_is_an_error_not_a_silent_no_op(tmp_path, default_weight
 
 
 def test_cancel_line_stops_the_run_and_writes_nothing(tmp_path, default_weights, crop):
-    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
+    request = write_request(
+        tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights)
+    )
     code, lines = converse(request, "cancel")
     assert code == 2 and lines[-1]["status"] == "cancelled"
     assert not (tmp_path / "result.raw").exists()
 
 
-def test_closed_stdin_cancels_and_removes_the_run_folder(tmp_path, default_weights, crop):
-    run_dir = tmp_path / "scnn-inpaint-abc"
+@pytest.fixture
+def temp_root(tmp_path, monkeypatch) -> Path:
+    """The system temporary folder, as the plug-in's ``mkdtemp`` and the bridge see it."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    monkeypatch.setenv("TMPDIR", str(root))  # for a bridge process
+    return root
+
+
+def test_closed_stdin_cancels_and_removes_the_run_folder(temp_root, default_weights, crop):
+    run_dir = temp_root / "scnn-inpaint-abc"
     run_dir.mkdir()
     (run_dir / "engine.log").write_text("")
-    request = write_request(run_dir, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
+    request = write_request(
+        run_dir, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights)
+    )
     code, lines = converse(request, close=True)
     assert code == 2 and lines[-1]["status"] == "cancelled"
     assert not run_dir.exists()
@@ -263,7 +284,9 @@ def spawn_bridge(request: dict, stderr: int) -> subprocess.Popen:
 
 
 def test_bridge_process_streams_progress_then_one_reply(tmp_path, default_weights, crop):
-    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights))
+    request = write_request(
+        tmp_path, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights)
+    )
     process = spawn_bridge(request, stderr=subprocess.PIPE)
     lines = [json.loads(line) for line in process.stdout]  # ends when the bridge exits
     process.stdin.close()
@@ -273,9 +296,9 @@ def test_bridge_process_streams_progress_then_one_reply(tmp_path, default_weight
     assert any(m["event"] == "progress" for m in lines)
 
 
-def test_bridge_process_exits_when_the_plugin_goes_away(tmp_path, default_weights, photo):
+def test_bridge_process_exits_when_the_plugin_goes_away(temp_root, default_weights, photo):
     big = np.asarray(photo)
-    run_dir = tmp_path / "scnn-inpaint-gone"
+    run_dir = temp_root / "scnn-inpaint-gone"
     run_dir.mkdir()
     request = write_request(
         run_dir, big, ellipse_coverage(*big.shape[:2], soft=False), weights=str(default_weights)
@@ -292,3 +315,39 @@ def test_bridge_process_exits_when_the_plugin_goes_away(tmp_path, default_weight
     watchdog.cancel()
     assert process.wait() == 2 and rest[-1]["status"] == "cancelled"
     assert not run_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["files elsewhere", "run folder outside temp", "one file outside the run folder", "symlinks"],
+)
+def test_closed_stdin_deletes_nothing_outside_its_own_run_folder(
+    temp_root, tmp_path, default_weights, crop, where
+):
+    """Issue 25: a closed stdin made the bridge delete whatever files the request named."""
+    precious = tmp_path / "Pictures"
+    precious.mkdir()
+    if where == "files elsewhere":
+        folder = precious
+    elif where == "run folder outside temp":
+        folder = precious / "scnn-inpaint-x"
+        folder.mkdir()
+    else:
+        folder = temp_root / "scnn-inpaint-y"
+        folder.mkdir()
+    request = write_request(
+        folder, crop, ellipse_coverage(*crop.shape[:2]), weights=str(default_weights)
+    )
+    (precious / "photo.png").write_bytes(crop.tobytes())  # readable as the request's image
+    (precious / "notes.log").write_text("mine")
+    if where == "one file outside the run folder":
+        request["image"] = str(precious / "photo.png")
+    if where == "symlinks":
+        for key in ("image", "mask"):
+            target = precious / f"{key}.raw"
+            Path(request[key]).replace(target)
+            Path(request[key]).symlink_to(target)
+    before = {p: p.read_bytes() for p in precious.rglob("*") if p.is_file()}
+    code, lines = converse(request, close=True)
+    assert code == 2 and lines[-1]["status"] == "cancelled"
+    assert {p: p.read_bytes() for p in precious.rglob("*") if p.is_file()} == before

@@ -57,18 +57,26 @@ def small_tiles(default_weights) -> Inpainter:
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "I;16", "F"])
-def test_all_set_mask_gives_a_plausible_image_in_every_mode(small_tiles, photo, mode):
+def test_a_mask_leaving_no_known_pixel_is_refused_in_every_mode(small_tiles, photo, mode):
+    """Issue 25: an all-set mask came back as flat grey 128, reported as success."""
     small = photo.resize((96, 72))
     image = small.convert("L").convert(mode) if mode in ("I;16", "F") else small.convert(mode)
-    out = small_tiles.inpaint(image, Image.new("L", image.size, 255))
-    assert out.mode == image.mode and out.size == image.size
-    values = np.asarray(out).astype(np.float64)
-    assert np.isfinite(values).all()
-    if mode in ("RGBA", "LA"):
-        assert np.array_equal(np.asarray(out)[..., -1], np.asarray(image)[..., -1])  # alpha kept
-        values = values[..., :-1]
-    top = {"I;16": 65535, "F": 255}.get(mode, 255)
-    assert 0.05 * top < values.mean() < 0.95 * top  # no context at all: a mid-tone, not black or white
+    with pytest.raises(InputError, match="nothing is left to fill from"):
+        small_tiles.inpaint(image, Image.new("L", image.size, 255))
+
+
+def test_a_mask_whose_surroundings_are_all_transparent_is_refused(small_tiles, photo):
+    image = photo.resize((96, 72)).convert("RGBA")
+    alpha = np.zeros((72, 96), np.uint8)
+    alpha[20:40, 30:60] = 255  # the object is the only visible thing, and it is to be removed
+    image.putalpha(Image.fromarray(alpha))
+    with pytest.raises(InputError, match="nothing is left to fill from"):
+        small_tiles.inpaint(image, Image.fromarray(alpha))
+    alpha[0, 0] = 255  # one visible pixel outside the mask is enough context to fill from
+    image.putalpha(Image.fromarray(alpha))
+    mask = alpha.copy()
+    mask[0, 0] = 0
+    assert small_tiles.inpaint(image, Image.fromarray(mask)).size == image.size
 
 
 @pytest.mark.parametrize(
@@ -139,3 +147,26 @@ def test_inputs_are_never_modified(fast_inpainter):
     before = image.tobytes(), mask.tobytes(), dict(image.info)
     fast_inpainter.inpaint(image, mask)
     assert (image.tobytes(), mask.tobytes(), dict(image.info)) == before
+
+
+def _with_hidden_band(photo: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    """A cut-out: a band of fully transparent pixels beside the hole, ``colour`` under them."""
+    rgb = np.array(photo.resize((128, 96)).convert("RGB"))
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:, 70:90] = 0
+    rgb[:, 70:90] = colour  # what a resize or rotation leaves under alpha 0: often black
+    return Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+
+
+def test_colour_under_fully_transparent_pixels_is_never_context(small_tiles, photo):
+    """Issue 25: the colour hidden under alpha 0 was used as context (a black streak)."""
+    hole = np.zeros((96, 128), bool)
+    hole[30:60, 50:70] = True  # right against the transparent band
+    fills = []
+    for colour in ((0, 0, 0), (255, 255, 255), (255, 0, 255)):
+        image = _with_hidden_band(photo, colour)
+        out = np.asarray(small_tiles.inpaint(image, Image.fromarray(hole)))
+        src = np.asarray(image)
+        assert np.array_equal(out[~hole], src[~hole])  # hidden pixels too, colour and alpha
+        fills.append(out[hole])
+    assert np.array_equal(fills[0], fills[1]) and np.array_equal(fills[0], fills[2])

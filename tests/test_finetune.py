@@ -158,3 +158,16 @@ def test_cli_reports_skipped_files_and_before_after(photo_folder, dark_weights, 
 def test_cli_refuses_an_empty_folder(tmp_path, dark_weights, capsys):
     assert main([str(tmp_path), "--weights", str(dark_weights), "--steps", "1"]) == 2
     assert "no photos" in capsys.readouterr().err
+
+
+def test_runs_published_in_the_same_minute_keep_every_file(photo_folder, dark_weights):
+    """Issue 25: a second run named <folder>-<YYYYmmdd-HHMM> replaced the first run's weights."""
+    cfg = FinetuneConfig(photo_folder, dark_weights, steps=1, **TINY)
+    job = FinetuneJob(cfg)
+    out = finetuned_dir()
+    out.mkdir(parents=True)
+    paths = [job._publish(dark_weights, 10.0, 11.0 + i) for i in range(3)]  # well within a second
+    assert len(set(paths)) == 3 and {p.parent for p in paths} == {out}
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)  # no temp files
+    scores = sorted(load_weights(p)[1].training["finetune"]["psnr"] for p in paths)
+    assert scores == [11.0, 12.0, 13.0]  # each file is still the run that wrote it

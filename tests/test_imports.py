@@ -19,7 +19,7 @@ LAYERS: dict[str, str] = {
     **dict.fromkeys(["errors", "atomic", "samples"], "base"),
     "snn": "snn",
     **dict.fromkeys(
-        ["models", "tiling", "fill", "masks", "imaging", "image_io", "views", "options",
+        ["models", "tiling", "fill", "masks", "imaging", "image_io", "rgb16", "views", "options",
          "devices", "weights", "losses"],
         "parts",
     ),

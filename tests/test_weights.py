@@ -142,3 +142,97 @@ def test_shipped_weights_match_their_manifest():
 def test_inpainter_reports_weights_errors_as_one_clear_message(tmp_path):
     with pytest.raises(WeightsError, match="not found"):
         Inpainter.from_pretrained(tmp_path / "missing.safetensors", device="cpu")
+
+
+def _rewrite(path, dest, resign: bool = True, drop=(), **changes):
+    """Copy ``path`` to ``dest`` with metadata ``changes`` (the tensors as they are); ``resign``
+    recomputes the metadata digest, as a careful forger would."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from scnn_plugin.weights import metadata_digest
+
+    with safe_open(str(path), framework="pt") as f:
+        meta, state = dict(f.metadata()), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in changes.items()})
+    for key in drop:
+        meta.pop(key, None)
+    if resign:
+        meta["digest"] = metadata_digest(meta)
+    save_file(state, str(dest), metadata=meta)
+    return dest
+
+
+@pytest.mark.parametrize("field, value", [("timesteps", "0"), ("config", "default"),
+                                          ("model_kwargs", {"width": 9}), ("training", {"x": 1})])
+def test_edited_metadata_fails_the_checksum(saved, tmp_path, field, value):
+    """Issue 25: the metadata was outside the checksum."""
+    path = _rewrite(saved[0], tmp_path / "edited.safetensors", resign=False, **{field: value})
+    with pytest.raises(WeightsError, match="metadata was modified"):
+        load_weights(path)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"timesteps": "0"}, "timesteps must be 1..64, got 0"),
+        ({"timesteps": "-5"}, "timesteps must be 1..64, got -5"),
+        ({"timesteps": "2000"}, "timesteps must be 1..64, got 2000"),
+        ({"model_kwargs": {"width": 4000}}, "'width' must be an integer in 1..512"),
+        ({"model_kwargs": {"width": 8, "timesteps": 0}}, "'timesteps' must be an integer"),
+        ({"model_kwargs": {"width": 8, "evil": 1}}, "'evil' is not an argument"),
+        ({"model_kwargs": [1, 2]}, "must be objects"),
+        ({"model_kwargs": "[" * 100000 + "]" * 100000}, "incomplete metadata"),
+        ({"config": "gpt"}, "unknown model config 'gpt'"),
+        ({"model_kwargs": {"width": 100}}, "is (8, 4, 3, 3) in the file, (100, 4, 3, 3)"),
+    ],
+)
+def test_metadata_out_of_range_is_refused_even_when_signed(saved, tmp_path, changes, message):
+    path = _rewrite(saved[0], tmp_path / "bad.safetensors", **changes)
+    with pytest.raises(WeightsError) as err:
+        load_weights(path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_file_claiming_a_huge_model_is_refused_without_building_it(default_weights, tmp_path):
+    """An 850 KB file claiming width 256 (a ~200 MB model) is refused before any allocation."""
+    import subprocess
+    import sys
+
+    path = _rewrite(default_weights, tmp_path / "huge.safetensors", model_kwargs={"width": 256})
+    code = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from scnn_plugin.weights import load_weights, WeightsError\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        f"    load_weights(Path({str(path)!r}))\n"
+        "except WeightsError as err:\n"
+        "    print(err)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.splitlines()
+    assert "does not fit model config 'default'" in out[0]
+    assert int(out[1]) < 40, f"{out[1]} MB allocated to refuse the file"
+
+
+def test_weights_written_before_the_metadata_digest_still_load(saved, tmp_path):
+    path = _rewrite(saved[0], tmp_path / "v1.safetensors", resign=False, drop=("digest",),
+                    format="scnn-inpaint-weights/1")
+    _, info = load_weights(path)
+    assert info.config == "paper" and info.model_kwargs == {"width": 8}
+    bad = _rewrite(path, tmp_path / "v1-bad.safetensors", resign=False, timesteps="0")
+    with pytest.raises(WeightsError, match="timesteps must be"):
+        load_weights(bad)  # not covered by a digest, still range-checked
+
+
+def test_every_builder_argument_has_a_bound():
+    import inspect
+
+    from scnn_plugin.models import MODELS
+    from scnn_plugin.weights import MODEL_ARGUMENTS
+
+    assert set(MODEL_ARGUMENTS) == set(MODELS)
+    for name, builder in MODELS.items():
+        assert set(inspect.signature(builder).parameters) == set(MODEL_ARGUMENTS[name]), name

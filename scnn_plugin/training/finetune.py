@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
+import torch
 
 from .. import __version__
 from ..errors import InputError, ScnnError
@@ -261,11 +262,37 @@ class FinetuneJob:
             "base_psnr": round(base_psnr, 3),
             "psnr": round(psnr, 3),
         }
-        name = f"{_slug(root.name)}-{now.astimezone():%Y%m%d-%H%M}"
-        path = Path(self.cfg.out_dir or finetuned_dir()) / f"{name}.safetensors"
         training = {**info.training, "finetune": provenance}
-        save_weights(path, model, info.config, info.model_kwargs, __version__, training)
+        stem = f"{_slug(root.name)}-{now.astimezone():%Y%m%d-%H%M%S}"
+        folder = Path(self.cfg.out_dir or finetuned_dir())
+        return _publish_new(folder, stem, model, info.config, info.model_kwargs, training)
+
+
+# Runs published in the same second get -2, -3, ...; this many names taken means something is wrong.
+_MAX_SAME_NAME = 1000
+
+
+def _publish_new(
+    folder: Path,
+    stem: str,
+    model: torch.nn.Module,
+    config: str,
+    model_kwargs: dict,
+    training: dict,
+) -> Path:
+    """Save under ``folder/stem.safetensors``, or ``stem-2``, ``stem-3``... if taken: never replace.
+
+    Each name is claimed by an exclusive create, so two runs finishing at once (two windows, the CLI
+    and the window) both keep their weights.
+    """
+    for n in range(1, _MAX_SAME_NAME + 1):
+        path = folder / (f"{stem}.safetensors" if n == 1 else f"{stem}-{n}.safetensors")
+        try:
+            save_weights(path, model, config, model_kwargs, __version__, training, exclusive=True)
+        except FileExistsError:
+            continue
         return path
+    raise ScnnError(f"{folder}: {_MAX_SAME_NAME} weights files named {stem}*; clear some out")
 
 
 def _slug(name: str) -> str:
