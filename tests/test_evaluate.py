@@ -57,6 +57,7 @@ def _run(photos_dir: Path, weights: Path, out: Path, *extra: str) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_evaluation_of_two_fills_writes_results_table_and_grid(
     photos_dir, default_weights, tmp_path
 ):
@@ -103,6 +104,7 @@ def test_evaluation_of_two_fills_writes_results_table_and_grid(
         assert grid.size == (4 * 256, 18 + 3 * 256)  # input, best classical, SC-NN, truth x 3 kinds
 
 
+@pytest.mark.slow
 def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
     photos_dir, default_weights, tmp_path
 ):

@@ -64,6 +64,7 @@ def test_torch_pin_matches_pyproject():
     assert f'"{installer.TORCH_PIN}"' in (ROOT / "pyproject.toml").read_text()
 
 
+@pytest.mark.slow
 def test_install_check_reinstall_uninstall_with_an_existing_python(home, capsys):
     where = places(home)
     before = files_under(home)

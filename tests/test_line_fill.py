@@ -66,6 +66,7 @@ def test_known_pixels_and_deep_hole_pixels_keep_their_values(photo):
     assert not torch.equal(out[..., 20:25, 20:110], base[..., 20:25, 20:110])
 
 
+@pytest.mark.slow
 def test_seeded_thin_holes_on_the_photo_score_above_the_membrane_on_average(photo):
     # Alone it is a base fill, not a finished one: per hole it ranges from -0.04 to +0.49 dB here
     # (measured +0.23 on average); the network on top is what has to win everywhere.
