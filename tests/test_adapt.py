@@ -35,6 +35,7 @@ def _psnr(out: Image.Image, image: Image.Image, mask: Image.Image) -> float:
     return masked_psnr(np.asarray(out) / 255.0, np.asarray(image) / 255.0, hole)
 
 
+@pytest.mark.slow
 def test_adapting_fills_the_photos_own_structure_better_and_changes_nothing_outside(
     inpainter, wired
 ):

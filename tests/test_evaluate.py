@@ -72,6 +72,7 @@ def _run(photos_dir: Path, weights: Path, out: Path, silhouettes: Path, *extra: 
     return json.loads((out / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_evaluation_of_two_fills_writes_results_table_and_pictures(
     photos_dir, default_weights, silhouettes, tmp_path
 ):
@@ -127,6 +128,7 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
         assert crops.size == (5 * 128, 18 + 2 * 128)
 
 
+@pytest.mark.slow
 def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
     photos_dir, default_weights, silhouettes, tmp_path
 ):

@@ -7,7 +7,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from scnn_plugin.weights import load_weights
+
+pytestmark = pytest.mark.slow
 
 
 def test_two_process_gloo_run_fine_tunes_and_publishes_once(photo_folder, dark_weights, tmp_path):

@@ -505,6 +505,7 @@ def test_fill_in_place_is_one_undo_step_and_respects_soft_edges(plugin, photo, e
     assert ("end",) in gimp.progress and any(p[0] == "update" for p in gimp.progress)
 
 
+@pytest.mark.slow
 def test_adapting_to_the_photo_runs_in_the_engine_with_its_steps_in_the_progress(
     plugin, photo, engine_config
 ):
@@ -520,6 +521,7 @@ def test_adapting_to_the_photo_runs_in_the_engine_with_its_steps_in_the_progress
     assert updates[1] >= updates[0] + 4
 
 
+@pytest.mark.slow
 def test_averaged_views_reach_the_engine_and_change_only_the_selection(
     plugin, photo, engine_config
 ):
@@ -536,6 +538,7 @@ def test_averaged_views_reach_the_engine_and_change_only_the_selection(
     assert not np.array_equal(fills[0], fills[1])  # four views average to another fill
 
 
+@pytest.mark.slow
 def test_fill_on_a_new_layer_leaves_the_original_alone(plugin, photo, engine_config):
     image, layer = photo_image(photo, offsets=(20, 10))
     select_ellipse(image, 50, 40, 70, 50, feather=6)
@@ -554,6 +557,7 @@ def test_fill_on_a_new_layer_leaves_the_original_alone(plugin, photo, engine_con
     assert image.layers == [layer]
 
 
+@pytest.mark.slow
 def test_sixteen_bit_layers_round_trip_outside_the_selection(plugin, photo, engine_config):
     image, layer = photo_image(photo)
     layer.bpc = 2

@@ -64,6 +64,7 @@ def test_torch_pin_matches_pyproject():
     assert f'"{installer.TORCH_PIN}"' in (ROOT / "pyproject.toml").read_text()
 
 
+@pytest.mark.slow
 def test_install_check_reinstall_uninstall_with_an_existing_python(home, capsys):
     where = places(home)
     before = files_under(home)
@@ -161,3 +162,40 @@ def test_check_names_why_gimp_would_skip_the_plugin(tmp_path):
     problems = installer.plugin_problems(target, b"#!/usr/bin/env python3\n")
     assert "not executable" in problems and any("#!" in p for p in problems)
     assert any("differs" in p for p in problems)
+
+
+def test_failure_after_files_were_written_rolls_every_one_back(home, monkeypatch):
+    """The last step (``installed-version``) fails after the plug-in and engine.json are written:
+    every file and folder this run made is gone again, and the files it replaced are restored."""
+    old_plugin = home / ".config/GIMP/3.2/plug-ins/scnn-inpaint/scnn-inpaint.py"
+    old_plugin.parent.mkdir(parents=True)
+    old_plugin.write_bytes(b"#!/usr/bin/env python3\n# an older release\n")
+    flatpak = home / ".var/app/org.gimp.GIMP/config/GIMP/3.0"
+    flatpak.mkdir(parents=True)
+    before = {p: p.read_bytes() for p in home.rglob("*") if p.is_file()}
+    before_paths = files_under(home)
+    written = []
+    real_write_text = installer.write_text
+
+    def write_then_fail_last(path, text):
+        if path.name == "installed-version":
+            written.extend(
+                p for p in home.rglob("*") if p.name in ("engine.json", "scnn-inpaint.py")
+            )
+            raise OSError("disk full")
+        real_write_text(path, text)
+
+    monkeypatch.setattr(installer, "write_text", write_then_fail_last)
+    with pytest.raises(OSError, match="disk full"):
+        installer.install(installer.parse_args(["--python", sys.executable]), places(home))
+    # the failure really came after the writes: 3 plug-in copies, 2 engine.json (native + Flatpak)
+    assert sorted(p.name for p in written) == ["engine.json"] * 2 + ["scnn-inpaint.py"] * 3
+    config = home / ".config/scnn-inpaint"
+    left = files_under(home) - before_paths
+    # only the marker that tells --check the install did not finish (and its folder, its record)
+    assert left <= {
+        str(p.relative_to(home))
+        for p in (config, config / "install.incomplete", config / "install-record.json")
+    }
+    assert (config / "install.incomplete").is_file()
+    assert {p: p.read_bytes() for p in home.rglob("*") if p in before} == before

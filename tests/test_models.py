@@ -89,6 +89,7 @@ def test_spiking_blocks_fire_from_the_first_training_step(photo):
     assert len(rates) == 4 and all(0.05 < r < 0.6 for r in rates)
 
 
+@pytest.mark.slow
 def test_default_learns_beyond_its_base_fill_and_the_spikes_get_gradient(photo):
     # The zero-initialised output must not trap the network at its base: gradient has to reach the
     # spiking blocks and the residual has to fit detail the membrane fill cannot (overfitting

@@ -98,3 +98,36 @@ def test_snnconv2d_validates_arguments():
             SNNConv2d(1, 1, readout=removed)
     with pytest.raises(ValueError, match="timesteps"):
         SNNConv2d(1, 1, timesteps=0)
+
+
+# detach_reset, a golden gradient worked out by hand. beta 0.5, threshold 1, fast_sigmoid
+# (alpha 10: d spike / dv = 1 / (1 + 10 |v - 1|)^2), inputs x0 = 1.2 then x1 = 0, loss = the
+# membrane after the second step:
+#   t0: v = 1.2, spike (v - 1 = 0.2), reset to 0.2       t1: v = 0.5 * 0.2 + 0 = 0.1, no spike
+# With the reset detached, d loss / d x = [0.5, 1]: only the leak carries gradient. Were the reset
+# left in the graph, each step would multiply by 1 - surrogate: x1 by 1 - 1/(1 + 10 * 0.9)^2 =
+# 0.99, x0 by 0.5 * (1 - 1/(1 + 10 * 0.2)^2) * 0.99 = 0.44.
+DETACHED_RESET_GRAD = [0.5, 1.0]
+
+
+def test_lif_step_reset_is_detached_golden_gradient():
+    spike = spike_fn("fast_sigmoid")
+    x = torch.tensor([1.2, 0.0], requires_grad=True)
+    beta, thr = torch.tensor(0.5), torch.tensor(1.0)
+    v = torch.zeros(())
+    spikes = []
+    for t in range(2):
+        s, v = lif_step(x[t], v, beta, thr, spike)
+        spikes.append(float(s))
+    v.backward()
+    assert spikes == [1.0, 0.0] and float(v) == pytest.approx(0.1)
+    assert x.grad.tolist() == pytest.approx(DETACHED_RESET_GRAD, abs=1e-6)
+
+
+def test_lif_module_reset_is_detached_golden_gradient():
+    lif = LIF(1, beta=0.5, threshold=1.0, surrogate="fast_sigmoid")
+    currents = torch.tensor([1.2, 0.0]).view(2, 1, 1, 1, 1).requires_grad_()
+    spikes, membrane = lif(currents)
+    membrane[-1].sum().backward()
+    assert spikes.flatten().tolist() == [1.0, 0.0]
+    assert currents.grad.flatten().tolist() == pytest.approx(DETACHED_RESET_GRAD, abs=1e-5)

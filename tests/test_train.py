@@ -106,6 +106,7 @@ def test_a_run_stops_resumes_and_finishes_on_the_decayed_rate(pool, tmp_path, ca
     assert info.config == "paper" and info.model_kwargs == {"width": 8}
 
 
+@pytest.mark.slow
 def test_a_cycle_from_init_weights_counts_steps_and_cpu_hours_from_their_totals(pool, tmp_path):
     init = tmp_path / "init.safetensors"
     torch.manual_seed(0)  # the same start the trainer would build, so the run is the one above
@@ -128,6 +129,7 @@ def test_a_cycle_from_init_weights_counts_steps_and_cpu_hours_from_their_totals(
     assert 1000 < info.training["steps"] <= 1006 and 2.5 < info.training["cpu_hours"] < 2.6
 
 
+@pytest.mark.slow
 def test_the_curve_of_a_real_run_becomes_table_rows_and_a_picture(pool, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["--photos", str(pool), "--run-dir", str(run), "--steps", "6", *TINY]) == 0

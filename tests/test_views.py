@@ -26,6 +26,7 @@ def _fill(inpainter, views: int, image: Image.Image, mask: Image.Image) -> np.nd
 
 
 @pytest.mark.parametrize("mask_of", ["strokes", "box"])
+@pytest.mark.slow
 def test_four_views_fill_a_mirrored_photo_as_the_mirror_of_its_fill(
     inpainter, photo, stroke_mask, mask_of
 ):
@@ -42,6 +43,7 @@ def test_four_views_fill_a_mirrored_photo_as_the_mirror_of_its_fill(
     assert one.max() > 10
 
 
+@pytest.mark.slow
 def test_four_views_fill_thin_strokes_better_and_change_nothing_outside(inpainter, photo):
     hole = make_mask("thin", 512, 512, np.random.default_rng(7))
     mask = Image.fromarray(hole.astype(np.uint8) * 255)
