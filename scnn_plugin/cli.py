@@ -56,6 +56,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="fill each window as it is and mirrored, 1-4 views, and average them "
         "(n views take n times the model time; default 1)",
     )
+    p.add_argument(
+        "--no-texture",
+        dest="texture",
+        action="store_false",
+        help="leave the network's fill smooth instead of adding the photo's own grain to it "
+        "(slightly higher masked PSNR, visibly smoother in textured areas)",
+    )
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
     p.add_argument("--config", default="default", help="shipped weights to use: default or paper")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -138,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             timesteps=args.timesteps,
             adapt=args.adapt,
             views=args.views,
+            texture=args.texture,
         )
     except ValueError as err:  # a bad --tile, --overlap, --timesteps, --adapt or --views
         raise ScnnError(str(err)) from None

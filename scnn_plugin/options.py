@@ -14,7 +14,7 @@ MAX_VIEWS = 4
 class InpaintOptions:
     """Range-checked on creation, so a bad value fails where it is typed, not deep in a run."""
 
-    MAX_VIEWS: ClassVar[int] = len(FLIPS)  # the bound of ``views``, for front ends' widgets
+    MAX_VIEWS: ClassVar[int] = MAX_VIEWS  # the bound of ``views``, for front ends' widgets
 
     tile: int = 512  # model window side in px; multiple of 8, 64..2048. Bigger = more context, more memory
     overlap: int = 64  # px neighbouring windows share and blend over; 0..tile/2. Hides seams

@@ -164,6 +164,7 @@ def test_settings_chosen_in_the_dialog_survive_a_restart(qtbot, user_dirs):
         dialog.overlap.setValue(48)
         dialog.adapt.setValue(30)
         dialog.views.setValue(4)
+        dialog.texture.setChecked(False)
         qtbot.mouseClick(_ok(dialog), Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(0, fill_in)
@@ -172,7 +173,9 @@ def test_settings_chosen_in_the_dialog_survive_a_restart(qtbot, user_dirs):
 
     restarted = MainWindow(SettingsStore())
     qtbot.addWidget(restarted)
-    expected = InpaintOptions(tile=256, overlap=48, timesteps=3, device="cpu", adapt=30, views=4)
+    expected = InpaintOptions(
+        tile=256, overlap=48, timesteps=3, device="cpu", adapt=30, views=4, texture=False
+    )
     assert restarted.settings.options == expected
     assert "cpu" in restarted.info_label.text() and "3" in restarted.info_label.text()
     assert "adapting: 30 steps" in restarted.info_label.text()
@@ -182,6 +185,7 @@ def test_settings_chosen_in_the_dialog_survive_a_restart(qtbot, user_dirs):
     assert (dialog.device.currentText(), dialog.timesteps.value()) == ("cpu", 3)
     assert (dialog.tile.value(), dialog.overlap.value()) == (256, 48)
     assert (dialog.adapt.value(), dialog.views.value()) == (30, 4)
+    assert not dialog.texture.isChecked()
 
 
 def test_window_warns_about_a_broken_settings_file(qtbot, user_dirs):

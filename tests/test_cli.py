@@ -10,6 +10,13 @@ from PIL import Image
 from scnn_plugin.cli import main
 
 
+def _box_mask(size: tuple[int, int]) -> Image.Image:
+    """A mask with a 20 px box to fill and known pixels around it (a full mask is refused)."""
+    mask = Image.new("L", size, 0)
+    mask.paste(255, (20, 14, 40, 34))
+    return mask
+
+
 def test_single_image_with_mask(tmp_path, photo, object_mask, capsys):
     photo.save(tmp_path / "in.png")
     object_mask.save(tmp_path / "mask.png")
@@ -19,6 +26,21 @@ def test_single_image_with_mask(tmp_path, photo, object_mask, capsys):
     hole = np.asarray(object_mask) > 0
     assert np.array_equal(out[~hole], np.asarray(photo)[~hole])
     assert "out.png" in capsys.readouterr().out
+
+
+def test_no_texture_gives_the_networks_smooth_fill(tmp_path, photo, object_mask, inpainter):
+    from scnn_plugin import InpaintOptions
+
+    photo.save(tmp_path / "in.png")
+    object_mask.save(tmp_path / "mask.png")
+    for name, extra in (("plain.png", ["--no-texture"]), ("textured.png", [])):
+        argv = [str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"), "-o",
+                str(tmp_path / name), "--device", "cpu", *extra]
+        assert main(argv) == 0
+    plain = np.asarray(Image.open(tmp_path / "plain.png"))
+    smooth = inpainter.with_options(InpaintOptions(device="cpu", texture=False))
+    assert np.array_equal(plain, np.asarray(smooth.inpaint(photo, object_mask)))
+    assert not np.array_equal(plain, np.asarray(Image.open(tmp_path / "textured.png")))
 
 
 def test_transparent_pixels_are_the_mask_without_mask_flag(tmp_path, photo):
@@ -67,7 +89,7 @@ def test_batch_folder_loads_model_once(tmp_path, photo, object_mask, monkeypatch
 def test_errors_are_one_readable_line_and_nonzero_exit(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
     Image.new("RGB", (64, 64), (9, 9, 9)).save("ok.png")
-    Image.new("L", (64, 64), 255).save("m.png")
+    _box_mask((64, 64)).save("m.png")
     Image.new("L", (10, 10), 255).save("small.png")
     (tmp_path / "bad.png").write_bytes(b"this is not a png")
     assert main(args) == 1
@@ -88,7 +110,7 @@ def test_demo_writes_result_and_says_where(tmp_path):
 
 def _inputs(folder):
     Image.new("RGB", (64, 64), (9, 9, 9)).save(folder / "ok.png")
-    Image.new("L", (64, 64), 255).save(folder / "m.png")
+    _box_mask((64, 64)).save(folder / "m.png")
 
 
 @pytest.mark.parametrize(
@@ -149,7 +171,7 @@ def test_batch_reports_each_bad_image_and_finishes_the_rest(tmp_path, capsys, fa
     (tmp_path / "images" / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     Image.new("RGB", (64, 48)).save(tmp_path / "images" / "d.png")
     for name in ("a", "b", "c"):
-        Image.new("L", (64, 48), 255).save(tmp_path / "masks" / f"{name}.png")
+        _box_mask((64, 48)).save(tmp_path / "masks" / f"{name}.png")
     Image.new("L", (10, 10), 255).save(tmp_path / "masks" / "d.png")  # wrong size
     code = main([str(tmp_path / "images"), "--mask-dir", str(tmp_path / "masks"),
                  "-o", str(tmp_path / "out"), "--weights", str(fast_weights), "--tile", "64",

@@ -236,6 +236,7 @@ class Config:
             "device": "cpu",
             "adapt": 0,
             "views": 1,
+            "texture": True,
             **values,
         }
 
@@ -536,6 +537,21 @@ def test_averaged_views_reach_the_engine_and_change_only_the_selection(
         assert np.array_equal(layer.pixels[~selected], before[~selected])
         fills.append(layer.pixels[selected])
     assert not np.array_equal(fills[0], fills[1])  # four views average to another fill
+
+
+@pytest.mark.slow
+def test_the_texture_switch_reaches_the_engine(plugin, photo, engine_config):
+    fills = []
+    for texture in (True, False):
+        image, layer = photo_image(photo)
+        before = layer.pixels.copy()
+        select_ellipse(image, 50, 40, 70, 50)
+        status, message = run(plugin, image, [layer], texture=texture)
+        assert status == "SUCCESS", message
+        selected = image.selection[:120, :160, 0] > 0
+        assert np.array_equal(layer.pixels[~selected], before[~selected])
+        fills.append(layer.pixels[selected])
+    assert not np.array_equal(fills[0], fills[1])  # the smooth fill is another fill
 
 
 @pytest.mark.slow

@@ -94,6 +94,7 @@ class Settings:
     device: str = "auto"
     adapt: int = 0  # steps of training on the photo before filling; 0 = off
     views: int = 1  # flipped views of each window averaged; n views take n times as long
+    texture: bool = True  # add the photo's own grain to the network's smooth fill
 
 
 # ---- geometry and pixels: pure helpers, unit-tested without GIMP ---------------------------------
@@ -346,6 +347,7 @@ def settings_from(config) -> Settings:
         device=str(config.get_property("device") or "auto"),
         adapt=int(config.get_property("adapt")),
         views=int(config.get_property("views")),
+        texture=bool(config.get_property("texture")),
     )
 
 
@@ -389,6 +391,7 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
                 "device": settings.device,
                 "adapt": settings.adapt,
                 "views": settings.views,
+                "texture": settings.texture,
             },
             "weights": config.get("weights"),
         }
@@ -561,6 +564,13 @@ class ScnnInpaint(Gimp.PlugIn):
             1,
             4,
             1,
+            rw,
+        )
+        procedure.add_boolean_argument(
+            "texture",
+            "Photo's own _grain",
+            "Add the texture of the surrounding photo to the fill (off: a smooth fill)",
+            True,
             rw,
         )
         return procedure

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -119,6 +120,13 @@ class SettingsDialog(QDialog):
             "test holes in the same photo."
         )
 
+        self.texture = QCheckBox("Add the photo's own grain to the fill")
+        self.texture.setChecked(options.texture)
+        self.texture.setToolTip(
+            "Copies the texture of the surrounding photo into the fill, so grass, foliage or "
+            "fabric do not come out as a smooth smudge; a clear sky stays smooth. Off: the "
+            "network's smooth fill."
+        )
         self.views = QSpinBox()
         self.views.setRange(1, InpaintOptions.MAX_VIEWS)
         self.views.setValue(options.views)
@@ -154,6 +162,7 @@ class SettingsDialog(QDialog):
         form.addRow("Tile overlap", self.overlap)
         form.addRow("Adapt to the photo", self.adapt)
         form.addRow("Averaged views", self.views)
+        form.addRow("", self.texture)
         form.addRow("Weights", self.weights)
         form.addRow("", self._custom_row)
         return page
@@ -226,6 +235,7 @@ class SettingsDialog(QDialog):
             device=self.device.currentText(),
             adapt=self.adapt.value(),
             views=self.views.value(),
+            texture=self.texture.isChecked(),
         )
         weights = self._weights_value()
         if not weights:
