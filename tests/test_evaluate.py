@@ -14,7 +14,6 @@ import torch
 from PIL import Image
 from torch import nn
 
-from scnn_plugin.models import build_model
 from scnn_plugin.snn import SNNConv2d
 from scnn_plugin.training.classical import FILLS
 from scnn_plugin.training.evalset import EvalSample
@@ -28,7 +27,6 @@ from scnn_plugin.training.scoring import (
     SpikeMeter,
     photo_margins,
 )
-from scnn_plugin.weights import save_weights, shipped_dir
 
 KINDS = ["thin", "medium", "thick", "object"]
 SAMPLES = resources.files("scnn_plugin.samples")
@@ -53,17 +51,6 @@ def silhouettes(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def default_weights(tmp_path_factory) -> tuple[Path, bool]:
-    """The shipped default weights, or an untrained but valid file while none ship; (path, trained)."""
-    shipped = shipped_dir() / "default.safetensors"
-    if shipped.is_file():
-        return shipped, True
-    path = tmp_path_factory.mktemp("weights") / "default.safetensors"
-    save_weights(path, build_model("default"), "default", {}, "0.1.0")
-    return path, False
-
-
 def _run(photos_dir: Path, weights: Path, out: Path, silhouettes: Path, *extra: str) -> dict:
     argv = ["--photos", str(photos_dir), "--limit", "1", "--size", "128", "--out", str(out)]
     argv += ["--silhouettes", str(silhouettes)]
@@ -76,7 +63,7 @@ def _run(photos_dir: Path, weights: Path, out: Path, silhouettes: Path, *extra: 
 def test_evaluation_of_two_fills_writes_results_table_and_pictures(
     photos_dir, default_weights, silhouettes, tmp_path
 ):
-    weights, trained = default_weights
+    weights = default_weights  # conftest's: the shipped, verified file
     results = _run(photos_dir, weights, tmp_path, silhouettes, "--methods", "telea,membrane")
 
     assert results["n_photos"] == 1 and results["n_samples"] == 4 and results["kinds"] == KINDS
@@ -107,7 +94,7 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
     for kind in ("medium", "thick", "object"):
         textured = results["methods"]["SC-NN default"]["per_kind"][kind]["detail"]
         smooth = results["methods"]["SC-NN default, no texture"]["per_kind"][kind]["detail"]
-        assert textured > smooth + 0.1 if trained else textured >= smooth
+        assert textured > smooth + 0.1
 
     rates = results["spike_rates"]["SC-NN default"]
     assert list(rates) == [f"blocks.{i}.body" for i in range(4)]
@@ -133,7 +120,7 @@ def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
     photos_dir, default_weights, silhouettes, tmp_path
 ):
     results = _run(
-        photos_dir, default_weights[0], tmp_path, silhouettes, "--methods", "telea",
+        photos_dir, default_weights, tmp_path, silhouettes, "--methods", "telea",
         "--adapt", "2", "--views", "2", "--kinds", "thin,thick",
     )
     rows = results["methods"]
@@ -165,7 +152,7 @@ def test_bad_values_are_refused(
     photos_dir, default_weights, silhouettes, tmp_path, capsys, extra, message
 ):
     argv = ["--photos", str(photos_dir), "--out", str(tmp_path), "--silhouettes", str(silhouettes)]
-    assert main(argv + extra + ["--weights-default", str(default_weights[0])]) == 2
+    assert main(argv + extra + ["--weights-default", str(default_weights)]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -181,7 +168,7 @@ def test_object_kind_without_silhouettes_exits_2_saying_how_to_build_them(
 def test_evaluation_covers_every_classical_fill_and_kind(
     photos_dir, default_weights, silhouettes, tmp_path
 ):
-    results = _run(photos_dir, default_weights[0], tmp_path, silhouettes)
+    results = _run(photos_dir, default_weights, tmp_path, silhouettes)
     assert set(results["methods"]) == {
         "SC-NN default", "SC-NN default, no texture", "SC-NN paper", *FILLS
     }
@@ -198,7 +185,7 @@ def test_unknown_method_name_fails_with_the_known_ones(
     photos_dir, default_weights, tmp_path, capsys
 ):
     argv = ["--photos", str(photos_dir), "--out", str(tmp_path), "--methods", "telea,lama"]
-    assert main(argv + ["--weights-default", str(default_weights[0])]) == 2
+    assert main(argv + ["--weights-default", str(default_weights)]) == 2
     assert "unknown classical fill(s) ['lama']" in capsys.readouterr().err
 
 

@@ -234,15 +234,21 @@ def test_kill_9_during_a_save_leaves_the_previous_file_intact(tmp_path, kind):
 
 
 def test_a_corrupt_checkpoint_never_runs_its_payload(tmp_path):
-    """``torch.load(weights_only=True)``, as the trainer resumes, refuses pickled code."""
+    """The trainer resuming from a checkpoint that carries pickled code refuses it, by name."""
+    from scnn_plugin.models import build_model
+    from scnn_plugin.training.trainer import TrainConfig, Trainer
 
     class Payload:
         def __reduce__(self):
             return (os.system, (f"touch {tmp_path / 'pwned'}",))
 
-    torch.save({"step": 3, "x": Payload()}, tmp_path / "checkpoint.pt")
-    with pytest.raises(Exception, match="Weights only load failed|Unsupported global"):
-        torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    model = build_model("paper", width=8)
+    ckpt = {"step": 3, "config_name": "paper", "model": model.state_dict(), "x": Payload()}
+    torch.save(ckpt, tmp_path / "checkpoint.pt")
+    trainer = Trainer(TrainConfig(run_dir=tmp_path, config="paper"), [], [object()])
+    opt = torch.optim.Adam(model.parameters())
+    with pytest.raises(WeightsError, match="checkpoint.pt is unreadable"):
+        trainer._resume(model, build_model("paper", width=8), opt, {"steps": 0, "cpu_hours": 0.0})
     assert not (tmp_path / "pwned").exists()
 
 

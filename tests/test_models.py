@@ -31,8 +31,15 @@ def test_paper_config_is_one_snnconv2d_and_five_convolutions():
 
 
 def test_default_fits_a_laptop_budget():
-    params = sum(p.numel() for p in build_model("default").parameters())
-    assert params <= 5_000_000
+    from safetensors.torch import load_file
+
+    from scnn_plugin.weights import resolve_weights
+
+    model = build_model("default")
+    params = sum(p.numel() for p in model.parameters())
+    assert 150_000 < params < 250_000  # 210,563: about 0.8 MB of float32
+    stored = sum(t.numel() for t in load_file(resolve_weights(None, "default")).values())
+    assert stored == sum(v.numel() for v in model.state_dict().values())  # built = shipped
 
 
 def test_untrained_default_equals_membrane_fill(photo):

@@ -131,6 +131,7 @@ def test_a_cycle_from_init_weights_counts_steps_and_cpu_hours_from_their_totals(
 
 @pytest.mark.slow
 def test_the_curve_of_a_real_run_becomes_table_rows_and_a_picture(pool, tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="the curve picture needs the eval extra")
     run = tmp_path / "run"
     assert main(["--photos", str(pool), "--run-dir", str(run), "--steps", "6", *TINY]) == 0
     with open(run / "curve.csv", newline="") as f:

@@ -71,21 +71,27 @@ def test_truncated_file_is_refused(saved):
 
 
 class _Payload:
+    """Unpickling this writes ``marker``: proof that a load ran code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
     def __reduce__(self):
-        return (exec, ("open('/tmp/scnn_pwned', 'w').write('x')",))
+        return (exec, (f"open({self.marker!r}, 'w').write('x')",))
 
 
 def test_pickle_payload_is_never_executed(tmp_path):
+    marker = tmp_path / "pwned"
     path = tmp_path / "evil.safetensors"
-    path.write_bytes(pickle.dumps(_Payload()))
+    path.write_bytes(pickle.dumps(_Payload(marker)))
     torch_path = tmp_path / "evil.pt"
-    torch.save({"x": _Payload()}, torch_path)
+    torch.save({"x": _Payload(marker)}, torch_path)
+    pickle.loads(pickle.dumps(_Payload(tmp_path / "armed")))  # the payload does run when unpickled
+    assert (tmp_path / "armed").exists()
     for p in (path, torch_path):
         with pytest.raises(WeightsError):
             load_weights(p)
-    import os
-
-    assert not os.path.exists("/tmp/scnn_pwned")
+    assert not marker.exists()
 
 
 def test_nan_weights_are_refused(tmp_path):
