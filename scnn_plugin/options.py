@@ -40,7 +40,7 @@ class InpaintOptions:
             _check("batch", self.batch, 1, 64)
         _check("adapt", self.adapt, 0, 500)
         _check("views", self.views, 1, MAX_VIEWS)
-        if not isinstance(self.texture, bool):
+        if type(self.texture) is not bool:  # ValueError, as every other bad value here
             raise ValueError(f"texture must be true or false, got {self.texture!r}")
         if not isinstance(self.device, str) or not self.device:
             raise ValueError(f"device must be a non-empty string, got {self.device!r}")

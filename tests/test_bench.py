@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scnn_plugin.training.bench import main, scnn_options
 from scnn_plugin.options import InpaintOptions
+from scnn_plugin.training.bench import main, scnn_options
 
 
 def test_a_method_name_carries_its_options():

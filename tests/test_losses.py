@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from scnn_plugin.fill import membrane_fill
-from scnn_plugin.training.hole_masks import make_mask
 from scnn_plugin.losses import hole_loss
+from scnn_plugin.training.hole_masks import make_mask
 from scnn_plugin.training.losses import get_loss, mse_loss
 
 SIDE = 128
