@@ -140,14 +140,10 @@ MODEL_ARGUMENTS: dict[str, dict[str, tuple[str, int, int]]] = {
         "dilations": (_INTS, 1, 64),
         "refine": (_INTS, 1, 64),
         "spiking": (_BOOL, 0, 1),
-        "lines": (_INT, 0, 16),
-        "full_width": (_INT, 1, 256),  # or null
-        "line_guide": (_BOOL, 0, 1),
     },
     "paper": {
         "width": (_INT, 1, 512),
         "timesteps": (_INT, 1, 64),
-        "surrogate": (_NAME, 1, 64),
     },
 }
 MAX_TIMESTEPS = 64

@@ -662,7 +662,7 @@ def test_procedure_is_registered_under_filters_with_its_arguments(plugin):
     procedure = plugin.ScnnInpaint().do_create_procedure("plug-in-scnn-inpaint")
     assert procedure.calls["add_menu_path"] == [("<Image>/Filters",)]
     assert procedure.calls["set_menu_label"] == [("SC-NN Inpaint",)]
-    assert [c[0] for c in procedure.calls["add_boolean_argument"]] == ["new-layer"]
+    assert [c[0] for c in procedure.calls["add_boolean_argument"]] == ["new-layer", "texture"]
     assert [c[0] for c in procedure.calls["add_int_argument"]] == [
         "context",
         "timesteps",

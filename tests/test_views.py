@@ -21,7 +21,9 @@ def _box_mask() -> Image.Image:
 
 
 def _fill(inpainter, views: int, image: Image.Image, mask: Image.Image) -> np.ndarray:
-    out = inpainter.with_options(InpaintOptions(views=views, device="cpu")).inpaint(image, mask)
+    # The network's fills: the copied grain on top is seeded per window, not mirror-symmetric.
+    options = InpaintOptions(views=views, device="cpu", texture=False)
+    out = inpainter.with_options(options).inpaint(image, mask)
     return np.asarray(out).astype(int)
 
 
