@@ -103,9 +103,7 @@ class RowBlender:
     none did). Columns are limited to ``[x_lo, x_hi)`` to keep the band narrow.
     """
 
-    def __init__(
-        self, x_lo: int, x_hi: int, sink: Callable[[int, int, np.ndarray], None]
-    ) -> None:
+    def __init__(self, x_lo: int, x_hi: int, sink: Callable[[int, int, np.ndarray], None]) -> None:
         self.x_lo, self.width, self.sink = x_lo, x_hi - x_lo, sink
         self.top = 0
         self.acc = np.zeros((0, self.width, 3), np.float32)
@@ -114,7 +112,9 @@ class RowBlender:
     def add(self, tile: Tile, pred: np.ndarray, weight: np.ndarray) -> None:
         """Add ``pred`` (``[h, w, 3]``) with ``weight`` (``[h, w]``); ``tile.y0`` must be >= flushed rows."""
         if tile.y0 < self.top:
-            raise ValueError(f"tile at row {tile.y0} arrived after rows up to {self.top} were flushed")
+            raise ValueError(
+                f"tile at row {tile.y0} arrived after rows up to {self.top} were flushed"
+            )
         if tile.y0 >= self.top + len(self.acc):  # a gap no tile covers: skip it, do not buffer it
             self.flush()
             self.top = tile.y0

@@ -94,9 +94,7 @@ def resolve_weights(weights: str | os.PathLike | None, config: str = "default") 
     return path
 
 
-def load_weights(
-    path: Path, device: str | torch.device = "cpu"
-) -> tuple[InpaintNet, WeightsInfo]:
+def load_weights(path: Path, device: str | torch.device = "cpu") -> tuple[InpaintNet, WeightsInfo]:
     """Build the model the file names, load it strictly, and return it in eval mode with its info.
 
     Order matters: the header alone (metadata, tensor names and shapes) is checked first, against a

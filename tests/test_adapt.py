@@ -86,7 +86,7 @@ def test_a_photo_too_small_to_learn_from_is_filled_without_adapting(inpainter, s
     rng = np.random.default_rng(0)
     image = Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
     holes = np.zeros((size[1], size[0]), bool)
-    holes[size[1] // 2, :: 3] = True
+    holes[size[1] // 2, ::3] = True
     assert adapt.adapt_model(inpainter.model, open_canvas(image), holes, 5, 4) is inpainter.model
     out = inpainter.with_options(InpaintOptions(adapt=5, device="cpu")).inpaint(
         image, Image.fromarray(holes.astype(np.uint8) * 255)
@@ -94,12 +94,16 @@ def test_a_photo_too_small_to_learn_from_is_filled_without_adapting(inpainter, s
     assert np.array_equal(np.asarray(out)[~holes], np.asarray(image)[~holes])
 
 
-@pytest.mark.parametrize(("which", "fixed", "trained"), [
-    ("inpainter", ("stem.", "down1.", "down2.", "blocks."), ("up1.", "refine.", "out.")),
-    ("paper_inpainter", ("snn.",), ("convs.",)),
-])
-def test_only_the_layers_after_the_spiking_encoder_adapt(request, wired, monkeypatch, which,
-                                                        fixed, trained):
+@pytest.mark.parametrize(
+    ("which", "fixed", "trained"),
+    [
+        ("inpainter", ("stem.", "down1.", "down2.", "blocks."), ("up1.", "refine.", "out.")),
+        ("paper_inpainter", ("snn.",), ("convs.",)),
+    ],
+)
+def test_only_the_layers_after_the_spiking_encoder_adapt(
+    request, wired, monkeypatch, which, fixed, trained
+):
     image, mask = wired
     model = request.getfixturevalue(which).model
     scores = iter([1.0, 0.0])  # held-back loss before, after: keep the copy whatever it learnt
@@ -108,8 +112,11 @@ def test_only_the_layers_after_the_spiking_encoder_adapt(request, wired, monkeyp
     old, new = model.state_dict(), copy.state_dict()
     assert copy is not model
     assert all(torch.equal(old[k], new[k]) for k in old if k.startswith(fixed))
-    assert all(not torch.equal(old[k], new[k]) for k in old if k.startswith(trained)
-               and k.endswith("weight"))
+    assert all(
+        not torch.equal(old[k], new[k])
+        for k in old
+        if k.startswith(trained) and k.endswith("weight")
+    )
 
 
 @pytest.mark.parametrize("steps", [-1, 501])

@@ -16,9 +16,11 @@ def test_a_method_name_carries_its_options():
 
 @pytest.mark.parametrize(
     "method, message",
-    [("default+fast", "unknown method option 'fast'"),
-     ("default+views", "unknown method option 'views'"),
-     ("default+views9", "views must be an integer in [1, 4]")],
+    [
+        ("default+fast", "unknown method option 'fast'"),
+        ("default+views", "unknown method option 'views'"),
+        ("default+views9", "views must be an integer in [1, 4]"),
+    ],
 )
 def test_bad_method_names_are_refused_before_timing(tmp_path, capsys, method, message):
     with pytest.raises(SystemExit) as exit_:

@@ -20,8 +20,20 @@ def _box_mask(size: tuple[int, int]) -> Image.Image:
 def test_single_image_with_mask(tmp_path, photo, object_mask, capsys):
     photo.save(tmp_path / "in.png")
     object_mask.save(tmp_path / "mask.png")
-    assert main([str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"), "-o",
-                 str(tmp_path / "out.png"), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                str(tmp_path / "in.png"),
+                "--mask",
+                str(tmp_path / "mask.png"),
+                "-o",
+                str(tmp_path / "out.png"),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     out = np.asarray(Image.open(tmp_path / "out.png"))
     hole = np.asarray(object_mask) > 0
     assert np.array_equal(out[~hole], np.asarray(photo)[~hole])
@@ -34,8 +46,16 @@ def test_no_texture_gives_the_networks_smooth_fill(tmp_path, photo, object_mask,
     photo.save(tmp_path / "in.png")
     object_mask.save(tmp_path / "mask.png")
     for name, extra in (("plain.png", ["--no-texture"]), ("textured.png", [])):
-        argv = [str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"), "-o",
-                str(tmp_path / name), "--device", "cpu", *extra]
+        argv = [
+            str(tmp_path / "in.png"),
+            "--mask",
+            str(tmp_path / "mask.png"),
+            "-o",
+            str(tmp_path / name),
+            "--device",
+            "cpu",
+            *extra,
+        ]
         assert main(argv) == 0
     plain = np.asarray(Image.open(tmp_path / "plain.png"))
     smooth = inpainter.with_options(InpaintOptions(device="cpu", texture=False))
@@ -66,10 +86,23 @@ def test_batch_folder_loads_model_once(tmp_path, photo, object_mask, monkeypatch
 
     loads = []
     real = Inpainter.from_pretrained.__func__
-    monkeypatch.setattr(Inpainter, "from_pretrained",
-                        classmethod(lambda cls, *a, **k: loads.append(1) or real(cls, *a, **k)))
-    assert main([str(tmp_path / "imgs"), "--mask-dir", str(tmp_path / "masks"), "-o",
-                 str(tmp_path / "out")]) == 0
+    monkeypatch.setattr(
+        Inpainter,
+        "from_pretrained",
+        classmethod(lambda cls, *a, **k: loads.append(1) or real(cls, *a, **k)),
+    )
+    assert (
+        main(
+            [
+                str(tmp_path / "imgs"),
+                "--mask-dir",
+                str(tmp_path / "masks"),
+                "-o",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jpg", "b.jpg"]
     assert loads == [1]
 
@@ -81,12 +114,17 @@ def test_batch_folder_loads_model_once(tmp_path, photo, object_mask, monkeypatch
         (["bad.png", "--mask", "m.png", "-o", "o.png"], "not an image"),
         (["ok.png", "--mask", "small.png", "-o", "o.png"], "must match"),
         (["ok.png", "-o", "o.png"], "no transparent pixels"),
-        (["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", "nope.safetensors"], "not found"),
+        (
+            ["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", "nope.safetensors"],
+            "not found",
+        ),
         (["ok.png", "--mask", "m.png", "-o", "ok.png"], "refusing to overwrite"),
         (["ok.png", "--mask", "m.png", "-o", "o.xyz"], "unknown image file extension"),
     ],
 )
-def test_errors_are_one_readable_line_and_nonzero_exit(tmp_path, monkeypatch, capsys, args, message):
+def test_errors_are_one_readable_line_and_nonzero_exit(
+    tmp_path, monkeypatch, capsys, args, message
+):
     monkeypatch.chdir(tmp_path)
     Image.new("RGB", (64, 64), (9, 9, 9)).save("ok.png")
     _box_mask((64, 64)).save("m.png")
@@ -101,7 +139,10 @@ def test_errors_are_one_readable_line_and_nonzero_exit(tmp_path, monkeypatch, ca
 def test_demo_writes_result_and_says_where(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "scnn_plugin.cli", "--demo", "-o", str(tmp_path / "demo.png")],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert str(tmp_path / "demo.png") in result.stdout
@@ -124,7 +165,9 @@ def _inputs(folder):
         (["--device", "tpu"], "unknown device 'tpu'"),
     ],
 )
-def test_bad_option_values_are_one_line(tmp_path, monkeypatch, capsys, fast_weights, extra, message):
+def test_bad_option_values_are_one_line(
+    tmp_path, monkeypatch, capsys, fast_weights, extra, message
+):
     monkeypatch.chdir(tmp_path)
     _inputs(tmp_path)
     args = ["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", str(fast_weights), *extra]
@@ -137,8 +180,12 @@ def test_bad_option_values_are_one_line(tmp_path, monkeypatch, capsys, fast_weig
 def test_verbose_adds_the_traceback(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     _inputs(tmp_path)
-    assert main(["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", "no.safetensors",
-                 "--verbose"]) == 1
+    assert (
+        main(
+            ["ok.png", "--mask", "m.png", "-o", "o.png", "--weights", "no.safetensors", "--verbose"]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("scnn-inpaint: error:")
 
@@ -173,9 +220,21 @@ def test_batch_reports_each_bad_image_and_finishes_the_rest(tmp_path, capsys, fa
     for name in ("a", "b", "c"):
         _box_mask((64, 48)).save(tmp_path / "masks" / f"{name}.png")
     Image.new("L", (10, 10), 255).save(tmp_path / "masks" / "d.png")  # wrong size
-    code = main([str(tmp_path / "images"), "--mask-dir", str(tmp_path / "masks"),
-                 "-o", str(tmp_path / "out"), "--weights", str(fast_weights), "--tile", "64",
-                 "--overlap", "16"])
+    code = main(
+        [
+            str(tmp_path / "images"),
+            "--mask-dir",
+            str(tmp_path / "masks"),
+            "-o",
+            str(tmp_path / "out"),
+            "--weights",
+            str(fast_weights),
+            "--tile",
+            "64",
+            "--overlap",
+            "16",
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "b.png" in err[0] and "must match" in err[1]

@@ -43,8 +43,12 @@ def test_removed_object_takes_the_colour_of_its_surroundings(inpainter, photo, o
 
 
 def test_tiled_result_agrees_with_single_tile(inpainter, photo, object_mask):
-    whole = inpainter.with_options(InpaintOptions(tile=512, overlap=64, device="cpu")).inpaint(photo, object_mask)
-    tiled = inpainter.with_options(InpaintOptions(tile=128, overlap=48, device="cpu")).inpaint(photo, object_mask)
+    whole = inpainter.with_options(InpaintOptions(tile=512, overlap=64, device="cpu")).inpaint(
+        photo, object_mask
+    )
+    tiled = inpainter.with_options(InpaintOptions(tile=128, overlap=48, device="cpu")).inpaint(
+        photo, object_mask
+    )
     hole = np.asarray(object_mask) > 0
     a, b = np.asarray(whole) / 255, np.asarray(tiled) / 255
     assert masked_psnr(b, a, hole) > 25  # same content, only context differs at tile edges
@@ -54,7 +58,9 @@ def test_no_visible_seams_between_tiles(inpainter, photo):
     mask = np.zeros((512, 512), np.uint8)
     mask[:, 200:320] = 255  # a band crossing every tile boundary
     out = np.asarray(
-        inpainter.with_options(InpaintOptions(tile=128, overlap=48, device="cpu")).inpaint(photo, Image.fromarray(mask))
+        inpainter.with_options(InpaintOptions(tile=128, overlap=48, device="cpu")).inpaint(
+            photo, Image.fromarray(mask)
+        )
     ).astype(float)
     rows = np.abs(np.diff(out[:, 200:320], axis=0)).mean(axis=(1, 2))
     assert rows.max() < 6 * np.median(rows) + 8  # no row jump stands out as a seam
@@ -62,7 +68,9 @@ def test_no_visible_seams_between_tiles(inpainter, photo):
 
 def test_empty_mask_returns_input_unchanged(inpainter, photo):
     calls = []
-    out = inpainter.inpaint(photo, Image.new("L", photo.size, 0), progress=lambda d, t: calls.append(t))
+    out = inpainter.inpaint(
+        photo, Image.new("L", photo.size, 0), progress=lambda d, t: calls.append(t)
+    )
     assert np.array_equal(np.asarray(out), np.asarray(photo)) and out is not photo
     assert calls == [0]
 
@@ -124,7 +132,9 @@ def test_mask_with_alpha_fills_opaque_strokes_only(inpainter, photo):
 
 def test_timesteps_override_changes_compute_not_shape(inpainter, photo, object_mask):
     for t in (1, 2, 8):
-        out = inpainter.with_options(InpaintOptions(timesteps=t, device="cpu")).inpaint(photo, object_mask)
+        out = inpainter.with_options(InpaintOptions(timesteps=t, device="cpu")).inpaint(
+            photo, object_mask
+        )
         assert out.size == photo.size
 
 
@@ -155,8 +165,9 @@ def test_options_for_another_device_than_the_loaded_model_are_refused(inpainter)
 
     with pytest.raises(DeviceError, match="cuda:3"):  # absent here; was accepted and ran on CPU
         inpainter.with_options(InpaintOptions(device="cuda:3"))
-    elsewhere = Inpainter(copy.deepcopy(inpainter.model).to("meta"), inpainter.info,
-                          InpaintOptions(device="cpu"))
+    elsewhere = Inpainter(
+        copy.deepcopy(inpainter.model).to("meta"), inpainter.info, InpaintOptions(device="cpu")
+    )
     with pytest.raises(ValueError, match="'cpu'.*meta"):
         elsewhere.with_options(InpaintOptions(device="cpu"))
     assert inpainter.with_options(InpaintOptions(device="cpu", views=2)).model is inpainter.model
@@ -219,8 +230,12 @@ def test_options_are_range_checked():
 
 @pytest.mark.parametrize(
     "config, size",
-    [("inpainter", (509, 381)), ("inpainter", (512, 512)), ("inpainter", (1100, 700)),
-     ("paper_inpainter", (509, 381))],
+    [
+        ("inpainter", (509, 381)),
+        ("inpainter", (512, 512)),
+        ("inpainter", (1100, 700)),
+        ("paper_inpainter", (509, 381)),
+    ],
 )
 def test_the_fill_never_depends_on_the_pixels_under_the_mask(request, photo, config, size):
     # What the user removes must not leak into its fill, even at the image's edges, where windows

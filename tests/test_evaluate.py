@@ -68,7 +68,11 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
 
     assert results["n_photos"] == 1 and results["n_samples"] == 4 and results["kinds"] == KINDS
     assert list(results["methods"]) == [
-        "SC-NN default", "SC-NN default, no texture", "SC-NN paper", "telea", "membrane"
+        "SC-NN default",
+        "SC-NN default, no texture",
+        "SC-NN paper",
+        "telea",
+        "membrane",
     ]
     assert results["methods"]["SC-NN paper"]["status"].startswith("skipped: no weights file")
     for name in ("SC-NN default", "SC-NN default, no texture", "telea", "membrane"):
@@ -83,7 +87,9 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
         margin = results["margins"]["SC-NN default"][kind]
         mine = results["methods"]["SC-NN default"]["per_kind"][kind]
         theirs = results["methods"][best]["per_kind"][kind]
-        assert margin["vs"] == best and margin["psnr"] == pytest.approx(mine["psnr"] - theirs["psnr"])
+        assert margin["vs"] == best and margin["psnr"] == pytest.approx(
+            mine["psnr"] - theirs["psnr"]
+        )
         assert margin["detail"] == pytest.approx(mine["detail"] - theirs["detail"])
         # one photo, one classical fill: its per-photo margin and the worst are the kind's margin
         assert results["photo_margins"]["astronaut"][kind] == pytest.approx(margin["psnr"])
@@ -120,12 +126,24 @@ def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
     photos_dir, default_weights, silhouettes, tmp_path
 ):
     results = _run(
-        photos_dir, default_weights, tmp_path, silhouettes, "--methods", "telea",
-        "--adapt", "2", "--views", "2", "--kinds", "thin,thick",
+        photos_dir,
+        default_weights,
+        tmp_path,
+        silhouettes,
+        "--methods",
+        "telea",
+        "--adapt",
+        "2",
+        "--views",
+        "2",
+        "--kinds",
+        "thin,thick",
     )
     rows = results["methods"]
     variants = [
-        "SC-NN default + adapt 2", "SC-NN default + 2 views", "SC-NN default + adapt 2 + 2 views"
+        "SC-NN default + adapt 2",
+        "SC-NN default + 2 views",
+        "SC-NN default + adapt 2 + 2 views",
     ]
     plain = ["SC-NN default", "SC-NN default, no texture"]
     assert list(rows) == [*plain, *variants, "SC-NN paper", "telea"]
@@ -144,9 +162,11 @@ def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
 
 @pytest.mark.parametrize(
     "extra, message",
-    [(["--adapt", "900"], "adapt must be an integer in [0, 500]"),
-     (["--views", "5"], "views must be an integer in [1, 4]"),
-     (["--kinds", "thin,blob"], "unknown hole kind(s) ['blob']")],
+    [
+        (["--adapt", "900"], "adapt must be an integer in [0, 500]"),
+        (["--views", "5"], "views must be an integer in [1, 4]"),
+        (["--kinds", "thin,blob"], "unknown hole kind(s) ['blob']"),
+    ],
 )
 def test_bad_values_are_refused(
     photos_dir, default_weights, silhouettes, tmp_path, capsys, extra, message
@@ -170,7 +190,10 @@ def test_evaluation_covers_every_classical_fill_and_kind(
 ):
     results = _run(photos_dir, default_weights, tmp_path, silhouettes)
     assert set(results["methods"]) == {
-        "SC-NN default", "SC-NN default, no texture", "SC-NN paper", *FILLS
+        "SC-NN default",
+        "SC-NN default, no texture",
+        "SC-NN paper",
+        *FILLS,
     }
     for name, m in results["methods"].items():
         if m["status"] != "ok":
@@ -239,12 +262,25 @@ def test_table_bolds_the_best_classical_and_signs_the_margin():
     }
     margin = Margin("telea", 1.5, 0.0, 0.0, -0.0002, -0.75, "bridge")
     results = EvalResults(
-        "val", ["bridge"], 512, 1234, ["thin"], "cpu", 2, methods, {"thin": "telea"},
-        {"SC-NN default": {"thin": margin}}, {}, {},
+        "val",
+        ["bridge"],
+        512,
+        1234,
+        ["thin"],
+        "cpu",
+        2,
+        methods,
+        {"thin": "telea"},
+        {"SC-NN default": {"thin": margin}},
+        {},
+        {},
     )
     lines = format_table(results, "thin").splitlines()
     assert lines[2] == "| SC-NN default | 30.00 | 0.500 | 0.600 | 0.90 | 1.000 | 0.250 |"
-    assert lines[3] == "| telea | **28.50** | **0.500** | **0.600** | **0.90** | **1.000** | **0.250** |"
+    assert (
+        lines[3]
+        == "| telea | **28.50** | **0.500** | **0.600** | **0.90** | **1.000** | **0.250** |"
+    )
     assert lines[4] == (
         "| SC-NN default − telea | +1.50 dB | +0.000 | | +0.00 | -0.200 "
         "| worst photo -0.75 dB (bridge) |"
@@ -274,8 +310,18 @@ def test_photo_margins_compare_each_sample_with_the_best_classical_fill_on_it():
         "wine": {"thin": pytest.approx(0.5), "thick": pytest.approx(1.5)},
     }
     results = EvalResults(
-        "val", ["bridge", "wine"], 512, 1234, ["thin", "medium", "thick"], "cpu", 2, methods, {},
-        {}, margins, {},
+        "val",
+        ["bridge", "wine"],
+        512,
+        1234,
+        ["thin", "medium", "thick"],
+        "cpu",
+        2,
+        methods,
+        {},
+        {},
+        margins,
+        {},
     )
     assert format_photo_margins(results).splitlines() == [  # a kind nobody ran has no column
         "| photo | thin | thick |",

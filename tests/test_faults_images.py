@@ -148,7 +148,9 @@ def _round_trip(inpainter, image: Image.Image, suffix: str, folder: Path) -> tup
     save_image(image, src)
     loaded = load_image(src)
     hole = np.zeros((loaded.height, loaded.width), bool)
-    hole[loaded.height // 4 : loaded.height // 2 + 1, loaded.width // 3 : loaded.width // 2 + 1] = True
+    hole[loaded.height // 4 : loaded.height // 2 + 1, loaded.width // 3 : loaded.width // 2 + 1] = (
+        True
+    )
     out = inpainter.inpaint(loaded, Image.fromarray(hole))
     save_image(out, dst)
     return loaded, hole, load_image(dst)

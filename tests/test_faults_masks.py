@@ -143,7 +143,10 @@ def test_gif_mask_with_a_transparent_background_fills_only_its_strokes(tmp_path)
 
 
 def test_inputs_are_never_modified(fast_inpainter):
-    image, mask = _noise((70, 50), "RGBA"), _transparent_background("LA", np.eye(50, 70, dtype=bool))
+    image, mask = (
+        _noise((70, 50), "RGBA"),
+        _transparent_background("LA", np.eye(50, 70, dtype=bool)),
+    )
     before = image.tobytes(), mask.tobytes(), dict(image.info)
     fast_inpainter.inpaint(image, mask)
     assert (image.tobytes(), mask.tobytes(), dict(image.info)) == before

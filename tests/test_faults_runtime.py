@@ -58,8 +58,17 @@ def test_cli_interrupted_mid_run_writes_no_output(tmp_path, fast_weights, monkey
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Inpainter, "inpaint", interrupted)
-    code = cli_main([str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"),
-                     "-o", str(tmp_path / "out.png"), "--weights", str(fast_weights)])
+    code = cli_main(
+        [
+            str(tmp_path / "in.png"),
+            "--mask",
+            str(tmp_path / "mask.png"),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--weights",
+            str(fast_weights),
+        ]
+    )
     assert code == 130 and "interrupted" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "mask.png"]
 
@@ -179,6 +188,7 @@ def test_read_only_folder_is_a_clear_error(tmp_path):
 
 # --- kill -9 in the middle of a save --------------------------------------------------------------
 
+
 def _save_version(kind: str, path: Path, version: int) -> None:
     model = torch.nn.Linear(64, 64)
     torch.nn.init.constant_(model.weight, float(version))
@@ -188,8 +198,14 @@ def _save_version(kind: str, path: Path, version: int) -> None:
         from scnn_plugin.models import build_model
         from scnn_plugin.weights import save_weights
 
-        save_weights(path, build_model("paper", width=8), "paper", {"width": 8}, "0.1.0",
-                     {"version": version})
+        save_weights(
+            path,
+            build_model("paper", width=8),
+            "paper",
+            {"width": 8},
+            "0.1.0",
+            {"version": version},
+        )
     else:  # a fine-tuning checkpoint, written the way training/trainer.py writes it
         ckpt = {"step": version, "model": model.state_dict()}
         atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
@@ -210,7 +226,9 @@ def _killed_half_way(write):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork to kill a saver mid-write")
 @pytest.mark.parametrize("kind", ["image", "weights", "checkpoint"])
 def test_kill_9_during_a_save_leaves_the_previous_file_intact(tmp_path, kind):
-    path = tmp_path / {"image": "photo.png", "weights": "w.safetensors", "checkpoint": "ckpt.pt"}[kind]
+    path = (
+        tmp_path / {"image": "photo.png", "weights": "w.safetensors", "checkpoint": "ckpt.pt"}[kind]
+    )
     _save_version(kind, path, 1)
     pid = os.fork()  # a child saves version 2 and is killed half-way through writing it
     if pid == 0:
@@ -288,8 +306,11 @@ def test_two_inpainters_run_at_once_with_the_same_results_as_one_by_one(fast_wei
     (which shares the weights read-only, as the window's model cache does)."""
     options = InpaintOptions(tile=64, overlap=16, timesteps=1, batch=1)
     first = Inpainter.from_pretrained(fast_weights, "cpu", options)
-    inpainters = [first, Inpainter.from_pretrained(fast_weights, "cpu", options),
-                  first.with_options(options)]
+    inpainters = [
+        first,
+        Inpainter.from_pretrained(fast_weights, "cpu", options),
+        first.with_options(options),
+    ]
     jobs = [(_noise((150, 110), seed=i), _box_mask((150, 110))) for i in range(3)]
     expected = [np.asarray(first.inpaint(*job)) for job in jobs]
     results = _run_in_threads(
@@ -334,12 +355,21 @@ def _bridge_request(folder: Path, weights: Path) -> str:
     coverage = np.asarray(_box_mask((64, 48)))
     (folder / "image.raw").write_bytes(pixels.tobytes())
     (folder / "mask.raw").write_bytes(coverage.tobytes())
-    return json.dumps({
-        "protocol": 1, "command": "inpaint", "width": 64, "height": 48, "channels": 3,
-        "depth": 8, "image": str(folder / "image.raw"), "mask": str(folder / "mask.raw"),
-        "output": str(folder / "result.raw"), "weights": str(weights),
-        "options": {"tile": 64, "overlap": 16, "timesteps": 1, "device": "cpu"},
-    })
+    return json.dumps(
+        {
+            "protocol": 1,
+            "command": "inpaint",
+            "width": 64,
+            "height": 48,
+            "channels": 3,
+            "depth": 8,
+            "image": str(folder / "image.raw"),
+            "mask": str(folder / "mask.raw"),
+            "output": str(folder / "result.raw"),
+            "weights": str(weights),
+            "options": {"tile": 64, "overlap": 16, "timesteps": 1, "device": "cpu"},
+        }
+    )
 
 
 def _serve(request: str) -> tuple[int, list[dict]]:
@@ -387,14 +417,27 @@ def test_bridge_refuses_pickled_weights_without_running_them(tmp_path):
 
 
 _CODE_RUNNERS = {"eval", "exec", "compile", "__import__"}
-_LOADERS = {("pickle", "load"), ("pickle", "loads"), ("torch", "load"), ("marshal", "loads"),
-            ("dill", "load"), ("joblib", "load"), ("numpy", "load"), ("np", "load")}
+_LOADERS = {
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("torch", "load"),
+    ("marshal", "loads"),
+    ("dill", "load"),
+    ("joblib", "load"),
+    ("numpy", "load"),
+    ("np", "load"),
+}
 
 
 @pytest.mark.parametrize(
     "source",
-    ["installer/install.py", "gimp/scnn-inpaint/scnn-inpaint.py", "scnn_plugin/bridge.py",
-     "scnn_plugin/weights.py", "scnn_plugin/image_io.py"],
+    [
+        "installer/install.py",
+        "gimp/scnn-inpaint/scnn-inpaint.py",
+        "scnn_plugin/bridge.py",
+        "scnn_plugin/weights.py",
+        "scnn_plugin/image_io.py",
+    ],
 )
 def test_front_ends_never_run_code_from_files(source):
     """No eval/exec and no pickle-capable loader anywhere a user's image or weights pass through."""

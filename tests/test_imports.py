@@ -19,8 +19,20 @@ LAYERS: dict[str, str] = {
     **dict.fromkeys(["errors", "atomic", "samples"], "base"),
     "snn": "snn",
     **dict.fromkeys(
-        ["models", "tiling", "fill", "masks", "imaging", "image_io", "rgb16", "views", "options",
-         "devices", "weights", "losses"],
+        [
+            "models",
+            "tiling",
+            "fill",
+            "masks",
+            "imaging",
+            "image_io",
+            "rgb16",
+            "views",
+            "options",
+            "devices",
+            "weights",
+            "losses",
+        ],
         "parts",
     ),
     **dict.fromkeys(["", "engine", "adapt"], "engine"),
@@ -85,8 +97,9 @@ def violations(root: Path) -> list[str]:
     for name, path in files.items():
         layer = LAYERS.get(name.split(".")[0])
         if layer is None:
-            problems.append(f"{path.relative_to(root.parent)}: module {name!r} is in no layer; "
-                            "add it to LAYERS")
+            problems.append(
+                f"{path.relative_to(root.parent)}: module {name!r} is in no layer; add it to LAYERS"
+            )
             continue
         seen = set()
         for line, target in imports_of(path, name, path.name == "__init__.py"):
@@ -142,23 +155,26 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def test_the_checker_catches_each_kind_of_wrong_way_import(tmp_path):
     # A synthetic package laid out like ours, with one planted wrong-way import per rule.
-    root = _tree(tmp_path, {
-        "engine.py": "from .models import build\nfrom .cli import main\n",
-        "cli.py": "from .engine import Inpainter\nfrom .training.trainer import Trainer\n",
-        "adapt.py": "from .training.losses import hole_loss\n",
-        "models/__init__.py": "from ..snn import LIF\n",
-        "models/hybrid.py": "def build():\n    from ..engine import Inpainter\n",
-        "snn/__init__.py": "from .. import fill\n",
-        "fill.py": "import PyQt6.QtCore\n",
-        "training/__init__.py": "",
-        "training/trainer.py": "from ..engine import Inpainter\nfrom ..app import window\n",
-        "training/losses.py": "",
-        "training/finetune.py": "",
-        "app/__init__.py": "",
-        "app/window.py": "from PyQt6 import QtWidgets\nfrom ..training import finetune\n"
-        "from ..training.trainer import Trainer\n",
-        "texture.py": "",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "engine.py": "from .models import build\nfrom .cli import main\n",
+            "cli.py": "from .engine import Inpainter\nfrom .training.trainer import Trainer\n",
+            "adapt.py": "from .training.losses import hole_loss\n",
+            "models/__init__.py": "from ..snn import LIF\n",
+            "models/hybrid.py": "def build():\n    from ..engine import Inpainter\n",
+            "snn/__init__.py": "from .. import fill\n",
+            "fill.py": "import PyQt6.QtCore\n",
+            "training/__init__.py": "",
+            "training/trainer.py": "from ..engine import Inpainter\nfrom ..app import window\n",
+            "training/losses.py": "",
+            "training/finetune.py": "",
+            "app/__init__.py": "",
+            "app/window.py": "from PyQt6 import QtWidgets\nfrom ..training import finetune\n"
+            "from ..training.trainer import Trainer\n",
+            "texture.py": "",
+        },
+    )
     found = "\n".join(violations(root))
     for expected in (
         "engine.py:2: engine module engine imports front module cli",
@@ -179,7 +195,9 @@ def test_the_checker_catches_each_kind_of_wrong_way_import(tmp_path):
 
 def test_the_checker_catches_torch_in_the_gimp_plugin(tmp_path):
     plugin = tmp_path / "plug-in.py"
-    plugin.write_text("import json\n\ndef run():\n    import torch.nn\n    from scnn_plugin import x\n")
+    plugin.write_text(
+        "import json\n\ndef run():\n    import torch.nn\n    from scnn_plugin import x\n"
+    )
     assert plugin_violations(plugin) == [
         "plug-in.py:4: the GIMP plug-in imports torch.nn",
         "plug-in.py:5: the GIMP plug-in imports scnn_plugin.x",

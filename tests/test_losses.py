@@ -16,19 +16,24 @@ SIDE = 128
 def batch(photo):
     """Two crops of the astronaut, a thin hole and a thick one, membrane-filled."""
     rgb = np.asarray(photo.convert("RGB"), dtype=np.float32) / 255
-    crops = [rgb[y:y + SIDE, x:x + SIDE] for y, x in ((100, 150), (250, 200))]
+    crops = [rgb[y : y + SIDE, x : x + SIDE] for y, x in ((100, 150), (250, 200))]
     target = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)
     rng = np.random.default_rng(3)
-    hole = torch.stack([torch.from_numpy(make_mask(kind, SIDE, SIDE, rng))[None].float()
-                        for kind in ("thin", "thick")])
+    hole = torch.stack(
+        [
+            torch.from_numpy(make_mask(kind, SIDE, SIDE, rng))[None].float()
+            for kind in ("thin", "thick")
+        ]
+    )
     return membrane_fill(target, 1 - hole), target, hole
 
 
 def test_each_sample_weighs_the_same_whatever_its_hole_size(batch):
     pred, target, hole = batch
     assert hole[1].sum() > 3 * hole[0].sum()  # the thick hole is much larger
-    thin, thick = (float(hole_loss(pred[i:i + 1], target[i:i + 1], hole[i:i + 1]))
-                   for i in range(2))
+    thin, thick = (
+        float(hole_loss(pred[i : i + 1], target[i : i + 1], hole[i : i + 1])) for i in range(2)
+    )
     assert thin != pytest.approx(thick, rel=0.05)
     assert float(hole_loss(pred, target, hole)) == pytest.approx((thin + thick) / 2, rel=1e-5)
 

@@ -24,7 +24,12 @@ def test_ssim_matches_scikit_image(photo):
     rng = np.random.default_rng(0)
     pred = np.clip(target + rng.normal(0, 0.05, target.shape), 0, 1)
     ref = metrics.structural_similarity(
-        target, pred, channel_axis=-1, data_range=1, gaussian_weights=True, sigma=1.5,
+        target,
+        pred,
+        channel_axis=-1,
+        data_range=1,
+        gaussian_weights=True,
+        sigma=1.5,
         use_sample_covariance=False,
     )
     ours = masked_ssim(pred, target, np.ones((256, 256), bool))

@@ -88,7 +88,9 @@ def test_spiking_blocks_fire_from_the_first_training_step(photo):
     rates = []
     for layer in model.modules():
         if isinstance(layer, SNNConv2d):
-            layer.register_forward_hook(lambda mod, args, out: rates.append(float(out.detach().mean())))
+            layer.register_forward_hook(
+                lambda mod, args, out: rates.append(float(out.detach().mean()))
+            )
     x = torch.from_numpy(np.asarray(photo)[:128, :128].copy()).permute(2, 0, 1)[None].float() / 255
     m = torch.zeros(1, 1, 128, 128)
     m[..., 40:80, 20:100] = 1
@@ -123,9 +125,15 @@ def test_default_learns_beyond_its_base_fill_and_the_spikes_get_gradient(photo):
     assert hole_mse().item() < 0.7 * base
 
 
-@pytest.mark.parametrize(("name", "removed"), [
-    ("default", {"lines": 1}), ("default", {"full_width": 32}), ("default", {"line_guide": True}),
-    ("paper", {"surrogate": "arctan"})])
+@pytest.mark.parametrize(
+    ("name", "removed"),
+    [
+        ("default", {"lines": 1}),
+        ("default", {"full_width": 32}),
+        ("default", {"line_guide": True}),
+        ("paper", {"surrogate": "arctan"}),
+    ],
+)
 def test_arguments_of_unpublished_experiments_are_gone(name, removed):
     with pytest.raises(TypeError, match=next(iter(removed))):
         build_model(name, **removed)

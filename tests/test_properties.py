@@ -36,8 +36,11 @@ def make_image(mode: str, width: int, height: int, seed: int) -> Image.Image:
         return Image.fromarray(rng.normal(0, 100, (height, width)).astype(np.float32))
     rgba = Image.fromarray(rng.integers(0, 256, (height, width, 4), dtype=np.uint8), "RGBA")
     if mode == "PA":
-        pa = Image.frombytes("PA", (width, height), rng.integers(0, 256, (height, width, 2),
-                                                                  dtype=np.uint8).tobytes())
+        pa = Image.frombytes(
+            "PA",
+            (width, height),
+            rng.integers(0, 256, (height, width, 2), dtype=np.uint8).tobytes(),
+        )
         pa.putpalette(rng.integers(0, 256, 768, dtype=np.uint8).tolist())
         return pa
     return rgba if mode == "RGBA" else rgba.convert("RGB").convert(mode)

@@ -23,7 +23,9 @@ def test_lif_golden_trajectory_leak_threshold_reset():
 
 def test_lif_membrane_leaks_without_input():
     spike = spike_fn("arctan")
-    s, v = lif_step(torch.zeros(1), torch.tensor([0.5]), torch.tensor(0.8), torch.tensor(1.0), spike)
+    s, v = lif_step(
+        torch.zeros(1), torch.tensor([0.5]), torch.tensor(0.8), torch.tensor(1.0), spike
+    )
     assert float(s) == 0.0 and float(v) == pytest.approx(0.4)
 
 
@@ -55,7 +57,9 @@ def test_lif_module_state_born_at_rest_each_forward():
 
 def test_lif_parameters_stay_in_range_and_learn():
     lif = LIF(3, beta=0.7, threshold=0.5)
-    assert torch.allclose(lif.beta, torch.tensor(0.7)) and torch.allclose(lif.threshold, torch.tensor(0.5))
+    assert torch.allclose(lif.beta, torch.tensor(0.7)) and torch.allclose(
+        lif.threshold, torch.tensor(0.5)
+    )
     spikes, membrane = lif(torch.rand(5, 2, 3, 4, 4, requires_grad=True) * 2)
     (spikes.sum() + membrane.sum()).backward()
     assert lif.beta_logit.grad is not None and torch.isfinite(lif.beta_logit.grad).all()

@@ -41,7 +41,9 @@ def rocket() -> Image.Image:
     return Image.fromarray(data.rocket())
 
 
-def test_a_textured_region_gets_the_grain_of_its_surroundings(photo, object_mask, inpainter, smooth):
+def test_a_textured_region_gets_the_grain_of_its_surroundings(
+    photo, object_mask, inpainter, smooth
+):
     """The shuttle model stands before a mottled backdrop: its fill must be about as detailed as
     the backdrop around it, where the network alone leaves a smudge."""
     hole = np.asarray(object_mask) > 127
@@ -120,6 +122,8 @@ def test_patch_match_finds_where_a_copied_region_came_from(photo):
     )
     assert valid.flatten()[field].all()  # every match is a valid source
     expected = pixels - 200 * 512 + 140
-    inner = (pixels // 512 >= 303) & (pixels // 512 < 337) & (pixels % 512 >= 63) & (pixels % 512 < 97)
+    inner = (
+        (pixels // 512 >= 303) & (pixels // 512 < 337) & (pixels % 512 >= 63) & (pixels % 512 < 97)
+    )
     assert (field[inner] == expected[inner]).float().mean() > 0.9
     assert (field[inner] == start[inner]).float().mean() < 0.01

@@ -44,7 +44,9 @@ def test_span_starts_follow_the_mask_not_the_image_grid(lo, hi, length, expected
 
 def test_a_selection_that_fits_one_window_costs_one_window():
     mask = np.zeros((2828, 4243), bool)
-    mask[900:1220, 2400:2878] = True  # 1 % of a 12 MP photo, straddling the image-aligned grid lines
+    mask[900:1220, 2400:2878] = (
+        True  # 1 % of a 12 MP photo, straddling the image-aligned grid lines
+    )
     tiles = plan_tiles(mask, 512, 64)
     assert len(tiles) == 1
     t = tiles[0]

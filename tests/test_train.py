@@ -19,8 +19,22 @@ from scnn_plugin.training.trainer import FINAL_LR, TrainConfig
 from scnn_plugin.weights import load_weights, save_weights, shipped_dir
 
 SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
-TINY = ["--config", "paper", "--model-kwargs", '{"width": 8}', "--batch", "2", "--crop", "64",
-        "--val-every", "2", "--val-photos", "1", "--threads", "1"]
+TINY = [
+    "--config",
+    "paper",
+    "--model-kwargs",
+    '{"width": 8}',
+    "--batch",
+    "2",
+    "--crop",
+    "64",
+    "--val-every",
+    "2",
+    "--val-photos",
+    "1",
+    "--threads",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,23 +61,46 @@ def test_learning_rate_warms_up_holds_then_decays_to_its_floor():
     assert [flat.learning_rate(s) for s in range(10, 100)] == [1e-3] * 90
 
 
-@pytest.mark.parametrize(("budget", "decay", "reason"), [
-    (["--minutes", "5"], "100", "step budget"),  # a decay needs steps to end at
-    (["--steps", "100"], "-5", "not -5"),
-    (["--steps", "100"], "101", "not 101"),
-])
+@pytest.mark.parametrize(
+    ("budget", "decay", "reason"),
+    [
+        (["--minutes", "5"], "100", "step budget"),  # a decay needs steps to end at
+        (["--steps", "100"], "-5", "not -5"),
+        (["--steps", "100"], "101", "not 101"),
+    ],
+)
 def test_a_decay_without_room_in_a_step_budget_is_refused_before_loading_photos(
-        tmp_path, capsys, budget, decay, reason):
-    code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
-                 *budget, "--decay", decay])
+    tmp_path, capsys, budget, decay, reason
+):
+    code = main(
+        [
+            "--photos",
+            str(tmp_path / "missing"),
+            "--run-dir",
+            str(tmp_path / "run"),
+            *budget,
+            "--decay",
+            decay,
+        ]
+    )
     assert code == 2 and reason in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("chance", ["1.5", "-0.1"])
 def test_a_cable_chance_outside_0_to_1_is_refused_before_loading_photos(tmp_path, capsys, chance):
-    code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
-                 "--steps", "4", "--cables", chance])
+    code = main(
+        [
+            "--photos",
+            str(tmp_path / "missing"),
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--steps",
+            "4",
+            "--cables",
+            chance,
+        ]
+    )
     assert code == 2 and f"not {float(chance)}" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
@@ -78,8 +115,19 @@ def test_cables_are_drawn_on_about_the_asked_share_of_training_crops(pool, tmp_p
 
     monkeypatch.setattr(data, "draw_cables", recording)
     run = tmp_path / "run"
-    args = ["--photos", str(pool), "--run-dir", str(run), "--steps", "40", "--cables", "0.25",
-            *TINY, "--val-every", "40"]
+    args = [
+        "--photos",
+        str(pool),
+        "--run-dir",
+        str(run),
+        "--steps",
+        "40",
+        "--cables",
+        "0.25",
+        *TINY,
+        "--val-every",
+        "40",
+    ]
     assert main(args) == 0
     assert 8 < len(lined) < 35 and set(lined) == {(3, 64, 64)}  # of 80 crops, a quarter expected
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
@@ -155,18 +203,39 @@ def test_a_file_that_is_not_a_training_curve_is_refused_by_name(tmp_path, capsys
     assert "losses.csv is not a training curve (no cpu_hours" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("removed", [
-    ["--mask-mix", "thin=2,medium=1,thick=1"], ["--cables", "0.5", "--cable-strokes", "0.5"]])
+@pytest.mark.parametrize(
+    "removed",
+    [["--mask-mix", "thin=2,medium=1,thick=1"], ["--cables", "0.5", "--cable-strokes", "0.5"]],
+)
 def test_options_of_unpublished_experiments_are_gone(tmp_path, capsys, removed):
     with pytest.raises(SystemExit) as exit_:
-        main(["--photos", str(tmp_path), "--run-dir", str(tmp_path / "run"), "--steps", "4",
-              *removed])
+        main(
+            [
+                "--photos",
+                str(tmp_path),
+                "--run-dir",
+                str(tmp_path / "run"),
+                "--steps",
+                "4",
+                *removed,
+            ]
+        )
     assert exit_.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
 
 
 def test_the_hole_log_loss_is_refused_before_loading_photos(tmp_path, capsys):
-    code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"),
-                 "--steps", "4", "--loss", "hole-log"])
+    code = main(
+        [
+            "--photos",
+            str(tmp_path / "missing"),
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--steps",
+            "4",
+            "--loss",
+            "hole-log",
+        ]
+    )
     assert code == 2 and "unknown loss 'hole-log'" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
@@ -177,8 +246,14 @@ def test_init_weights_are_continued_as_built_never_regrown(pool, tmp_path):
     from scnn_plugin.training.trainer import Trainer
 
     photos = load_photos(find_photos(pool / "val")).photos
-    cfg = TrainConfig(run_dir=tmp_path / "run", init=shipped_dir() / "default.safetensors",
-                      model_kwargs={"width": 8}, steps=2, batch=2, crop=64)
+    cfg = TrainConfig(
+        run_dir=tmp_path / "run",
+        init=shipped_dir() / "default.safetensors",
+        model_kwargs={"width": 8},
+        steps=2,
+        batch=2,
+        crop=64,
+    )
     with pytest.raises(ValueError, match="leave --model-kwargs out"):
         Trainer(cfg, photos, build_eval_set(photos, ["v"], size=64)).run()
 
@@ -188,11 +263,18 @@ def test_one_builder_makes_the_training_config_from_any_command_line():
 
     from scnn_plugin.training.finetune import FinetuneConfig
 
-    args = argparse.Namespace(run_dir=Path("r"), config="paper", steps=9, lr=0.5, cables=0.25,
-                              threads=1, photos=Path("p"))  # the last two are no config fields
+    args = argparse.Namespace(
+        run_dir=Path("r"), config="paper", steps=9, lr=0.5, cables=0.25, threads=1, photos=Path("p")
+    )  # the last two are no config fields
     cfg = TrainConfig.from_args(args, loss="mse", steps=7)
     assert (cfg.run_dir, cfg.config, cfg.steps, cfg.lr, cfg.cables, cfg.loss) == (
-        Path("r"), "paper", 7, 0.5, 0.25, "mse")
+        Path("r"),
+        "paper",
+        7,
+        0.5,
+        0.25,
+        "mse",
+    )
     assert cfg.batch == TrainConfig.batch  # what args leave out keeps its default
     request = FinetuneConfig(photos_dir=Path("p"), base=Path("b"), steps=30, batch=3, patience=2)
     tuned = TrainConfig.from_args(request, run_dir=Path("r"))

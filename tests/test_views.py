@@ -40,8 +40,10 @@ def test_four_views_fill_a_mirrored_photo_as_the_mirror_of_its_fill(
         # The same four fills, summed in another order: at most a rounding step apart.
         assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
     # One view is not mirror-symmetric: the property above is the averaging's, not the model's.
-    one = np.abs(np.fliplr(_fill(inpainter, 1, ImageOps.mirror(photo), ImageOps.mirror(mask)))
-                 - _fill(inpainter, 1, photo, mask))
+    one = np.abs(
+        np.fliplr(_fill(inpainter, 1, ImageOps.mirror(photo), ImageOps.mirror(mask)))
+        - _fill(inpainter, 1, photo, mask)
+    )
     assert one.max() > 10
 
 

@@ -45,8 +45,10 @@ def test_round_trip_of_the_default_config_with_batchnorm_counters(tmp_path):
     save_weights(path, model, "default", {}, "0.1.0")
     loaded, info = load_weights(path)
     assert info.config == "default"
-    assert torch.equal(loaded.state_dict()["blocks.0.body.conv.1.num_batches_tracked"],
-                       model.state_dict()["blocks.0.body.conv.1.num_batches_tracked"])
+    assert torch.equal(
+        loaded.state_dict()["blocks.0.body.conv.1.num_batches_tracked"],
+        model.state_dict()["blocks.0.body.conv.1.num_batches_tracked"],
+    )
 
 
 def test_missing_file(tmp_path):
@@ -169,8 +171,15 @@ def _rewrite(path, dest, resign: bool = True, drop=(), **changes):
     return dest
 
 
-@pytest.mark.parametrize("field, value", [("timesteps", "0"), ("config", "default"),
-                                          ("model_kwargs", {"width": 9}), ("training", {"x": 1})])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("timesteps", "0"),
+        ("config", "default"),
+        ("model_kwargs", {"width": 9}),
+        ("training", {"x": 1}),
+    ],
+)
 def test_edited_metadata_fails_the_checksum(saved, tmp_path, field, value):
     """Issue 25: the metadata was outside the checksum."""
     path = _rewrite(saved[0], tmp_path / "edited.safetensors", resign=False, **{field: value})
@@ -217,15 +226,21 @@ def test_a_file_claiming_a_huge_model_is_refused_without_building_it(default_wei
         "    print(err)\n"
         "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
     assert "does not fit model config 'default'" in out[0]
     assert int(out[1]) < 40, f"{out[1]} MB allocated to refuse the file"
 
 
 def test_weights_written_before_the_metadata_digest_still_load(saved, tmp_path):
-    path = _rewrite(saved[0], tmp_path / "v1.safetensors", resign=False, drop=("digest",),
-                    format="scnn-inpaint-weights/1")
+    path = _rewrite(
+        saved[0],
+        tmp_path / "v1.safetensors",
+        resign=False,
+        drop=("digest",),
+        format="scnn-inpaint-weights/1",
+    )
     _, info = load_weights(path)
     assert info.config == "paper" and info.model_kwargs == {"width": 8}
     bad = _rewrite(path, tmp_path / "v1-bad.safetensors", resign=False, timesteps="0")

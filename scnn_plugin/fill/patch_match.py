@@ -39,9 +39,7 @@ def valid_sources(known: torch.Tensor, border: int) -> torch.Tensor:
     return eroded[0, 0] > 0.5
 
 
-def random_field(
-    n: int, sources: torch.Tensor, generator: torch.Generator
-) -> torch.Tensor:
+def random_field(n: int, sources: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """``n`` matches drawn uniformly from ``sources`` (flat indices of valid source pixels)."""
     pick = torch.randint(sources.numel(), (n,), generator=generator, device=sources.device)
     return sources[pick]

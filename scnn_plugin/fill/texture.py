@@ -49,7 +49,9 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     it is.
     """
     if fill.ndim != 3 or fill.shape[0] != 3 or known.shape != fill.shape[1:]:
-        raise ValueError(f"expected fill [3, H, W] and known [H, W], got {fill.shape}, {known.shape}")
+        raise ValueError(
+            f"expected fill [3, H, W] and known [H, W], got {fill.shape}, {known.shape}"
+        )
     hole = ~known
     if not hole.any():
         return fill.clone()
@@ -157,8 +159,15 @@ def _coarse_field(
     for _ in range(_COARSE_ROUNDS):
         targets = _features(low, placed.view(1, h, w), scale=2)[pixels]
         field = refine_field(
-            field, pixels, sources, targets, valid, _COARSE_SWEEPS, _COARSE_STEPS,
-            max(h, w) // 2, generator,
+            field,
+            pixels,
+            sources,
+            targets,
+            valid,
+            _COARSE_SWEEPS,
+            _COARSE_STEPS,
+            max(h, w) // 2,
+            generator,
         )
         placed[pixels] = luma.flatten()[field]
     # full-resolution lookup: every half-resolution pixel's match (known pixels match themselves)

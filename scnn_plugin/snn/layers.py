@@ -41,7 +41,9 @@ class SNNConv2d(nn.Module):
         if timesteps < 1:
             raise ValueError(f"timesteps must be >= 1, got {timesteps}")
         pad = dilation * (kernel_size - 1) // 2
-        conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, pad, dilation, bias=not norm)
+        conv = nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride, pad, dilation, bias=not norm
+        )
         self.conv = nn.Sequential(conv, nn.BatchNorm2d(out_channels)) if norm else conv
         self.lif = LIF(out_channels, **lif_kwargs)
         self.timesteps = timesteps

@@ -52,5 +52,7 @@ def spike_fn(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     try:
         fn, alpha = SURROGATES[name]
     except KeyError:
-        raise ValueError(f"unknown surrogate {name!r}; choose one of {sorted(SURROGATES)}") from None
+        raise ValueError(
+            f"unknown surrogate {name!r}; choose one of {sorted(SURROGATES)}"
+        ) from None
     return lambda v: fn.apply(v, alpha)

@@ -136,8 +136,10 @@ def timestep_sweep(steps: tuple[int, ...], threads: int, photos_dir: Path | None
     torch.set_num_threads(threads)
     pool = load_photos(find_photos((photos_dir or default_pool_dir()) / "val"))
     if not pool.photos:
-        raise SystemExit("scnn-bench: the sweep needs held-out photos; build the pool first "
-                         "(python -m scnn_plugin.training.photos)")
+        raise SystemExit(
+            "scnn-bench: the sweep needs held-out photos; build the pool first "
+            "(python -m scnn_plugin.training.photos)"
+        )
     samples = build_eval_set(pool.photos[:6], pool.names[:6], kinds=("medium",))
     base = Inpainter.from_pretrained(device="cpu")
     rows = []
@@ -149,19 +151,28 @@ def timestep_sweep(steps: tuple[int, ...], threads: int, photos_dir: Path | None
             out = inp.inpaint(Image.fromarray(s.image), Image.fromarray(s.hole))
             times.append(time.perf_counter() - start)
             scores.append(masked_psnr(np.asarray(out) / 255, s.image / 255, s.hole))
-        rows.append({"timesteps": t, "seconds": statistics.median(times),
-                     "masked_psnr": float(np.mean(scores))})
+        rows.append(
+            {
+                "timesteps": t,
+                "seconds": statistics.median(times),
+                "masked_psnr": float(np.mean(scores)),
+            }
+        )
     return rows
 
 
 def markdown(rows: list[Row]) -> str:
     telea = {r.case: r.seconds for r in rows if r.method == "telea"}
-    lines = ["| case | method | masked tiles | s / image | × Telea | peak RSS MB |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = [
+        "| case | method | masked tiles | s / image | × Telea | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for r in rows:
         ratio = r.seconds / telea[r.case] if telea.get(r.case) else float("nan")
-        lines.append(f"| {r.case} | {r.method} | {r.masked_tiles} | {r.seconds:.3f} | "
-                     f"{ratio:.1f} | {r.peak_rss_mb:.0f} |")
+        lines.append(
+            f"| {r.case} | {r.method} | {r.masked_tiles} | {r.seconds:.3f} | "
+            f"{ratio:.1f} | {r.peak_rss_mb:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -185,9 +196,12 @@ def plot(rows: list[Row], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scnn-bench", description=__doc__)
-    p.add_argument("--methods", default="telea,default,paper",
-                   help="comma-separated: telea, default, paper; +adaptN (N steps first) and "
-                        "+viewsN (N flipped views) after a config, e.g. default+adapt30+views4")
+    p.add_argument(
+        "--methods",
+        default="telea,default,paper",
+        help="comma-separated: telea, default, paper; +adaptN (N steps first) and "
+        "+viewsN (N flipped views) after a config, e.g. default+adapt30+views4",
+    )
     p.add_argument("--cases", default=None, help="comma-separated case labels (default: all)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
@@ -209,18 +223,26 @@ def main(argv: list[str] | None = None) -> int:
         for method in args.methods.split(","):
             row = run_isolated(method, case, args.repeats, args.threads)
             rows.append(row)
-            print(f"{row.case:>12} {row.method:>8}: {row.seconds:7.3f} s, {row.masked_tiles:3d} tiles, "
-                  f"peak {row.peak_rss_mb:6.0f} MB", flush=True)
+            print(
+                f"{row.case:>12} {row.method:>8}: {row.seconds:7.3f} s, {row.masked_tiles:3d} tiles, "
+                f"peak {row.peak_rss_mb:6.0f} MB",
+                flush=True,
+            )
     table = markdown(rows)
-    sweep = timestep_sweep(tuple(int(t) for t in args.sweep.split(",")), args.threads,
-                           args.photos) if args.sweep else []
+    sweep = (
+        timestep_sweep(tuple(int(t) for t in args.sweep.split(",")), args.threads, args.photos)
+        if args.sweep
+        else []
+    )
     if sweep:
         table += "\n\n| T | s / 512² image | masked PSNR dB |\n|---:|---:|---:|\n" + "\n".join(
-            f"| {r['timesteps']} | {r['seconds']:.3f} | {r['masked_psnr']:.2f} |" for r in sweep)
+            f"| {r['timesteps']} | {r['seconds']:.3f} | {r['masked_psnr']:.2f} |" for r in sweep
+        )
     print(table)
     (args.out / "results.md").write_text(table + "\n")
     (args.out / "results.json").write_text(
-        json.dumps({"rows": [asdict(r) for r in rows], "sweep": sweep}, indent=1))
+        json.dumps({"rows": [asdict(r) for r in rows], "sweep": sweep}, indent=1)
+    )
     plot(rows, args.out / "cost.png")
     print(f"wrote {args.out}/results.md, results.json, cost.png")
     return 0

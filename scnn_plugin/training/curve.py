@@ -80,10 +80,15 @@ def plot(curves: dict[str, list[dict[str, float]]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m scnn_plugin.training.curve", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m scnn_plugin.training.curve",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("runs", nargs="+", metavar="LABEL=CURVE.CSV")
-    p.add_argument("--every", type=int, default=2000, help="table rows every N steps (and the last)")
+    p.add_argument(
+        "--every", type=int, default=2000, help="table rows every N steps (and the last)"
+    )
     p.add_argument("--out", type=Path, default=None, help="also draw the curve into this PNG")
     args = p.parse_args(argv)
     if args.every < 1:

@@ -41,7 +41,9 @@ class PhotoFolder:
 
 def find_photos(root: Path) -> list[Path]:
     """Image files under ``root``, recursively, in a stable order."""
-    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
+    return sorted(
+        p for p in Path(root).rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()
+    )
 
 
 def load_photos(paths: list[Path], min_side: int = 128, max_side: int = 1024) -> PhotoFolder:
@@ -60,7 +62,9 @@ def load_photos(paths: list[Path], min_side: int = 128, max_side: int = 1024) ->
                     continue
                 scale = max_side / min(im.size)
                 if scale < 1:
-                    im = im.resize((round(im.width * scale), round(im.height * scale)), Image.LANCZOS)
+                    im = im.resize(
+                        (round(im.width * scale), round(im.height * scale)), Image.LANCZOS
+                    )
                 photos.append(np.asarray(im))
                 names.append(str(path))
         except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
@@ -111,7 +115,9 @@ class CropSampler(torch.utils.data.IterableDataset):
         y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
         patch = photo[y : y + side, x : x + side]
         if side != s:
-            patch = np.asarray(Image.fromarray(patch).resize((s, s), Image.BILINEAR if side < s else Image.BOX))
+            patch = np.asarray(
+                Image.fromarray(patch).resize((s, s), Image.BILINEAR if side < s else Image.BOX)
+            )
         if rng.random() < 0.5:
             patch = patch[:, ::-1]
         return np.array(patch)  # a writable copy: torch tensors must not alias read-only photos

@@ -30,7 +30,9 @@ def square_view(photo: np.ndarray, size: int) -> np.ndarray:
     """Resize so the short side is ``size`` and take the centre square: the whole scene, 512 px wide."""
     im = Image.fromarray(photo)
     scale = size / min(im.size)
-    im = im.resize((max(size, round(im.width * scale)), max(size, round(im.height * scale))), Image.LANCZOS)
+    im = im.resize(
+        (max(size, round(im.width * scale)), max(size, round(im.height * scale))), Image.LANCZOS
+    )
     left, top = (im.width - size) // 2, (im.height - size) // 2
     return np.asarray(im.crop((left, top, left + size, top + size)))
 

@@ -68,22 +68,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--grid-rows", type=int, default=3, help="samples in the picture grid")
     p.add_argument("--device", default="auto", help="SC-NN device: auto, cpu, cuda, mps")
     p.add_argument(
-        "--adapt", type=int, default=0, metavar="STEPS",
+        "--adapt",
+        type=int,
+        default=0,
+        metavar="STEPS",
         help="also score SC-NN default adapted to each photo for STEPS steps (default 0: not)",
     )
     p.add_argument(
-        "--views", type=int, default=1, metavar="N",
+        "--views",
+        type=int,
+        default=1,
+        metavar="N",
         help="also score SC-NN default averaged over N flipped views (default 1: not)",
     )
     p.add_argument(
         "--threads", type=int, default=None, help="CPU threads (default: torch's choice)"
     )
     p.add_argument(
-        "--kinds", default=",".join(KINDS),
+        "--kinds",
+        default=",".join(KINDS),
         help=f"comma-separated hole kinds (default: all of {', '.join(KINDS)})",
     )
     p.add_argument(
-        "--silhouettes", type=Path, default=None,
+        "--silhouettes",
+        type=Path,
+        default=None,
         help="object shapes for the object kind (default: the pool's silhouettes/, built by "
         "python -m scnn_plugin.training.object_masks)",
     )
@@ -114,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [k for k in args.kinds.split(",") if k]
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
-        print(f"scnn-eval: unknown hole kind(s) {unknown}; known: {', '.join(KINDS)}", file=sys.stderr)
+        print(
+            f"scnn-eval: unknown hole kind(s) {unknown}; known: {', '.join(KINDS)}", file=sys.stderr
+        )
         return 2
     shapes = None
     if OBJECT_KIND in kinds:

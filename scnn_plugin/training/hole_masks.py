@@ -38,7 +38,9 @@ def make_mask(kind: str, height: int, width: int, rng: np.random.Generator) -> n
     try:
         spec = MASK_KINDS[kind]
     except KeyError:
-        raise ValueError(f"unknown mask kind {kind!r}; choose one of {sorted(MASK_KINDS)}") from None
+        raise ValueError(
+            f"unknown mask kind {kind!r}; choose one of {sorted(MASK_KINDS)}"
+        ) from None
     target = rng.uniform(*spec.coverage)
     canvas = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
@@ -55,7 +57,9 @@ def make_mask(kind: str, height: int, width: int, rng: np.random.Generator) -> n
     return hole
 
 
-def _stroke(draw: ImageDraw.ImageDraw, h: int, w: int, width: int, rng: np.random.Generator) -> None:
+def _stroke(
+    draw: ImageDraw.ImageDraw, h: int, w: int, width: int, rng: np.random.Generator
+) -> None:
     """A random walk of 4-12 segments with rounded joints, like a brush dragged across."""
     x, y = rng.uniform(0, w), rng.uniform(0, h)
     angle = rng.uniform(0, 2 * np.pi)

@@ -82,9 +82,7 @@ def load_silhouettes(folder: Path) -> list[np.ndarray]:
     return shapes
 
 
-def object_mask(
-    size: int, rng: np.random.Generator, shapes: list[np.ndarray]
-) -> np.ndarray:
+def object_mask(size: int, rng: np.random.Generator, shapes: list[np.ndarray]) -> np.ndarray:
     """``[size, size]`` bool: one silhouette, mirrored at random, scaled to cover ``COVERAGE`` of
     the image, placed wholly inside it, grown by ``DILATE`` px as a selection is."""
     shape = shapes[int(rng.integers(len(shapes)))]

@@ -228,7 +228,10 @@ def object_crops(
             grid.paste(zoomed, (c * side, _HEAD + (2 * r + 1) * side))
         for row, text in ((2 * r, f"{Path(s.name).stem} 1:1"), (2 * r + 1, "2x")):
             draw.text(
-                (4, _HEAD + row * side + 4), text, fill="white", stroke_width=2,
+                (4, _HEAD + row * side + 4),
+                text,
+                fill="white",
+                stroke_width=2,
                 stroke_fill="black",
             )
     return grid

@@ -76,7 +76,9 @@ class TrainConfig:
         if self.decay and self.steps is None:
             raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
         if not 0 <= self.decay <= (self.steps or 0):
-            raise ValueError(f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}")
+            raise ValueError(
+                f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}"
+            )
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(LOSSES)}")
         if not 0 <= self.cables <= 1:
@@ -178,14 +180,19 @@ class _Run:
 
     def in_all(self, row: dict[str, float]) -> dict[str, float]:
         """A history row with step and CPU-hours counted from the init weights' totals."""
-        return {**row, "step": self.lineage["steps"] + row["step"],
-                "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"]}
+        return {
+            **row,
+            "step": self.lineage["steps"] + row["step"],
+            "cpu_hours": self.lineage["cpu_hours"] + row["cpu_hours"],
+        }
 
 
 class Trainer:
     """Train ``config.config`` on ``photos`` (RGB uint8 arrays), validating on ``val``."""
 
-    def __init__(self, config: TrainConfig, photos: list[np.ndarray], val: list[EvalSample]) -> None:
+    def __init__(
+        self, config: TrainConfig, photos: list[np.ndarray], val: list[EvalSample]
+    ) -> None:
         if not val:
             raise ValueError("a validation set is required to pick the best weights")
         self.cfg = config
@@ -243,9 +250,9 @@ class Trainer:
         train_model = self._wrap(run.model, run.device)
         loss_fn = get_loss(cfg.loss)
         # Seeded by the step, so a resumed run draws new samples instead of repeating the first.
-        sampler = iter(CropSampler(
-            self.photos, cfg.crop, seed=cfg.seed + 7919 * run.step, cables=cfg.cables
-        ))
+        sampler = iter(
+            CropSampler(self.photos, cfg.crop, seed=cfg.seed + 7919 * run.step, cables=cfg.cables)
+        )
         # The clocks start here: setting up and scoring the base weights are not training time.
         run.start_wall, run.start_cpu = time.monotonic(), time.process_time()
         while True:
@@ -266,7 +273,7 @@ class Trainer:
                 progress(self._progress(run, val))
 
     def _stop_reason(self, run: _Run, cancel: Callable[[], bool] | None) -> str | None:
-        """"steps", "minutes", "cancel", "peer" (another rank stopped) or None to go on."""
+        """ "steps", "minutes", "cancel", "peer" (another rank stopped) or None to go on."""
         cfg = self.cfg
         if cfg.steps is not None and run.step >= cfg.steps:
             return "steps"  # every rank counts the same steps: no vote needed
@@ -310,9 +317,18 @@ class Trainer:
         opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
         state = self._resume(model, ema, opt, lineage)
         run = _Run(
-            model, ema, opt, device, kwargs, state["lineage"],
-            step=state["step"], first_step=state["step"], history=state["history"],
-            cpu_before=state["cpu_seconds"], best=state["best"], base=state["base"],
+            model,
+            ema,
+            opt,
+            device,
+            kwargs,
+            state["lineage"],
+            step=state["step"],
+            first_step=state["step"],
+            history=state["history"],
+            cpu_before=state["cpu_seconds"],
+            best=state["best"],
+            base=state["base"],
         )
         if run.base is None and self.rank == 0:
             run.base = run.best = evaluate_psnr(ema, self.val, device)["mean"]
@@ -363,8 +379,14 @@ class Trainer:
         opt: torch.optim.Optimizer,
         lineage: dict[str, float],
     ) -> dict[str, Any]:
-        fresh = {"step": 0, "history": [], "cpu_seconds": 0.0, "best": None, "base": None,
-                 "lineage": lineage}
+        fresh = {
+            "step": 0,
+            "history": [],
+            "cpu_seconds": 0.0,
+            "best": None,
+            "base": None,
+            "lineage": lineage,
+        }
         if not self.checkpoint_path.exists():
             return fresh
         try:
@@ -374,7 +396,9 @@ class Trainer:
                 f"{self.checkpoint_path} is unreadable ({err}); delete it to start the run again"
             ) from None
         if ckpt.get("config_name") != self.cfg.config:
-            raise ValueError(f"{self.checkpoint_path} belongs to config {ckpt.get('config_name')!r}")
+            raise ValueError(
+                f"{self.checkpoint_path} belongs to config {ckpt.get('config_name')!r}"
+            )
         model.load_state_dict(ckpt["model"])
         ema.load_state_dict(ckpt["ema"])
         opt.load_state_dict(ckpt["optim"])
@@ -428,8 +452,13 @@ class Trainer:
         if cfg.minutes is not None:
             etas.append(max(0.0, cfg.minutes * 60 - elapsed))
         return TrainProgress(
-            step, cfg.steps, run.running, elapsed, min(etas) if etas else None,
-            val["mean"] if val else None, run.best,
+            step,
+            cfg.steps,
+            run.running,
+            elapsed,
+            min(etas) if etas else None,
+            val["mean"] if val else None,
+            run.best,
         )
 
     # -- files ----------------------------------------------------------------------------------
