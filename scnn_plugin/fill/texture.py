@@ -55,6 +55,9 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     hole = ~known
     if not hole.any():
         return fill.clone()
+    depth = _depth_ramp(known)
+    if not depth.any():  # every hole pixel is within _NEAR px of a known one: nothing to add
+        return fill.clone()
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     low = gaussian_blur(fill[None], SIGMA)[0]
     high = fill - low
@@ -78,7 +81,7 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     copied = torch.zeros_like(high).reshape(3, -1)
     copied[:, pixels] = high.reshape(3, -1)[:, field]
     copied = copied.view_as(high)
-    depth = _depth_ramp(known)  # near the border the network's own high frequencies stay
+    # near the border the network's own high frequencies stay
     grain = depth * copied * _gain(luma, copied, known) + (1 - depth) * high
     return torch.where(known, fill, (low + grain).clamp(0, 1))
 
