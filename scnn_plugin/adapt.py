@@ -96,8 +96,9 @@ class _Crops:
     """Training crops of one photo: a window anywhere, a piece of the user's mask laid over it.
 
     The mask piece is cut around a random hole pixel (then flipped or transposed), so every crop
-    gets a hole shaped like the user's. The network's input hides that hole and the real one; the
-    loss counts only the pixels of the cut hole that are really known.
+    gets a hole shaped like the user's. The network's input hides that hole and what is unknown
+    (the real holes, fully transparent pixels); the loss counts only the pixels of the cut hole
+    that are really known.
     """
 
     def __init__(self, canvas: Canvas, holes: np.ndarray, side: int, device: torch.device) -> None:
@@ -112,7 +113,7 @@ class _Crops:
         s = self.side
         for _ in range(n):
             y, x = int(rng.integers(0, height - s + 1)), int(rng.integers(0, width - s + 1))
-            real = self.holes[y : y + s, x : x + s]
+            real = self.canvas.unknown[y : y + s, x : x + s]  # holes and transparent pixels
             cut = self._mask_piece(rng)
             images.append(self.canvas.read(y, y + s, x, x + s))
             inputs.append(cut | real)

@@ -154,17 +154,19 @@ class Inpainter:
     ) -> None:
         """Run and blend ``tiles``; progress counts on from ``offset`` (the adaptation's steps)."""
 
+        # The model takes canvas.unknown (holes and fully transparent pixels) as its mask; only
+        # the holes are written.
         def sink(y0: int, x0: int, rows: np.ndarray) -> None:
             canvas.write(y0, x0, rows, holes[y0 : y0 + len(rows), x0 : x0 + rows.shape[1]])
 
         blender = RowBlender(min(t.x0 for t in tiles), max(t.x0 + t.w for t in tiles), sink)
-        prior = self._prior(canvas, holes) if self._needs_prior(holes, tiles) else None
+        prior = self._prior(canvas) if self._needs_prior(canvas.unknown, tiles) else None
         done = 0
         while done < len(tiles):
             if cancel is not None and cancel():
                 raise Cancelled("inpainting cancelled; the image was not changed")
             batch = tiles[done : done + run.batch]
-            preds = self._predict(run, canvas, holes, batch, prior)
+            preds = self._predict(run, canvas, batch, prior)
             for tile, pred in zip(batch, preds):
                 blender.add(tile, pred, feather(tile, canvas.size, self.options.overlap))
             done += len(batch)
@@ -172,15 +174,15 @@ class Inpainter:
             if progress is not None:
                 progress(offset + done, offset + len(tiles))
 
-    def _needs_prior(self, holes: np.ndarray, tiles: list[Tile]) -> bool:
+    def _needs_prior(self, unknown: np.ndarray, tiles: list[Tile]) -> bool:
         if not self.model.accepts_prior:
             return False
         return any(
-            holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > 1 - _PRIOR_BELOW_KNOWN
+            unknown[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > 1 - _PRIOR_BELOW_KNOWN
             for t in tiles
         )
 
-    def _prior(self, canvas: Canvas, holes: np.ndarray) -> torch.Tensor:
+    def _prior(self, canvas: Canvas) -> torch.Tensor:
         """Image-wide membrane fill at <= ``_PRIOR_SIDE`` px: context for windows inside big holes."""
         height, width = canvas.size
         f = max(1, -(-max(height, width) // _PRIOR_SIDE))
@@ -191,7 +193,7 @@ class Inpainter:
         step = max(1, 256 // fy)  # cell rows per chunk: ~256 image rows, bounded memory on any size
         for r in range(0, h, step):
             r1 = min(h, r + step)
-            k = ~holes[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx)
+            k = ~canvas.unknown[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx)
             px = canvas.read(r * fy, r1 * fy, 0, w * fx).reshape(r1 - r, fy, w, fx, 3)
             known[r:r1] = k.mean(axis=(1, 3), dtype=np.float32)
             rgb[r:r1] = np.einsum("aybxc,aybx->abc", px, k, dtype=np.float32) / (255.0 * fy * fx)
@@ -203,7 +205,6 @@ class Inpainter:
         self,
         run: _Run,
         canvas: Canvas,
-        holes: np.ndarray,
         batch: list[Tile],
         prior: torch.Tensor | None,
     ) -> list[np.ndarray]:
@@ -212,7 +213,7 @@ class Inpainter:
             try:
                 preds: list[np.ndarray] = []
                 for i in range(0, len(batch), run.batch):
-                    preds += self._forward(run, canvas, holes, batch[i : i + run.batch], prior)
+                    preds += self._forward(run, canvas, batch[i : i + run.batch], prior)
                 return preds
             except torch.cuda.OutOfMemoryError:
                 torch.cuda.empty_cache()
@@ -238,7 +239,6 @@ class Inpainter:
         self,
         run: _Run,
         canvas: Canvas,
-        holes: np.ndarray,
         batch: list[Tile],
         prior: torch.Tensor | None,
     ) -> list[np.ndarray]:
@@ -246,7 +246,7 @@ class Inpainter:
         multiple = run.model.multiple
         pad_h, pad_w = -tile.h % multiple, -tile.w % multiple
         rgb = np.stack([canvas.read(t.y0, t.y0 + t.h, t.x0, t.x0 + t.w) for t in batch])
-        msk = np.stack([holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
+        msk = np.stack([canvas.unknown[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
         x = to_tensor(rgb).to(run.device).contiguous(memory_format=torch.channels_last)
         m = torch.from_numpy(msk).to(run.device)[:, None].float()
         if pad_h or pad_w:  # the edges replicated, each pixel with its own mask: what is to be

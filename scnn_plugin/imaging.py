@@ -24,21 +24,21 @@ SUPPORTED_MODES = tuple(sorted(_CONVERTIBLE_MODES | set(_ALPHA_MODES) | _NUMERIC
 class Canvas:
     """An image as the engine sees it, read and written window by window.
 
-    ``read`` gives the model an RGB uint8 view of one window; ``write`` converts model RGB back into
-    the image's own representation for the given pixels only and pastes them into ``output``, a copy
-    of the input made by Pillow. No whole-image numpy array is ever made, so memory stays near one copy
-    of the image whatever its size.
+    ``read`` gives the model an RGB uint8 view of one window and ``unknown`` the pixels in it that
+    are no context (the fill's mask: holes and fully transparent pixels alike); ``write`` converts
+    model RGB back into the image's own representation for the given pixels only and pastes them
+    into ``output``, a copy of the input made by Pillow. No whole-image colour array is ever made, so
+    memory stays near one copy of the image whatever its size.
     """
 
     image: Image.Image
     output: Image.Image
     color_mode: str  # the mode of the colour part (alpha split off)
     value_range: tuple[float, float]  # numeric modes: the input range mapped to [0, 1]
-    # ``[H, W]`` bool: fully transparent pixels outside the holes, whose colour is left over from
-    # an edit (often black after a resize or rotation) and must never reach the model; None if none.
-    hidden: np.ndarray | None = None
-    # ``[H, W]`` bool: the holes, so the colour standing in for hidden pixels never comes from them.
-    holes: np.ndarray | None = None
+    # ``[H, W]`` bool: what the fill must not take as context: the holes and the fully transparent
+    # pixels, whose colour is left over from an edit (often black after a resize or rotation). Only
+    # the holes are written; a transparent pixel outside them keeps its colour and alpha.
+    unknown: np.ndarray
 
     @property
     def size(self) -> tuple[int, int]:
@@ -46,17 +46,8 @@ class Canvas:
         return self.image.height, self.image.width
 
     def read(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        """``[y1 - y0, x1 - x0, 3]`` uint8 RGB of the input window.
-
-        Hidden (fully transparent) pixels read as the membrane fill of the window's visible pixels
-        outside the holes: their own colour is unknown, so it is never context.
-        """
-        rgb = self._read_colour(y0, y1, x0, x1)
-        if self.hidden is None or not self.hidden[y0:y1, x0:x1].any():
-            return rgb
-        return _stand_in(rgb, self.hidden[y0:y1, x0:x1], self.holes[y0:y1, x0:x1])
-
-    def _read_colour(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """``[y1 - y0, x1 - x0, 3]`` uint8 RGB of the input window, as stored: where ``unknown``
+        is True it is no context, so callers hand ``unknown`` to the fill as its mask."""
         crop = self.image.crop((x0, y0, x1, y1))
         mode = self.image.mode
         if mode in ("RGB", "RGBA"):
@@ -116,16 +107,13 @@ def open_canvas(image: Image.Image, holes: np.ndarray | None = None) -> Canvas:
     if holes is None:
         holes = np.zeros((image.height, image.width), bool)
     hidden = transparent_pixels(image)
-    if hidden is not None:
-        hidden &= ~holes
-    known = ~holes if hidden is None else ~holes & ~hidden
-    if holes.any() and not known.any():
+    unknown = holes if hidden is None else holes | hidden
+    if holes.any() and unknown.all():
         raise InputError(
             "nothing is left to fill from: the mask (with the fully transparent pixels) covers the "
             "whole image; select less, or include some surrounding pixels (the context margin)"
         )
-    hidden = hidden if hidden is not None and hidden.any() else None
-    return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range, hidden, holes)
+    return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range, unknown)
 
 
 def transparent_pixels(image: Image.Image) -> np.ndarray | None:
@@ -136,21 +124,6 @@ def transparent_pixels(image: Image.Image) -> np.ndarray | None:
     if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
         return np.asarray(image.convert("RGBA").getchannel("A")) == 0
     return None
-
-
-def _stand_in(rgb: np.ndarray, hidden: np.ndarray, holes: np.ndarray) -> np.ndarray:
-    """``rgb`` with its ``hidden`` pixels replaced by the membrane fill of the pixels that are
-    neither hidden nor in ``holes`` (mid-grey when there are none in this window)."""
-    import torch
-
-    from .fill import membrane_fill
-
-    known = torch.from_numpy(~hidden & ~holes)[None, None].float()
-    image = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float().div_(255)
-    filled = membrane_fill(image, known)[0].permute(1, 2, 0).numpy()
-    out = rgb.copy()
-    out[hidden] = np.clip(filled[hidden] * 255 + 0.5, 0, 255).astype(np.uint8)
-    return out
 
 
 def _numeric_range(image: Image.Image) -> tuple[float, float]:

@@ -123,3 +123,24 @@ def test_only_the_layers_after_the_spiking_encoder_adapt(
 def test_adapt_steps_outside_0_to_500_are_refused(steps):
     with pytest.raises(ValueError, match="adapt"):
         InpaintOptions(adapt=steps)
+
+
+def test_fully_transparent_pixels_are_never_learnt_from(inpainter, photo, monkeypatch):
+    """Issue 25: adapting took the colour under alpha 0 (a stand-in for it) as known pixels."""
+    rgb = np.array(photo.resize((256, 256)))
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:, 150:200] = 0
+    rgb[:, 150:200] = (255, 0, 255)  # under alpha 0: a colour the photo has nowhere else
+    image = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    holes = np.zeros(alpha.shape, bool)
+    holes[100:140, 110:150] = True
+    batches = []
+    loss = adapt._loss
+    monkeypatch.setattr(adapt, "_loss", lambda m, b, t: batches.append(b) or loss(m, b, t))
+    adapt.adapt_model(inpainter.model, open_canvas(image, holes), holes, 2, 1)
+    hidden_seen = 0
+    for pixels, inputs, target in batches:
+        hidden = (pixels[:, 0] == 1) & (pixels[:, 1] == 0) & (pixels[:, 2] == 1)
+        hidden_seen += int(hidden.sum())
+        assert bool((inputs[:, 0][hidden] == 1).all()) and bool((target[:, 0][hidden] == 0).all())
+    assert hidden_seen > 0

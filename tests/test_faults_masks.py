@@ -173,3 +173,45 @@ def test_colour_under_fully_transparent_pixels_is_never_context(small_tiles, pho
         assert np.array_equal(out[~hole], src[~hole])  # hidden pixels too, colour and alpha
         fills.append(out[hole])
     assert np.array_equal(fills[0], fills[1]) and np.array_equal(fills[0], fills[2])
+
+
+def _rotated(photo: Image.Image) -> tuple[Image.Image, np.ndarray]:
+    """A 128 px crop of ``photo`` turned 45 degrees as an editor turns a layer (its corners fully
+    transparent, black under them), and a hole in the photo right against the upper-left corner."""
+    crop = photo.crop((160, 120, 288, 248)).convert("RGBA")
+    image = crop.rotate(45, resample=Image.Resampling.BICUBIC, expand=True)  # 182x182
+    hidden = np.asarray(image)[..., 3] == 0
+    hole = np.zeros(hidden.shape, bool)
+    hole[50:80, 44:74] = True
+    assert not (hole & hidden).any() and hidden[50:80, 40:74].any()  # beside it, not in it
+    return image, hole
+
+
+def test_fully_transparent_pixels_are_unknown_to_the_fill_as_if_masked(inpainter, photo):
+    """Issue 25: fully transparent pixels reached the network (and the prior and the texture
+    stage) as known context, with a stand-in colour; they must be unknown, exactly as if masked."""
+    image, hole = _rotated(photo)
+    src = np.asarray(image)
+    hidden = src[..., 3] == 0
+    out = np.asarray(inpainter.inpaint(image, Image.fromarray(hole)))
+    assert np.array_equal(out[~hole], src[~hole])  # hidden pixels too, colour and alpha
+    assert np.array_equal(out[..., 3], src[..., 3])
+    # The same photo opaque, its transparent corners masked: one 182 px window either way, so
+    # the network, the prior (over half the window is unknown) and the texture see the same.
+    masked = np.asarray(inpainter.inpaint(image.convert("RGB"), Image.fromarray(hole | hidden)))
+    assert np.array_equal(out[hole][:, :3], masked[hole])
+
+
+def test_the_network_is_told_fully_transparent_pixels_are_unknown(fast_inpainter, photo):
+    image, hole = _rotated(photo)
+    hidden = np.asarray(image)[..., 3] == 0
+    masks = []
+    one_window = fast_inpainter.with_options(InpaintOptions(tile=192, overlap=16, timesteps=1))
+    handle = one_window.model.register_forward_pre_hook(lambda m, args: masks.append(args[1]))
+    try:
+        one_window.inpaint(image, Image.fromarray(hole))
+    finally:
+        handle.remove()
+    assert len(masks) == 1
+    seen = masks[0][0, 0, :182, :182].numpy()
+    assert np.array_equal(seen, (hole | hidden).astype(np.float32))
