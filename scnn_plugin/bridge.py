@@ -131,19 +131,22 @@ def read_pixels(path: str, width: int, height: int, channels: int, depth: int) -
 
 
 def to_engine_image(pixels: np.ndarray) -> Image.Image:
-    """The PIL image the engine fills: 8-bit Y/YA/RGB/RGBA as is, 16-bit grey as ``I;16``.
+    """The PIL image the engine fills: 8-bit Y/YA/RGB/RGBA as is, 16-bit Y as ``I;16``.
 
-    16-bit colour has no Pillow mode, so the engine sees it rounded to 8 bit; ``from_engine_image``
-    keeps every unfilled pixel at full precision.
+    16-bit YA, RGB and RGBA have no Pillow mode, so the engine sees them rounded to 8 bit, alpha 0
+    exactly where the layer's is: the engine takes fully transparent pixels as unknown, never as
+    context. ``from_engine_image`` keeps every unfilled pixel at full precision.
     """
     channels = pixels.shape[2]
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
     if pixels.dtype == np.uint8:
-        mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
         return Image.fromarray(pixels[..., 0] if channels == 1 else pixels, mode)
-    if channels <= 2:
-        return Image.fromarray(np.ascontiguousarray(pixels[..., 0]))  # I;16; alpha never changes
-    rgb8 = ((pixels[..., :3].astype(np.uint32) + 128) // 257).astype(np.uint8)
-    return Image.fromarray(rgb8, "RGB")
+    if channels == 1:
+        return Image.fromarray(np.ascontiguousarray(pixels[..., 0]))  # I;16
+    eight = ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if channels in (2, 4):  # rounded up: an alpha of 1..128 is not fully transparent
+        eight[..., -1] = (pixels[..., -1].astype(np.uint32) + 256) // 257
+    return Image.fromarray(eight, mode)
 
 
 def from_engine_image(filled: Image.Image, pixels: np.ndarray, holes: np.ndarray) -> np.ndarray:

@@ -351,3 +351,31 @@ def test_closed_stdin_deletes_nothing_outside_its_own_run_folder(
     code, lines = converse(request, close=True)
     assert code == 2 and lines[-1]["status"] == "cancelled"
     assert {p: p.read_bytes() for p in precious.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("channels", [2, 4], ids=["YA", "RGBA"])
+def test_sixteen_bit_fully_transparent_pixels_are_never_context(
+    tmp_path, default_weights, crop, channels
+):
+    """Issue 25 from GIMP: 16-bit alpha was dropped on the way in, so the colour under fully
+    transparent pixels (black after a rotation) was context for the fill beside it."""
+    grey = np.asarray(Image.fromarray(crop).convert("L"))[..., None]
+    colour = (crop if channels == 4 else grey).astype(np.uint16) * 257
+    holes = np.zeros(crop.shape[:2], bool)
+    holes[40:80, 50:90] = True
+    fills = []
+    for under in (0, 65535):
+        pixels = np.concatenate([colour, np.full_like(colour[..., :1], 65535)], axis=2)
+        pixels[:, 90:110] = under  # colour and alpha: a fully transparent band beside the hole
+        pixels[:, 90:110, -1] = 0
+        folder = tmp_path / str(under)
+        folder.mkdir()
+        coverage = holes.astype(np.uint8) * 255
+        code, lines = converse(
+            write_request(folder, pixels, coverage, weights=str(default_weights))
+        )
+        assert code == 0, lines[-1]
+        out = result_pixels(lines[-1], pixels.shape, np.uint16)
+        assert np.array_equal(out[~holes], pixels[~holes])
+        fills.append(out[holes])
+    assert np.array_equal(fills[0], fills[1])
