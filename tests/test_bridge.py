@@ -233,13 +233,6 @@ MALFORMED = {
         lambda d: tiny_request(d, image="/dev/zero"),
         "image /dev/zero is not a regular file",
     ),
-    "mask missing": (lambda d: tiny_request(d, mask=str(d / "gone.raw")), "gone.raw"),
-    "depth 12": (lambda d: tiny_request(d, depth=12), "depth must be 8 or 16"),
-    "width a string": (lambda d: tiny_request(d, width="2"), "width must be an integer"),
-    "result unknown": (lambda d: tiny_request(d, result="paste"), "result must be"),
-    "weights a number": (lambda d: tiny_request(d, weights=3), "weights must be a path or null"),
-    "config a list": (lambda d: tiny_request(d, config=["x"]), "config must be a name"),
-    "tile out of range": (lambda d: tiny_request(d, options={"tile": 3}), "tile must be"),
 }
 
 
@@ -259,10 +252,34 @@ def test_bridge_process_answers_every_malformed_request_with_one_input_error(tmp
     )
     lines = process.stdout.decode("utf-8").splitlines()
     assert process.returncode == 1 and len(lines) == 1, (process.stdout, process.stderr[-2000:])
-    reply = json.loads(lines[0])
+    assert_input_error(json.loads(lines[0]), reason)
+
+
+def assert_input_error(reply: dict, reason: str) -> None:
     assert reply["event"] == "result" and reply["status"] == "error", reply
     assert reply["error"] == "InputError" and "traceback" not in reply, reply
     assert reason in reply["message"] and "\n" not in reply["message"], reply["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"mask": "gone.raw"}, "mask gone.raw cannot be read"),
+        ({"depth": 12}, "depth must be 8 or 16"),
+        ({"depth": 8.0}, "depth must be 8 or 16"),
+        ({"width": "2"}, "width must be an integer"),
+        ({"result": "paste"}, "result must be"),
+        ({"weights": 3}, "weights must be a path or null"),
+        ({"config": ["x"]}, "config must be a name"),
+        ({"output": None}, "output must be a path"),
+        ({"options": {"tile": 3}}, "tile must be"),
+        ({"options": {"device": 5}}, "device must be"),
+    ],
+)
+def test_every_request_field_is_checked_for_type_and_range(tmp_path, change, reason):
+    code, lines = converse(tiny_request(tmp_path, **change))
+    assert code == 1 and len(lines) == 1
+    assert_input_error(lines[0], reason)
 
 
 def test_missing_weights_are_reported_with_the_path(tmp_path, crop):
