@@ -199,7 +199,7 @@ def read_pixels(
     try:
         info = os.stat(path)
     except (OSError, ValueError) as err:  # ValueError: a NUL in the path
-        raise InputError(f"{name} {path} cannot be read: {err}") from None
+        raise InputError(f"{name} {path} cannot be read: {_reason(err)}") from None
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{name} {path} is not a regular file")
     size = info.st_size
@@ -208,7 +208,7 @@ def read_pixels(
             with open(path, "rb") as file:
                 data = file.read(expected)
         except OSError as err:
-            raise InputError(f"{name} {path} cannot be read: {err}") from None
+            raise InputError(f"{name} {path} cannot be read: {_reason(err)}") from None
         size = len(data)
     if size != expected:
         raise InputError(
@@ -411,6 +411,11 @@ def _path(request: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise InputError(f"{name} must be a path, got {_shown(value)}")
     return value
+
+
+def _reason(err: Exception) -> str:
+    """``No such file or directory``, not the errno and the path again."""
+    return getattr(err, "strerror", None) or str(err)
 
 
 def _shown(value: Any) -> str:
