@@ -29,7 +29,9 @@ bridge -> plug-in (stdout)
     ``{"event": "progress", "done": D, "total": T}`` per tile batch, then exactly one final line
     ``{"event": "result", "status": "ok" | "error" | "cancelled", "message": TEXT, ...}`` carrying
     ``error`` (the exception type), ``seconds``, ``output`` and ``diagnostics`` (versions, paths,
-    device) so the plug-in can show the real reason. Logs go to stderr only.
+    device) so the plug-in can show the real reason. A malformed request (not a JSON object, a
+    field of the wrong type or range, a pixel file that is not a regular file of the layout's size)
+    gets ``error`` ``InputError`` and one line naming what is wrong. Logs go to stderr only.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ import json
 import logging
 import os
 import platform
+import stat
 import sys
 import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -118,14 +122,98 @@ def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, 
     return info
 
 
-def read_pixels(path: str, width: int, height: int, channels: int, depth: int) -> np.ndarray:
-    """``[H, W, C]`` uint8 or uint16 from a raw file; ``InputError`` when its size is wrong."""
+@dataclass(frozen=True)
+class InpaintRequest:
+    """An ``inpaint`` request with every field's type and range checked, by ``parse`` only."""
+
+    width: int  # px, 1..MAX_SIDE
+    height: int  # px, 1..MAX_SIDE
+    channels: int  # 1..4: Y, YA, RGB, RGBA
+    depth: int  # bits per channel: 8 or 16
+    image: str  # raw pixel file paths (see the module docstring for the layouts)
+    mask: str
+    output: str
+    result: str  # "replace" or "layer"
+    options: InpaintOptions
+    weights: str | None  # None = $SCNN_INPAINT_WEIGHTS, else the shipped file
+    config: str  # model configuration name; the engine checks it is a known one
+
+    @classmethod
+    def parse(cls, request: dict[str, Any]) -> InpaintRequest:
+        """``InputError`` naming the first field that is missing or of the wrong type or range."""
+        depth = request.get("depth", 8)
+        if type(depth) is not int or depth not in (8, 16):
+            raise InputError(f"depth must be 8 or 16, got {_shown(depth)}")
+        result = request.get("result", "replace")
+        if result not in ("replace", "layer"):
+            raise InputError(f"result must be 'replace' or 'layer', got {_shown(result)}")
+        options = request.get("options")
+        options = {} if options is None else options
+        if not isinstance(options, dict):
+            raise InputError(f"options must be an object, got {_shown(options)}")
+        try:
+            parsed = InpaintOptions.from_dict(options)
+        except ValueError as err:
+            raise InputError(str(err)) from None
+        weights = request.get("weights")
+        if weights is not None and not isinstance(weights, str):
+            raise InputError(f"weights must be a path or null, got {_shown(weights)}")
+        config = request.get("config", "default")
+        if not isinstance(config, str) or not config:
+            raise InputError(f"config must be a name, got {_shown(config)}")
+        return cls(
+            width=_int(request, "width", 1, MAX_SIDE),
+            height=_int(request, "height", 1, MAX_SIDE),
+            channels=_int(request, "channels", 1, 4),
+            depth=depth,
+            image=_path(request, "image"),
+            mask=_path(request, "mask"),
+            output=_path(request, "output"),
+            result=result,
+            options=parsed,
+            weights=weights or None,
+            config=config,
+        )
+
+
+def parse_request_line(line: str) -> dict[str, Any]:
+    """The request object on ``line``; ``{}`` for an empty line, ``InputError`` for anything else."""
+    try:
+        request = json.loads(line) if line.strip() else {}
+    except RecursionError:  # json recurses per nesting level
+        raise InputError("the request is nested too deeply to be read") from None
+    except ValueError as err:
+        raise InputError(f"the request is not JSON ({err}): {line[:80]!r}") from None
+    if not isinstance(request, dict):
+        raise InputError(f"request must be a JSON object, got {_shown(request)}")
+    return request
+
+
+def read_pixels(
+    path: str, width: int, height: int, channels: int, depth: int, name: str = "image"
+) -> np.ndarray:
+    """``[H, W, C]`` uint8 or uint16 from a raw file; ``InputError`` unless it is a regular file
+    of exactly the layout's size, so a device or pipe (``/dev/zero``) is never read without end."""
     dtype = np.dtype(np.uint8 if depth == 8 else np.uint16)
     expected = width * height * channels * dtype.itemsize
-    data = Path(path).read_bytes()
-    if len(data) != expected:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        raise InputError(f"{name} {path} cannot be read: {_reason(err)}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{name} {path} is not a regular file")
+    size = info.st_size
+    if size == expected:
+        try:
+            with open(path, "rb") as file:
+                data = file.read(expected)
+        except OSError as err:
+            raise InputError(f"{name} {path} cannot be read: {_reason(err)}") from None
+        size = len(data)
+    if size != expected:
         raise InputError(
-            f"{path} holds {len(data)} bytes; {width}x{height}x{channels} at {depth} bit needs {expected}"
+            f"{name} {path} holds {size} bytes; "
+            f"{width}x{height}x{channels} at {depth} bit needs {expected}"
         )
     return np.frombuffer(data, dtype=dtype).reshape(height, width, channels)
 
@@ -177,27 +265,22 @@ def as_layer(pixels: np.ndarray, coverage: np.ndarray) -> np.ndarray:
 
 def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool]) -> dict[str, Any]:
     """Do one ``inpaint`` request; returns the final reply (``status`` ok) or raises."""
-    from .engine import Inpainter  # imported late so "diagnose" works even when torch is broken
-
-    width, height = _int(request, "width", 1, MAX_SIDE), _int(request, "height", 1, MAX_SIDE)
-    channels, depth = _int(request, "channels", 1, 4), request.get("depth", 8)
-    if depth not in (8, 16):
-        raise InputError(f"depth must be 8 or 16, got {depth!r}")
-    result_kind = request.get("result", "replace")
-    if result_kind not in ("replace", "layer"):
-        raise InputError(f"result must be 'replace' or 'layer', got {result_kind!r}")
-    options = InpaintOptions.from_dict(request.get("options") or {})
-    weights = request.get("weights") or os.environ.get(WEIGHTS_ENV) or None
-
-    pixels = read_pixels(request["image"], width, height, channels, depth)
-    coverage = read_pixels(request["mask"], width, height, 1, 8)[..., 0]
+    req = InpaintRequest.parse(request)
+    size = (req.width, req.height)
+    pixels = read_pixels(req.image, *size, req.channels, req.depth)
+    coverage = read_pixels(req.mask, *size, 1, 8, name="mask")[..., 0]
     holes = coverage > 0
     if not holes.any():
         raise InputError("the selection is empty inside the layer: nothing to fill")
 
+    from .engine import Inpainter  # imported late so "diagnose" works even when torch is broken
+
     start = time.monotonic()
     inpainter = Inpainter.from_pretrained(
-        weights, device=options.device, options=options, config=request.get("config", "default")
+        req.weights or os.environ.get(WEIGHTS_ENV) or None,
+        device=req.options.device,
+        options=req.options,
+        config=req.config,
     )
     log.info("engine ready on %s in %.2f s", inpainter.device_name, time.monotonic() - start)
 
@@ -206,14 +289,14 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
 
     filled = inpainter.inpaint(to_engine_image(pixels), Image.fromarray(holes), progress, cancel)
     out = from_engine_image(filled, pixels, holes)
-    if result_kind == "layer":
+    if req.result == "layer":
         out = as_layer(out, coverage)
-    Path(request["output"]).write_bytes(np.ascontiguousarray(out).tobytes())
+    Path(req.output).write_bytes(np.ascontiguousarray(out).tobytes())
     seconds = time.monotonic() - start
     return {
         "status": "ok",
         "message": f"filled {int(holes.sum())} px in {seconds:.1f} s on {inpainter.device_name}",
-        "output": request["output"],
+        "output": req.output,
         "channels": out.shape[2],
         "seconds": round(seconds, 3),
         "diagnostics": diagnostics(inpainter),
@@ -232,15 +315,15 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
             except (BrokenPipeError, ValueError, OSError):
                 pass  # the plug-in went away; the cancel watch stops the run
 
-    line = stdin.readline()
     request: dict[str, Any] = {}
     watch: CancelWatch | None = None
     try:
         try:
-            request = json.loads(line) if line.strip() else {}
-        except ValueError as err:
-            raise InputError(f"the request is not JSON ({err}): {line[:80]!r}") from None
-        if not isinstance(request, dict) or not request:
+            line = stdin.readline()
+        except UnicodeDecodeError as err:
+            raise InputError(f"the request is not UTF-8 text ({err})") from None
+        request = parse_request_line(line)
+        if not request:
             raise InputError("no request received on stdin")
         if request.get("protocol", PROTOCOL) != PROTOCOL:
             raise InputError(
@@ -262,10 +345,9 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
             _remove_run_files(request)  # the plug-in was killed and cannot clean up itself
         emit(_reply("cancelled", str(err)))
         return 2
-    except (ScnnError, ValueError, OSError, KeyError) as err:
-        message = f"missing request field {err}" if isinstance(err, KeyError) else str(err)
-        log.info("request failed: %s", message)
-        emit(_reply("error", message, error=type(err).__name__, diagnostics=_safe_diag(request)))
+    except (ScnnError, ValueError, OSError) as err:
+        log.info("request failed: %s", err)
+        emit(_reply("error", str(err), error=type(err).__name__, diagnostics=_safe_diag(request)))
         return 1
     except (
         Exception
@@ -321,8 +403,28 @@ def _safe_diag(request: dict[str, Any]) -> dict[str, Any]:
 def _int(request: dict[str, Any], name: str, lo: int, hi: int) -> int:
     value = request.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InputError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+        raise InputError(f"{name} must be an integer in [{lo}, {hi}], got {_shown(value)}")
     return value
+
+
+def _path(request: dict[str, Any], name: str) -> str:
+    if name not in request:
+        raise InputError(f"missing request field {name!r}")
+    value = request[name]
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{name} must be a path, got {_shown(value)}")
+    return value
+
+
+def _reason(err: Exception) -> str:
+    """``No such file or directory``, not the errno and the path again."""
+    return getattr(err, "strerror", None) or str(err)
+
+
+def _shown(value: Any) -> str:
+    """A request value as JSON, cut short, for messages: ``got [1, 2]``, ``got null``."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def main(argv: list[str] | None = None) -> int:

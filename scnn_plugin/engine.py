@@ -21,7 +21,7 @@ from .adapt import adapt_model
 from .devices import describe_device, resolve_device
 from .errors import Cancelled, DeviceError, InputError
 from .fill import add_texture, membrane_fill
-from .imaging import Canvas, open_canvas, to_rgb, to_tensor
+from .imaging import Canvas, decode, open_canvas, to_rgb, to_tensor
 from .masks import mask_array
 from .models import InpaintNet, build_model
 from .options import InpaintOptions
@@ -123,6 +123,8 @@ class Inpainter:
         """
         if not isinstance(image, Image.Image) or not isinstance(mask, Image.Image):
             raise InputError("image and mask must be PIL images")
+        decode(image, "image")
+        decode(mask, "mask")
         holes = mask_array(mask, image.size)
         canvas = open_canvas(image, holes)  # refuses a mask that leaves nothing to fill from
         tiles = plan_tiles(holes, self.options.tile, self.options.overlap)

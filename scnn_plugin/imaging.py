@@ -88,6 +88,15 @@ def _as_image(array: np.ndarray, mode: str) -> Image.Image:
     return image
 
 
+def decode(image: Image.Image, what: str) -> None:
+    """Decode ``image`` now: ``Image.open`` reads only the header, so a cut or corrupt file would
+    otherwise surface as Pillow's own error wherever the pixels are first touched."""
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as err:  # what Pillow's decoders raise
+        raise InputError(f"the {what} could not be decoded: {err}") from None
+
+
 def open_canvas(image: Image.Image, holes: np.ndarray | None = None) -> Canvas:
     """Wrap ``image`` whose ``holes`` (``[H, W]`` bool, True = fill; None = none yet) are to be
     filled.

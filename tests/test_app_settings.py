@@ -45,15 +45,35 @@ def test_missing_file_gives_defaults_without_warning(tmp_path):
     assert SettingsStore(tmp_path / "none.json").load() == (AppSettings(), None)
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", "\x00\xff"])
-def test_broken_file_gives_defaults_and_a_warning(tmp_path, caplog, content):
+DEEP = "[" * 100_000  # json recurses per level: RecursionError, not ValueError
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", "[1, 2]", "", "\x00\xff", "42", DEEP, '{"options": ' + DEEP],
+    ids=["not json", "array", "empty", "not utf-8", "number", "deep", "deep in options"],
+)
+def test_broken_file_gives_defaults_and_a_warning_and_is_kept(tmp_path, caplog, content):
     path = tmp_path / "s.json"
     path.write_text(content, encoding="latin-1")
+    store = SettingsStore(path)
     with caplog.at_level(logging.WARNING, logger="scnn_plugin.app"):
-        settings, warning = SettingsStore(path).load()
+        settings, warning = store.load()
     assert settings == AppSettings()
-    assert warning and str(path) in warning and "defaults" in warning
-    assert any("defaults" in r.message for r in caplog.records)
+    assert warning and str(path) in warning and "defaults" in warning and "\n" not in warning
+    assert [r.message for r in caplog.records] == [warning]
+    store.save(settings)  # what the window does next: the user's file must not be lost
+    kept = path.with_name("s.json.damaged")
+    assert str(kept) in warning and kept.read_bytes() == content.encode("latin-1")
+
+
+def test_a_byte_order_mark_keeps_every_setting(tmp_path):
+    """Issue 25: a file saved by Notepad starts with a BOM, and every setting was reset."""
+    path = tmp_path / "s.json"
+    saved = AppSettings(weights="shipped:paper", brush_size=12, recent_files=("/x.jpg",))
+    SettingsStore(path).save(saved)
+    path.write_text("\ufeff" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert SettingsStore(path).load() == (saved, None)
 
 
 def test_one_invalid_value_resets_only_that_value(tmp_path):
@@ -188,10 +208,11 @@ def test_settings_chosen_in_the_dialog_survive_a_restart(qtbot, user_dirs):
     assert not dialog.texture.isChecked()
 
 
-def test_window_warns_about_a_broken_settings_file(qtbot, user_dirs):
+@pytest.mark.parametrize("content", ["{broken", DEEP], ids=["not json", "deep"])
+def test_window_warns_about_a_broken_settings_file(qtbot, user_dirs, content):
     path = default_settings_path()
     path.parent.mkdir(parents=True)
-    path.write_text("{broken")
+    path.write_text(content)
     window = MainWindow(SettingsStore())
     qtbot.addWidget(window)
     boxes = window.findChildren(QMessageBox)

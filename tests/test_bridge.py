@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -208,6 +209,77 @@ def test_bad_requests_get_an_error_reply_with_the_reason(request_text, reason):
     assert code == 1 and lines[-1]["status"] == "error"
     assert reason in lines[-1]["message"]
     assert "scnn-inpaint" in lines[-1]["diagnostics"]
+
+
+def tiny_request(folder: Path, **change) -> dict:
+    """A well-formed 2x2 RGB request with everything selected, then ``change`` applied."""
+    pixels, coverage = np.zeros((2, 2, 3), np.uint8), np.full((2, 2), 255, np.uint8)
+    return {**write_request(folder, pixels, coverage), **change}
+
+
+def limit_memory() -> None:
+    """Runs in the bridge child: a bridge that reads without bound fails instead of eating RAM."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+MALFORMED = {
+    "a JSON array": (lambda d: b"[1, 2]", "request must be a JSON object"),
+    "a JSON number": (lambda d: b"42", "request must be a JSON object"),
+    "invalid UTF-8": (lambda d: b'{"command": "inpaint", "\xff": 1}', "not UTF-8"),
+    "nested 100000 deep": (lambda d: b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    "options an empty list": (lambda d: tiny_request(d, options=[]), "options must be an object"),
+    "image a number": (lambda d: tiny_request(d, image=5), "image must be a path"),
+    "image /dev/zero": (
+        lambda d: tiny_request(d, image="/dev/zero"),
+        "image /dev/zero is not a regular file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_bridge_process_answers_every_malformed_request_with_one_input_error(tmp_path, case):
+    """Issue 25: arrays, numbers and bad UTF-8 got no reply; wrong field types an engine bug."""
+    make, reason = MALFORMED[case]
+    request = make(tmp_path)
+    line = request if isinstance(request, bytes) else json.dumps(request).encode()
+    process = subprocess.run(
+        [sys.executable, "-m", "scnn_plugin.bridge"],
+        input=line + b"\n",
+        check=False,
+        capture_output=True,
+        timeout=120,
+        preexec_fn=limit_memory,
+    )
+    lines = process.stdout.decode("utf-8").splitlines()
+    assert process.returncode == 1 and len(lines) == 1, (process.stdout, process.stderr[-2000:])
+    assert_input_error(json.loads(lines[0]), reason)
+
+
+def assert_input_error(reply: dict, reason: str) -> None:
+    assert reply["event"] == "result" and reply["status"] == "error", reply
+    assert reply["error"] == "InputError" and "traceback" not in reply, reply
+    assert reason in reply["message"] and "\n" not in reply["message"], reply["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"mask": "gone.raw"}, "mask gone.raw cannot be read"),
+        ({"depth": 12}, "depth must be 8 or 16"),
+        ({"depth": 8.0}, "depth must be 8 or 16"),
+        ({"width": "2"}, "width must be an integer"),
+        ({"result": "paste"}, "result must be"),
+        ({"weights": 3}, "weights must be a path or null"),
+        ({"config": ["x"]}, "config must be a name"),
+        ({"output": None}, "output must be a path"),
+        ({"options": {"tile": 3}}, "tile must be"),
+        ({"options": {"device": 5}}, "device must be"),
+    ],
+)
+def test_every_request_field_is_checked_for_type_and_range(tmp_path, change, reason):
+    code, lines = converse(tiny_request(tmp_path, **change))
+    assert code == 1 and len(lines) == 1
+    assert_input_error(lines[0], reason)
 
 
 def test_missing_weights_are_reported_with_the_path(tmp_path, crop):

@@ -73,6 +73,26 @@ def test_unreadable_file_is_one_clear_input_error(tmp_path, photo, name, content
     assert name in text and "\n" not in text
 
 
+@pytest.mark.parametrize("which", ["image", "mask"])
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_lazily_opened_truncated_file_is_one_clear_input_error(
+    tmp_path, fast_inpainter, photo, fmt, which
+):
+    """Issue 25: ``Image.open`` decodes lazily, so the engine met Pillow's own OSError."""
+    source = photo if which == "image" else Image.new("L", photo.size, 255)
+    whole = io.BytesIO()
+    source.save(whole, fmt)
+    path = tmp_path / f"cut.{fmt.lower()}"
+    path.write_bytes(_half(whole.getvalue()))
+    hole = Image.new("L", photo.size, 0)
+    hole.paste(255, (200, 200, 240, 240))
+    with Image.open(path) as cut:  # not loaded yet: the header alone is read
+        image, mask = (cut, hole) if which == "image" else (photo, cut)
+        with pytest.raises(InputError, match=f"the {which} .*truncated") as info:
+            fast_inpainter.inpaint(image, mask)
+    assert "\n" not in str(info.value)
+
+
 def test_missing_file_and_folder_say_no_such_file(tmp_path):
     for path in (tmp_path / "gone.png", tmp_path):
         with pytest.raises(InputError, match="no such file"):

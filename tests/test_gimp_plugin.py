@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
+import time
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,17 +298,22 @@ def gimp_modules() -> dict[str, types.ModuleType]:
     return {"gi": gi, "gi.repository": repository}
 
 
+def load_plugin() -> types.ModuleType:
+    """The plug-in file as a module on the mocked GIMP (its name has a hyphen)."""
+    sys.modules.update(gimp_modules())
+    spec = importlib.util.spec_from_file_location("scnn_inpaint_gimp_plugin", PLUGIN)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def plugin():
-    """The plug-in file loaded as a module on the mocked GIMP (its name has a hyphen)."""
+    """The plug-in loaded on the mocked GIMP, the real ``gi`` (if any) put back afterwards."""
     saved = {name: sys.modules.get(name) for name in ("gi", "gi.repository")}
-    sys.modules.update(gimp_modules())
     try:
-        spec = importlib.util.spec_from_file_location("scnn_inpaint_gimp_plugin", PLUGIN)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses resolve annotations through it
-        spec.loader.exec_module(module)
-        yield module
+        yield load_plugin()
     finally:
         sys.modules.pop("scnn_inpaint_gimp_plugin", None)
         for name, old in saved.items():
@@ -318,9 +325,16 @@ def plugin():
 
 @pytest.fixture
 def engine_config(tmp_path, default_weights, monkeypatch) -> Path:
-    """``engine.json`` naming this test's Python (the project venv) and the weights."""
+    """``engine.json`` naming this test's Python (the project venv) and the weights.
+
+    The Python is a wrapper that puts this checkout first: the plug-in drops PYTHONPATH, and the
+    venv's own ``scnn_plugin`` may be another checkout's, whose bridge is not the one under test.
+    """
+    python = tmp_path / "engine-python"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH="{PLUGIN.parents[2]}" exec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     path = tmp_path / "engine.json"
-    path.write_text(json.dumps({"python": sys.executable, "weights": str(default_weights)}))
+    path.write_text(json.dumps({"python": str(python), "weights": str(default_weights)}))
     monkeypatch.setenv("SCNN_INPAINT_CONFIG", str(path))
     return path
 
@@ -757,6 +771,78 @@ def test_a_run_the_engine_reports_cancelled_is_cancel_not_an_error(
     status, _ = run(plugin, image, [layer])
     assert status == "CANCEL"
     assert np.array_equal(layer.pixels, before) and image.groups == 0
+
+
+# The plug-in as GIMP runs it: its own process, the real bridge under it, the run under way.
+KILLED_MID_RUN = """
+import sys
+from PIL import Image
+sys.path.insert(0, sys.argv[1])
+import test_gimp_plugin as t
+
+plugin = t.load_plugin()
+gimp = sys.modules["gi.repository"].Gimp
+gimp.progress_update = lambda fraction: print("progress", flush=True)
+popen = plugin.subprocess.Popen
+
+def spawn(*args, **kwargs):
+    process = popen(*args, **kwargs)
+    print("bridge", process.pid, flush=True)
+    return process
+
+plugin.subprocess.Popen = spawn
+with Image.open(sys.argv[2]) as im:
+    image, layer = t.photo_image(im.convert("RGB"))
+t.select_ellipse(image, 40, 30, 60, 40)
+plugin.inpaint_drawable(image, layer, plugin.Settings(adapt=500, device="cpu"))
+print("finished", flush=True)
+"""
+
+
+def process_gone(pid: int) -> bool:
+    """Exited (or a zombie waiting for a reaper that is not us)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to watch the bridge")
+def test_gimp_killing_the_plugin_mid_run_stops_the_engine_and_leaves_no_files(
+    tmp_path, engine_config, monkeypatch
+):
+    """GIMP 3's progress cancel sets CANCEL itself and SIGKILLs the plug-in (app/plug-in/
+    gimpplugin-progress.c); no API tells a plug-in. The bridge must see its stdin close, stop,
+    and remove the run folder the dead plug-in cannot."""
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp_root))
+    samples = Path(__file__).resolve().parent.parent / "scnn_plugin" / "samples"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILLED_MID_RUN,
+            str(Path(__file__).parent),
+            str(samples / "astronaut.jpg"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        bridge = int(child.stdout.readline().split()[1])
+        assert child.stdout.readline().strip() == "progress"  # adapting: 500 steps to go
+        assert list(temp_root.iterdir())  # the run folder
+    finally:
+        child.kill()  # what GIMP's cancel does
+        child.wait()
+    deadline = time.monotonic() + 60
+    while not process_gone(bridge) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process_gone(bridge), "the bridge outlived the plug-in"
+    assert not list(temp_root.glob("scnn-inpaint-*"))
+    assert not [p for p in temp_root.rglob("*") if not p.is_dir()]  # torch leaves an empty cache
 
 
 def test_whole_layer_selection_is_refused_not_filled_grey(plugin, photo, engine_config):

@@ -53,7 +53,7 @@ class PluginError(Exception):
 
 
 class RunCancelled(Exception):
-    """The user stopped the run: GIMP's CANCEL, not an error."""
+    """The user closed the dialog, or the engine replied ``cancelled``: GIMP's CANCEL, not an error."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,9 @@ def engine_environment(environ=None) -> dict:
 class EngineRun:
     """One bridge process: send a request, stream progress, return the final reply.
 
-    ``on_progress(done, total)`` returning False cancels the run (a ``cancel`` line, then EOF).
+    ``on_progress(done, total)`` only reports. GIMP 3 gives a plug-in no way to learn that the user
+    cancelled its progress: GIMP answers CANCEL itself and kills this process, so no ``finally``
+    here runs. The bridge then reads the end of its stdin, stops, and removes the run folder.
     """
 
     def __init__(self, config: dict, workdir: Path) -> None:
@@ -271,8 +273,7 @@ class EngineRun:
             except ValueError:
                 continue  # a stray print from a library; the protocol lines are JSON
             if message.get("event") == "progress":
-                if on_progress(int(message["done"]), int(message["total"])) is False:
-                    self._cancel(process)
+                on_progress(int(message["done"]), int(message["total"]))
             elif message.get("event") == "result":
                 return message
         process.wait(timeout=30)
@@ -280,14 +281,6 @@ class EngineRun:
             f"The engine stopped without an answer (exit status {process.returncode}).\n"
             f"{self.log_tail()}\n{FIX_HINT}"
         )
-
-    @staticmethod
-    def _cancel(process) -> None:
-        try:
-            process.stdin.write(b"cancel\n")
-            process.stdin.flush()
-        except OSError:
-            pass
 
     @staticmethod
     def _close(process) -> None:
@@ -416,10 +409,9 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _show_progress(done: int, total: int) -> bool:
+def _show_progress(done: int, total: int) -> None:
     Gimp.progress_set_text(f"SC-NN Inpaint: tile {done} of {total}")
     Gimp.progress_update(done / total if total else 1.0)
-    return True
 
 
 def write_in_place(image, drawable, region: Rect, layout: PixelLayout, data: bytes) -> None:
@@ -462,7 +454,8 @@ def fail(procedure, message: str):
 
 def run_procedure(procedure, run_mode, image, drawables, config, run_data):
     """The image procedure: every failure becomes EXECUTION_ERROR with its real reason; the user
-    closing the dialog or stopping the run is CANCEL, which GIMP does not report as an error."""
+    closing the dialog, or the engine replying ``cancelled``, is CANCEL, which GIMP does not report
+    as an error. (Cancelling GIMP's progress never gets here: GIMP kills the plug-in.)"""
     try:
         if run_mode == Gimp.RunMode.INTERACTIVE and not _ask(procedure, config):
             raise RunCancelled("dialog closed")

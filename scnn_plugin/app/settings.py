@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,18 +56,19 @@ class SettingsStore:
         """The saved settings and a warning for the user, or ``None`` when all was well.
 
         A missing file gives defaults silently; an unreadable file, or a value that fails validation,
-        gives the default for what is broken and a warning naming it.
+        gives the default for what is broken and a warning naming it. A file whose contents are
+        damaged is moved aside to ``<name>.damaged`` first, so the next save does not destroy it.
         """
         if not self.path.exists():
             return AppSettings(), None
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise TypeError("top level is not an object")
-        except (OSError, ValueError, TypeError) as err:
-            warning = f"Settings file {self.path} is unreadable ({err}); using defaults."
-            log.warning(warning)
-            return AppSettings(), warning
+            # utf-8-sig: Notepad starts the file with a byte order mark
+            data = _decode(self.path.read_text(encoding="utf-8-sig"))
+        except OSError as err:  # permissions, a folder: the contents may be fine, leave them
+            return AppSettings(), self._warn(f"is unreadable ({err}); using defaults.")
+        except (ValueError, TypeError) as err:  # not UTF-8, not JSON, too deep, not an object
+            kept = self._keep_aside()
+            return AppSettings(), self._warn(f"is unreadable ({err}); using defaults{kept}.")
         settings, broken = _parse(data)
         if not broken:
             return settings, None
@@ -75,6 +77,20 @@ class SettingsStore:
         )
         log.warning(warning)
         return settings, warning
+
+    def _keep_aside(self) -> str:
+        """Move the damaged file to ``<name>.damaged``; the words for the warning, or ``""``."""
+        aside = self.path.with_name(self.path.name + ".damaged")
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            return ""
+        return f" (the file is kept as {aside})"
+
+    def _warn(self, problem: str) -> str:
+        warning = f"Settings file {self.path} {problem}"
+        log.warning(warning)
+        return warning
 
     def save(self, settings: AppSettings) -> None:
         """Write atomically, so a crash mid-save never leaves a half-written file behind."""
@@ -86,6 +102,17 @@ class SettingsStore:
         }
         text = json.dumps(data, indent=2)
         atomic_write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _decode(text: str) -> dict[str, Any]:
+    """The settings object in ``text``; ``ValueError`` or ``TypeError`` for anything else."""
+    try:
+        data = json.loads(text)
+    except RecursionError:  # json recurses once per nesting level
+        raise ValueError("nested too deeply") from None
+    if not isinstance(data, dict):
+        raise TypeError("top level is not an object")
+    return data
 
 
 def _parse(data: dict[str, Any]) -> tuple[AppSettings, list[str]]:
