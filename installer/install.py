@@ -10,7 +10,10 @@ multi-GB CUDA build), then this package; copy the plug-in into every GIMP 3.x pr
 folder (its own sub-folder, same-named executable file); write ``engine.json`` (which Python runs the
 engine) where the plug-in looks for it. An ``install.incomplete`` marker is written first and the
 version file last, so an interrupted install is visible to ``--check`` and repaired by a re-run; a
-failing step rolls back the files this run added. Standard library only: it runs before the venv exists.
+failing step rolls back the files this run added. Every path it creates is in ``install-record.json``
+first (the record's own folder just after), so ``--uninstall`` removes exactly what an install made,
+finished or not, and no folder that was there before. Standard library only: it runs before the venv
+exists.
 """
 
 from __future__ import annotations
@@ -125,7 +128,11 @@ def is_flatpak_profile(profile: Path, places: Places) -> bool:
 
 
 class Record:
-    """What the installer created (``install-record.json``): ``--uninstall`` removes exactly these."""
+    """What the installer created (``install-record.json``): ``--uninstall`` removes exactly these.
+
+    Paths are added before they are created and saved at once (as soon as the record's own folder
+    exists), so even an install killed half-way leaves a record that ``--uninstall`` can follow.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -140,13 +147,26 @@ class Record:
         self.venv: str | None = data.get("venv")
         self.created_venv: bool = bool(data.get("created_venv", False))
 
-    def add_file(self, path: Path) -> None:
-        if str(path) not in self.files:
-            self.files.append(str(path))
+    def add_file(self, path: Path) -> bool:
+        """Record ``path``; True when it was not recorded before."""
+        return self._add(self.files, path)
 
-    def add_dir(self, path: Path) -> None:
-        if str(path) not in self.dirs:
-            self.dirs.append(str(path))
+    def add_dir(self, path: Path) -> bool:
+        return self._add(self.dirs, path)
+
+    def forget(self, path: Path) -> None:
+        """A rolled-back path: it is gone again, or holds what it held before this run."""
+        for paths in (self.files, self.dirs):
+            if str(path) in paths:
+                paths.remove(str(path))
+
+    def _add(self, paths: list[str], path: Path) -> bool:
+        if str(path) in paths:
+            return False
+        paths.append(str(path))
+        if self.path.parent.is_dir():
+            self.save()
+        return True
 
     def save(self) -> None:
         data = {
@@ -160,19 +180,32 @@ class Record:
 
 
 class Transaction:
-    """Undo actions for what this run created, run in reverse if a later step fails."""
+    """Undo actions for what this run created, run in reverse if a later step fails; what is undone
+    leaves the record again, so ``--uninstall`` never removes a file an install did not leave."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: Record) -> None:
+        self.record = record
         self._undo: list[Callable[[], None]] = []
 
-    def created_file(self, path: Path, previous: bytes | None) -> None:
-        if previous is None:
-            self._undo.append(lambda: path.unlink(missing_ok=True))
-        else:
-            self._undo.append(lambda: path.write_bytes(previous))
+    def created_file(self, path: Path, previous: bytes | None, recorded_now: bool) -> None:
+        def undo() -> None:
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(previous)
+            if recorded_now:
+                self.record.forget(path)
+
+        self._undo.append(undo)
 
     def created_dir(self, path: Path) -> None:
-        self._undo.append(lambda: _rmdir_if_empty(path))
+        def undo() -> None:
+            _rmdir_if_empty(path)
+            # One that still holds something (the kept venv, the marker) stays recorded: it is ours.
+            if not path.exists():
+                self.record.forget(path)
+
+        self._undo.append(undo)
 
     def roll_back(self) -> None:
         for undo in reversed(self._undo):
@@ -181,6 +214,11 @@ class Transaction:
             except OSError as err:
                 say(f"  could not roll back a step: {err}")
         self._undo.clear()
+        try:
+            if self.record.path.parent.is_dir():
+                self.record.save()
+        except OSError as err:
+            say(f"  could not update the install record: {err}")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -199,16 +237,16 @@ def _rmdir_if_empty(path: Path) -> None:
 
 
 def make_dirs(path: Path, record: Record, tx: Transaction) -> None:
-    """Create ``path`` and missing parents, recording each folder this run created."""
+    """Create ``path`` and missing parents, recording each folder before this run creates it."""
     missing = []
     probe = path
     while not probe.exists():
         missing.append(probe)
         probe = probe.parent
     for folder in reversed(missing):
-        folder.mkdir()
         record.add_dir(folder)
         tx.created_dir(folder)
+        folder.mkdir()
 
 
 def put_file(path: Path, content: bytes, mode: int, record: Record, tx: Transaction) -> str:
@@ -218,12 +256,11 @@ def put_file(path: Path, content: bytes, mode: int, record: Record, tx: Transact
     if previous == content and (path.stat().st_mode & 0o777) == mode:
         record.add_file(path)
         return "unchanged"
+    tx.created_file(path, previous, record.add_file(path))
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(content)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
-    tx.created_file(path, previous)
-    record.add_file(path)
     return "updated" if previous is not None else "installed"
 
 
@@ -254,7 +291,12 @@ def run_command(command: Sequence[str]) -> str:
 
 
 def prepare_environment(
-    venv: Path, places: Places, record: Record, run: Runner, torch_index: str | None
+    venv: Path,
+    places: Places,
+    record: Record,
+    tx: Transaction,
+    run: Runner,
+    torch_index: str | None,
 ) -> Path:
     """Create the venv (unless present), torch pinned first, then the package; returns its Python."""
     python = venv_python(venv, places.system)
@@ -266,10 +308,18 @@ def prepare_environment(
                 f"Python {'.'.join(map(str, MIN_PYTHON))}+ is needed to create the environment; this is "
                 f"{platform.python_version()}. Run the installer with a newer python3."
             )
+        ours = record.created_venv and record.venv == str(venv)  # a re-run after a failed one
+        if venv.exists() and any(venv.iterdir()) and not ours:
+            raise InstallError(
+                f"{venv} exists and is not a virtual environment; name a new folder with --venv"
+            )
         say(f"environment: creating {venv}")
+        make_dirs(venv.parent, record, tx)
+        record.venv, record.created_venv = str(venv), True
+        record.save()  # before it exists: a venv step that fails half-way is still uninstallable
         run([sys.executable, "-m", "venv", str(venv)])
-        record.created_venv = True
-    record.venv = str(venv)
+    if record.venv != str(venv):
+        record.venv, record.created_venv = str(venv), False
     installed = run([python, "-c", TORCH_VERSION_PROBE]).strip()
     wanted = TORCH_PIN.split("==")[1]
     if installed.split("+")[0] == wanted:  # 2.13.0+cpu is the pinned release too
@@ -316,9 +366,10 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
     config_dir = places.config_dir()
     marker = config_dir / "install.incomplete"
     record = Record(config_dir / "install-record.json")
-    tx = Transaction()
+    tx = Transaction(record)
     started = time.monotonic()
     make_dirs(config_dir, record, tx)
+    record.save()  # its folder exists only now; from here on every path is saved before it is made
     write_text(marker, f"install of {VERSION} started {time.ctime()}\n")  # first
     try:
         if args.python:
@@ -326,7 +377,7 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
             say(f"environment: using {python} (--python; nothing installed into it)")
         else:
             venv = Path(args.venv).expanduser().absolute() if args.venv else places.default_venv()
-            python = prepare_environment(venv, places, record, run, args.torch_index_url)
+            python = prepare_environment(venv, places, record, tx, run, args.torch_index_url)
         say(f"engine: {check_engine_python(python, run)}")
         plugin = PLUGIN_SOURCE.read_bytes()
         for profile in profiles:
@@ -345,10 +396,8 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
         content = (json.dumps(engine, indent=2) + "\n").encode()
         for path in engine_config_paths(places, profiles):
             say(f"engine config: {put_file(path, content, 0o644, record, tx)} {path}")
-        record.save()
-        write_text(config_dir / "installed-version", VERSION + "\n")  # last
         record.add_file(config_dir / "installed-version")
-        record.save()
+        write_text(config_dir / "installed-version", VERSION + "\n")  # last
         marker.unlink()
     except BaseException:
         say(

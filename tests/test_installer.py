@@ -131,7 +131,9 @@ class FakePip:
 
 
 def test_creates_the_venv_installing_pinned_torch_before_the_package(home):
+    """Issue 25: uninstall left the three folders above the venv that creating it had made."""
     where, pip = places(home), FakePip()
+    before = files_under(home)
     args = installer.parse_args([])
     assert installer.install(args, where, run=pip) == 0
     venv = home / ".local/share/scnn-inpaint/venv"
@@ -141,6 +143,7 @@ def test_creates_the_venv_installing_pinned_torch_before_the_package(home):
     assert installer.Record(home / ".config/scnn-inpaint/install-record.json").created_venv
     assert installer.main(["--uninstall"], where) == 0
     assert not venv.exists()
+    assert files_under(home) == before  # .local, .local/share, .local/share/scnn-inpaint too
 
 
 def test_failed_step_rolls_back_and_check_reports_incomplete(home, capsys):
@@ -199,3 +202,38 @@ def test_failure_after_files_were_written_rolls_every_one_back(home, monkeypatch
     }
     assert (config / "install.incomplete").is_file()
     assert {p: p.read_bytes() for p in home.rglob("*") if p in before} == before
+
+
+# -- rollback and uninstall remove exactly what the installer made (issue 25) ---------------------
+
+
+def test_a_failed_torch_step_is_removed_whole_by_uninstall(home, capsys):
+    before = files_under(home)
+    where = places(home)
+    with pytest.raises(installer.InstallError):
+        installer.install(installer.parse_args([]), where, run=FakePip(fail_on="torch=="))
+    config = home / ".config/scnn-inpaint"
+    assert (config / "install.incomplete").is_file()  # --check says so
+    assert (home / ".local/share/scnn-inpaint/venv/bin/python").exists()  # kept for a re-run
+    assert installer.main(["--uninstall"], where) == 0
+    assert files_under(home) == before
+
+
+def test_uninstall_keeps_folders_that_were_there_before(home):
+    (home / ".local").mkdir()  # the user's, empty: the installer makes share/scnn-inpaint in it
+    before = files_under(home)
+    where = places(home)
+    assert installer.install(installer.parse_args([]), where, run=FakePip()) == 0
+    assert installer.main(["--uninstall"], where) == 0
+    assert files_under(home) == before and (home / ".local").is_dir()
+
+
+def test_a_venv_folder_that_is_not_a_venv_is_refused_and_left_alone(home, tmp_path):
+    mine = tmp_path / "projects"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    where = places(home)
+    with pytest.raises(installer.InstallError, match="not a virtual environment"):
+        installer.install(installer.parse_args(["--venv", str(mine)]), where, run=FakePip())
+    assert installer.main(["--uninstall"], where) == 0
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
