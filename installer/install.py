@@ -26,10 +26,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 VERSION = "0.1.0"
 APP_NAME = "scnn-inpaint"
@@ -45,8 +47,25 @@ TORCH_VERSION_PROBE = (
     "try:\n    print(m.version('torch'))\n"
     "except m.PackageNotFoundError:\n    print('')"
 )
+# Run by the engine's Python: the check the engine itself makes before using weights (header,
+# shapes, both digests); prints "ok" or the one-line reason.
+WEIGHTS_PROBE = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from scnn_plugin.errors import ScnnError\n"
+    "from scnn_plugin.weights import load_weights\n"
+    "try:\n    load_weights(Path(sys.argv[1]))\n"
+    "except (ScnnError, OSError) as err:\n    print(err)\n"
+    "else:\n    print('ok')"
+)
+# What the plug-in removes from the environment it starts the engine with (engine_environment()).
+ENGINE_ENV_DROPPED = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
 
-Runner = Callable[[Sequence[str]], str]
+
+class Runner(Protocol):
+    def __call__(
+        self, command: Sequence[str], cwd: Path | None = None, env: dict | None = None
+    ) -> str: ...
 
 
 class InstallError(Exception):
@@ -271,7 +290,7 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def run_command(command: Sequence[str]) -> str:
+def run_command(command: Sequence[str], cwd: Path | None = None, env: dict | None = None) -> str:
     """Run a step's command, echoing it; ``InstallError`` with its output on failure."""
     say("  $ " + " ".join(str(c) for c in command))
     result = subprocess.run(
@@ -281,6 +300,8 @@ def run_command(command: Sequence[str]) -> str:
         text=True,
         encoding="utf-8",
         errors="replace",
+        cwd=cwd,
+        env=env,
     )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
@@ -333,16 +354,37 @@ def prepare_environment(
     return python
 
 
+def engine_environment() -> dict[str, str]:
+    """This environment less what the plug-in removes before it starts the engine."""
+    return {k: v for k, v in os.environ.items() if k not in ENGINE_ENV_DROPPED}
+
+
+def run_as_engine(command: Sequence[str], run: Runner) -> str:
+    """Run ``command`` as the plug-in runs the engine: in a fresh empty folder, without PYTHONPATH,
+    so it sees only what is installed (not a ``scnn_plugin`` in the folder the installer runs in)."""
+    with tempfile.TemporaryDirectory(prefix="scnn-inpaint-check-") as neutral:
+        return run(command, cwd=Path(neutral), env=engine_environment())
+
+
 def check_engine_python(python: Path, run: Runner) -> str:
     """The engine's diagnostics line; ``InstallError`` if the environment cannot run the bridge."""
     if not python.exists():
         raise InstallError(f"{python} does not exist")
-    out = run([python, "-m", "scnn_plugin.bridge", "--diagnose"])
+    out = run_as_engine([python, "-m", "scnn_plugin.bridge", "--diagnose"], run)
     try:
         info = json.loads(out)
     except ValueError:
         raise InstallError(f"the engine answered something unexpected: {out[:200]!r}") from None
     return f"scnn-inpaint {info.get('scnn-inpaint')}, torch {info.get('torch')}, Python {info.get('python')}"
+
+
+def check_weights(python: Path, weights: Path, run: Runner) -> None:
+    """``InstallError`` unless the engine's Python loads ``weights`` (the engine's own checks)."""
+    if not weights.is_file():
+        raise InstallError(f"{weights}: no such file")
+    answer = run_as_engine([python, "-c", WEIGHTS_PROBE, str(weights)], run).strip()
+    if answer != "ok":
+        raise InstallError(answer or "the engine gave no answer")
 
 
 def engine_config_paths(places: Places, profiles: list[Path]) -> list[Path]:
@@ -363,6 +405,9 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
             f"no GIMP 3 profile found (looked in {roots}). Start GIMP 3 once so it creates its profile, "
             "or name the folder with --gimp-dir."
         )
+    weights = Path(args.weights).expanduser().absolute() if args.weights else None
+    if weights is not None and not weights.is_file():
+        raise InstallError(f"--weights {weights}: no such file")
     config_dir = places.config_dir()
     marker = config_dir / "install.incomplete"
     record = Record(config_dir / "install-record.json")
@@ -379,6 +424,9 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
             venv = Path(args.venv).expanduser().absolute() if args.venv else places.default_venv()
             python = prepare_environment(venv, places, record, tx, run, args.torch_index_url)
         say(f"engine: {check_engine_python(python, run)}")
+        if weights is not None:
+            check_weights(python, weights, run)
+            say(f"weights: {weights} (loads)")
         plugin = PLUGIN_SOURCE.read_bytes()
         for profile in profiles:
             target = plugins_dir(profile) / PLUGIN_NAME / f"{PLUGIN_NAME}.py"
@@ -390,7 +438,7 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
                 )
         engine = {
             "python": str(python),
-            "weights": str(Path(args.weights).expanduser().absolute()) if args.weights else None,
+            "weights": str(weights) if weights is not None else None,
             "installer": VERSION,
         }
         content = (json.dumps(engine, indent=2) + "\n").encode()
@@ -474,6 +522,14 @@ def check(args: argparse.Namespace, places: Places, run: Runner = run_command) -
     except InstallError as err:
         ok = False
         say(f"ENGINE BROKEN {err}")
+    else:
+        if engine.get("weights"):
+            try:
+                check_weights(Path(engine["python"]), Path(engine["weights"]), run)
+                say(f"weights      {engine['weights']} (loads)")
+            except InstallError as err:
+                ok = False
+                say(f"WEIGHTS BROKEN {err} (recorded in {engine_path})")
     say(
         "OK: GIMP will show Filters > SC-NN Inpaint"
         if ok

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -116,7 +118,7 @@ class FakePip:
         self.commands: list[list[str]] = []
         self.fail_on = fail_on
 
-    def __call__(self, command):
+    def __call__(self, command, cwd=None, env=None):
         command = [str(c) for c in command]
         self.commands.append(command)
         if self.fail_on and self.fail_on in " ".join(command):
@@ -127,6 +129,8 @@ class FakePip:
             python.write_text("")
         if "--diagnose" in command:
             return '{"scnn-inpaint": "0.1.0", "torch": "2.13.0", "python": "3.11"}'
+        if getattr(installer, "WEIGHTS_PROBE", None) in command:
+            return "ok\n"
         return ""
 
 
@@ -202,6 +206,96 @@ def test_failure_after_files_were_written_rolls_every_one_back(home, monkeypatch
     }
     assert (config / "install.incomplete").is_file()
     assert {p: p.read_bytes() for p in home.rglob("*") if p in before} == before
+
+
+# -- --check sees only what is installed (issue 25) -----------------------------------------------
+
+
+def python_without_the_package(folder: Path) -> Path:
+    """A venv that sees this environment's packages (torch, numpy, Pillow) but not scnn_plugin:
+    a plain path in a .pth file adds the folder without running the .pth files inside it, and
+    the editable install of scnn_plugin is one of those."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin/python"
+    ask = [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    site = Path(subprocess.run(ask, capture_output=True, text=True, check=True).stdout.strip())
+    (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+def test_check_from_the_source_folder_sees_only_what_is_installed(home, tmp_path):
+    """Run from the repository, --check imported ./scnn_plugin and said OK for a Python without
+    the package, which the plug-in (started elsewhere) then could not run."""
+    bare = python_without_the_package(tmp_path / "bare")
+    args = installer.parse_args(["--python", str(bare)])
+    assert installer.install(args, places(home), run=FakePip()) == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env.update(HOME=str(home), PYTHON=sys.executable, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        ["sh", "installer/install.sh", "--check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ENGINE BROKEN" in done.stdout and "scnn_plugin" in done.stdout, done.stdout
+
+
+def test_engine_check_runs_where_the_plugin_runs_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.chdir(ROOT)
+    seen = {}
+
+    def run(command, cwd=None, env=None):
+        seen.update(cwd=cwd, env=env)
+        return FakePip()(command)
+
+    installer.check_engine_python(Path(sys.executable), run)
+    assert seen["cwd"] is not None and Path(seen["cwd"]).resolve() != ROOT
+    assert "PYTHONPATH" not in seen["env"]
+
+
+# -- weights named at install must exist and load (issue 25) --------------------------------------
+
+
+def test_install_refuses_weights_that_do_not_exist(home, capsys):
+    before = files_under(home)
+    missing = home / "nowhere.safetensors"
+    assert (
+        installer.main(["--python", sys.executable, "--weights", str(missing)], places(home)) == 1
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(missing) in err[0] and "no such file" in err[0]
+    assert files_under(home) == before  # refused before anything was written
+
+
+def test_check_reports_recorded_weights_that_went_missing(home, fast_weights, tmp_path, capsys):
+    weights = tmp_path / "mine.safetensors"
+    weights.write_bytes(fast_weights.read_bytes())
+    args = installer.parse_args(["--python", sys.executable, "--weights", str(weights)])
+    assert installer.install(args, places(home), run=FakePip()) == 0
+    assert installer.check(args, places(home), run=FakePip()) == 0
+    weights.unlink()
+    capsys.readouterr()
+    assert installer.check(args, places(home), run=FakePip()) == 1
+    out = capsys.readouterr().out
+    assert str(weights) in out and "no such file" in out
+
+
+@pytest.mark.slow  # two real engine processes: each imports torch
+def test_check_loads_the_recorded_weights_in_the_engine(home, fast_weights, tmp_path, capsys):
+    weights = tmp_path / "mine.safetensors"
+    weights.write_bytes(fast_weights.read_bytes())
+    args = installer.parse_args(["--python", sys.executable, "--weights", str(weights)])
+    assert installer.install(args, places(home), run=FakePip()) == 0
+    weights.write_bytes(fast_weights.read_bytes()[:-100])  # cut short
+    capsys.readouterr()
+    assert installer.check(args, places(home)) == 1
+    out = capsys.readouterr().out
+    assert "WEIGHTS BROKEN" in out and str(weights) in out
 
 
 # -- rollback and uninstall remove exactly what the installer made (issue 25) ---------------------
