@@ -6,14 +6,14 @@
     python installer/install.py --uninstall  # remove exactly what the installer put there
 
 Steps: create a virtual environment, install ``torch`` pinned first (a looser requirement would pull a
-multi-GB CUDA build), then this package; copy the plug-in into every GIMP 3.x profile's ``plug-ins``
-folder (its own sub-folder, same-named executable file); write ``engine.json`` (which Python runs the
-engine) where the plug-in looks for it. An ``install.incomplete`` marker is written first and the
-version file last, so an interrupted install is visible to ``--check`` and repaired by a re-run; a
-failing step rolls back the files this run added. Every path it creates is in ``install-record.json``
-first (the record's own folder just after), so ``--uninstall`` removes exactly what an install made,
-finished or not, and no folder that was there before. Standard library only: it runs before the venv
-exists.
+multi-GB CUDA build; on Linux without an NVIDIA GPU PyTorch's CPU-only index is added for this step),
+then this package; copy the plug-in into every GIMP 3.x profile's ``plug-ins`` folder (its own
+sub-folder, same-named executable file); write ``engine.json`` (which Python runs the engine) where the
+plug-in looks for it. An ``install.incomplete`` marker is written first and the version file last, so an
+interrupted install is visible to ``--check`` and repaired by a re-run; a failing step rolls back the
+files this run added. Every path it creates is in ``install-record.json`` first (the record's own
+folder just after), so ``--uninstall`` removes exactly what an install made, finished or not, and no
+folder that was there before. Standard library only: it runs before the venv exists.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ VERSION = "0.1.0"
 APP_NAME = "scnn-inpaint"
 PLUGIN_NAME = "scnn-inpaint"  # folder and file name GIMP requires to match
 TORCH_PIN = "torch==2.13.0"  # keep equal to pyproject.toml's pin
+# PyTorch's CPU-only builds (``2.13.0+cpu``, about 190 MB against PyPI's multi-GB CUDA build on Linux).
+# Added with --extra-index-url, so pip's own index stays in use: where this one cannot be reached
+# (offline mirrors, wheel folders), pip warns, retries and installs from what it is configured with.
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+# The torch step's index: "cpu" (as --cpu), "pip" (pip's own configuration only), or an index URL.
+TORCH_INDEX_ENV = "SCNN_TORCH_INDEX"
 MIN_PYTHON = (3, 11)
 SOURCE = Path(__file__).resolve().parent.parent
 PLUGIN_SOURCE = SOURCE / "gimp" / PLUGIN_NAME / f"{PLUGIN_NAME}.py"
@@ -75,13 +81,19 @@ class InstallError(Exception):
 # ---- where things live --------------------------------------------------------------------------
 
 
+def has_nvidia_gpu() -> bool:
+    """The NVIDIA driver is loaded or its tool is installed: a CUDA build of torch can use the GPU."""
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
 @dataclass(frozen=True)
 class Places:
-    """The user's platform folders; ``environ``/``system``/``home`` are injectable for tests."""
+    """The user's platform folders and GPU; every field is injectable for tests."""
 
     environ: dict = field(default_factory=lambda: dict(os.environ))
     system: str = field(default_factory=platform.system)
     home: Path = field(default_factory=Path.home)
+    nvidia: bool = field(default_factory=has_nvidia_gpu)
 
     def config_dir(self) -> Path:
         """``platformdirs.user_config_dir("scnn-inpaint")``; the plug-in computes the same path."""
@@ -311,13 +323,36 @@ def run_command(command: Sequence[str], cwd: Path | None = None, env: dict | Non
     return result.stdout
 
 
+def torch_index(args: argparse.Namespace, places: Places) -> tuple[list[str], str]:
+    """pip's index arguments for the torch step, and why, in words.
+
+    First match: ``--torch-index-url``, ``--cpu``, ``$SCNN_TORCH_INDEX``; else the CPU-only index on
+    Linux without an NVIDIA GPU (PyPI's Linux torch is the CUDA build), pip's own elsewhere (PyPI's
+    Windows and macOS torch has no CUDA part).
+    """
+    choice = places.environ.get(TORCH_INDEX_ENV, "").strip()
+    if args.torch_index_url:
+        return ["--index-url", args.torch_index_url], "--torch-index-url"
+    if args.cpu:
+        return ["--extra-index-url", CPU_TORCH_INDEX], "--cpu"
+    if choice == "cpu":
+        return ["--extra-index-url", CPU_TORCH_INDEX], f"{TORCH_INDEX_ENV}=cpu"
+    if choice == "pip":
+        return [], f"{TORCH_INDEX_ENV}=pip"
+    if choice:
+        return ["--index-url", choice], TORCH_INDEX_ENV
+    if places.system == "Linux" and not places.nvidia:
+        return ["--extra-index-url", CPU_TORCH_INDEX], "Linux without an NVIDIA GPU"
+    return [], "an NVIDIA GPU" if places.nvidia else f"{places.system}"
+
+
 def prepare_environment(
     venv: Path,
     places: Places,
     record: Record,
     tx: Transaction,
     run: Runner,
-    torch_index: str | None,
+    args: argparse.Namespace,
 ) -> Path:
     """Create the venv (unless present), torch pinned first, then the package; returns its Python."""
     python = venv_python(venv, places.system)
@@ -346,9 +381,20 @@ def prepare_environment(
     if installed.split("+")[0] == wanted:  # 2.13.0+cpu is the pinned release too
         say(f"torch: {installed} (already installed)")
     else:
-        say(f"torch: installing {TORCH_PIN}" + (f" (was {installed})" if installed else ""))
-        extra = ["--index-url", torch_index] if torch_index else []
-        run([python, "-m", "pip", "install", "--disable-pip-version-check", TORCH_PIN, *extra])
+        index, why = torch_index(args, places)
+        source = " ".join(index) or "pip's own index"
+        say(
+            f"torch: installing {TORCH_PIN}"
+            + (f" (was {installed})" if installed else "")
+            + f" with {source} ({why})"
+        )
+        run([python, "-m", "pip", "install", "--disable-pip-version-check", *index, TORCH_PIN])
+        got = run([python, "-c", TORCH_VERSION_PROBE]).strip()
+        if CPU_TORCH_INDEX in index and got and "+cpu" not in got:
+            say(
+                f"  torch {got} is not the CPU-only build: {CPU_TORCH_INDEX} was not used "
+                "(unreachable?); it works, it is only larger"
+            )
     say(f"scnn-inpaint: installing from {SOURCE}")
     run([python, "-m", "pip", "install", "--disable-pip-version-check", str(SOURCE)])
     return python
@@ -422,7 +468,7 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
             say(f"environment: using {python} (--python; nothing installed into it)")
         else:
             venv = Path(args.venv).expanduser().absolute() if args.venv else places.default_venv()
-            python = prepare_environment(venv, places, record, tx, run, args.torch_index_url)
+            python = prepare_environment(venv, places, record, tx, run, args)
         say(f"engine: {check_engine_python(python, run)}")
         if weights is not None:
             check_weights(python, weights, run)
@@ -587,7 +633,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--weights", help="weights file the engine should use (default: the shipped ones)"
     )
     p.add_argument(
-        "--torch-index-url", help="pip index for torch, e.g. https://download.pytorch.org/whl/cpu"
+        "--torch-index-url",
+        help=f"the only pip index for torch (also ${TORCH_INDEX_ENV}=URL)",
+    )
+    p.add_argument(
+        "--cpu",
+        action="store_true",
+        help=f"CPU-only torch even with an NVIDIA GPU (the default on Linux without one); "
+        f"${TORCH_INDEX_ENV}=pip: pip's own index only",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     return p.parse_args(argv)

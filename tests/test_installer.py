@@ -30,8 +30,8 @@ def home(tmp_path) -> Path:
     return tmp_path
 
 
-def places(home: Path, system: str = "Linux", **environ) -> Places:
-    return Places(environ=environ, system=system, home=home)
+def places(home: Path, system: str = "Linux", nvidia: bool = False, **environ) -> Places:
+    return Places(environ=environ, system=system, home=home, nvidia=nvidia)
 
 
 def files_under(folder: Path) -> set[str]:
@@ -124,12 +124,13 @@ class FakePip:
         if self.fail_on and self.fail_on in " ".join(command):
             raise installer.InstallError(f"failed: {self.fail_on}")
         if command[1:3] == ["-m", "venv"]:
-            python = Path(command[3]) / "bin/python"
-            python.parent.mkdir(parents=True)
-            python.write_text("")
+            for name in ("bin/python", "Scripts/python.exe"):  # Linux and macOS, Windows
+                python = Path(command[3]) / name
+                python.parent.mkdir(parents=True, exist_ok=True)
+                python.write_text("")
         if "--diagnose" in command:
             return '{"scnn-inpaint": "0.1.0", "torch": "2.13.0", "python": "3.11"}'
-        if getattr(installer, "WEIGHTS_PROBE", None) in command:
+        if installer.WEIGHTS_PROBE in command:
             return "ok\n"
         return ""
 
@@ -206,6 +207,106 @@ def test_failure_after_files_were_written_rolls_every_one_back(home, monkeypatch
     }
     assert (config / "install.incomplete").is_file()
     assert {p: p.read_bytes() for p in home.rglob("*") if p in before} == before
+
+
+# -- which torch: the CPU-only index where no NVIDIA GPU can use the CUDA build (issue 25) ---------
+
+CPU = ["--extra-index-url", "https://download.pytorch.org/whl/cpu"]
+
+
+@pytest.mark.parametrize(
+    "system, nvidia, argv, environ, index",
+    [
+        ("Linux", False, [], {}, CPU),  # PyPI's Linux torch would be the multi-GB CUDA build
+        ("Linux", True, [], {}, []),  # a GPU the CUDA build can use
+        ("Linux", True, ["--cpu"], {}, CPU),
+        ("Linux", True, [], {"SCNN_TORCH_INDEX": "cpu"}, CPU),
+        ("Linux", False, [], {"SCNN_TORCH_INDEX": "pip"}, []),  # a mirror or wheel folder only
+        (
+            "Linux",
+            False,
+            [],
+            {"SCNN_TORCH_INDEX": "https://mirror/t"},
+            ["--index-url", "https://mirror/t"],
+        ),
+        (
+            "Linux",
+            False,
+            ["--torch-index-url", "https://a/t"],
+            {"SCNN_TORCH_INDEX": "https://b/t"},
+            ["--index-url", "https://a/t"],
+        ),
+        ("Windows", False, [], {}, []),  # PyPI's torch there has no CUDA part
+        ("Darwin", False, [], {}, []),
+    ],
+)
+def test_torch_index_follows_the_gpu_the_option_and_the_environment(
+    home, system, nvidia, argv, environ, index
+):
+    pip = FakePip()
+    where = places(home, system, nvidia, **environ)
+    args = installer.parse_args([*argv, "--gimp-dir", str(home / ".config/GIMP/3.0")])
+    assert installer.install(args, where, run=pip) == 0
+    [torch] = [c for c in pip.commands if installer.TORCH_PIN in c]
+    assert torch[-1] == installer.TORCH_PIN and torch[5:-1] == index
+    [package] = [c for c in pip.commands if c[-1] == str(installer.SOURCE)]
+    assert not {"--index-url", "--extra-index-url"} & set(package)  # for the torch step only
+
+
+def fake_tools(folder: Path) -> Path:
+    """A ``python3`` that logs its calls and makes a venv of copies of itself (python, pip), and a
+    ``dpkg`` that finds every system library: dev-env.sh runs for real, nothing is installed."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").write_text(
+        "#!/bin/sh\n"
+        'echo "$(basename "$0") $*" >> "$LOG"\n'
+        'if [ "$1 $2" = "-m venv" ]; then\n'
+        '  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && cp "$0" "$3/bin/pip"\n'
+        "fi\n"
+        'case "$*" in *"import torch"*) exit 1 ;; esac\n'  # torch is not installed yet
+    )
+    (bin_dir / "dpkg").write_text("#!/bin/sh\nexit 0\n")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    return bin_dir
+
+
+@pytest.mark.parametrize(
+    "argv, environ, index",
+    [
+        ([], {}, CPU),  # this machine: Linux without an NVIDIA GPU
+        (["--cpu"], {"SCNN_TORCH_INDEX": "pip"}, CPU),
+        ([], {"SCNN_TORCH_INDEX": "pip"}, []),
+        ([], {"SCNN_TORCH_INDEX": "https://mirror/t"}, ["--index-url", "https://mirror/t"]),
+    ],
+)
+def test_dev_env_takes_torch_from_the_cpu_index_likewise(tmp_path, argv, environ, index):
+    if Path("/proc/driver/nvidia/version").exists() and not (argv or environ):
+        pytest.skip("this machine has an NVIDIA GPU: the default is the CUDA build")
+    repo = tmp_path / "repo"
+    (repo / "installer").mkdir(parents=True)
+    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
+    bin_dir = fake_tools(tmp_path)
+    log = tmp_path / "log"
+    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
+    env.update(
+        environ, PATH=f"{bin_dir}:{env['PATH']}", LOG=str(log), PYTHON=str(bin_dir / "python3")
+    )
+    done = subprocess.run(
+        ["bash", str(repo / "installer/dev-env.sh"), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = log.read_text().splitlines()
+    [torch] = [c for c in calls if c.startswith("pip") and installer.TORCH_PIN in c]
+    assert torch == " ".join(["pip install -q", *index, installer.TORCH_PIN])
+    [package] = [c for c in calls if c.startswith("pip") and "-e" in c.split()]
+    assert "index-url" not in package
 
 
 # -- --check sees only what is installed (issue 25) -----------------------------------------------
