@@ -1,11 +1,29 @@
 #!/usr/bin/env bash
 # Developer / CI environment: ./.venv with torch pinned first (a looser requirement pulls a multi-GB
 # CUDA build), then this project with its test and evaluation extras. Idempotent: a second run only
-# checks. Usage: bash installer/dev-env.sh
+# checks. Usage: bash installer/dev-env.sh [--cpu]
+# Which torch, as installer/install.py chooses it: --cpu or SCNN_TORCH_INDEX=cpu adds PyTorch's
+# CPU-only index for the torch step (the default on Linux without an NVIDIA GPU; pip still falls back
+# to its own index, a mirror or a wheel folder, where that one cannot be reached), SCNN_TORCH_INDEX=pip
+# keeps pip's own configuration only, any other value is the only index torch comes from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 TORCH_PIN="torch==2.13.0"
+CPU_TORCH_INDEX="https://download.pytorch.org/whl/cpu"
+choice=${SCNN_TORCH_INDEX:-}
+[ "${1:-}" = --cpu ] && choice=cpu
+if [ -z "$choice" ]; then
+  choice=pip
+  if [ "$(uname -s)" = Linux ] && [ ! -e /proc/driver/nvidia/version ] && ! command -v nvidia-smi >/dev/null; then
+    choice=cpu  # PyPI's Linux torch is the CUDA build: no use without an NVIDIA GPU
+  fi
+fi
+case $choice in
+  cpu) torch_index=(--extra-index-url "$CPU_TORCH_INDEX") ;;
+  pip) torch_index=() ;;
+  *) torch_index=(--index-url "$choice") ;;
+esac
 
 # Qt needs system libraries a bare Debian lacks: the first line for PyQt6 at all (offscreen tests),
 # the rest for the window on an X11 desktop (Qt's xcb platform plugin, libQt6XcbQpa's NEEDED list;
@@ -30,8 +48,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
-  echo "dev-env: installing $TORCH_PIN"
-  .venv/bin/pip install -q "$TORCH_PIN"
+  echo "dev-env: installing $TORCH_PIN${torch_index[*]:+ with ${torch_index[*]}}"
+  .venv/bin/pip install -q "${torch_index[@]}" "$TORCH_PIN"
 fi
 echo "dev-env: installing scnn-inpaint with test and eval extras"
 .venv/bin/pip install -q -e ".[test,eval]"

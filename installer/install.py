@@ -6,11 +6,14 @@
     python installer/install.py --uninstall  # remove exactly what the installer put there
 
 Steps: create a virtual environment, install ``torch`` pinned first (a looser requirement would pull a
-multi-GB CUDA build), then this package; copy the plug-in into every GIMP 3.x profile's ``plug-ins``
-folder (its own sub-folder, same-named executable file); write ``engine.json`` (which Python runs the
-engine) where the plug-in looks for it. An ``install.incomplete`` marker is written first and the
-version file last, so an interrupted install is visible to ``--check`` and repaired by a re-run; a
-failing step rolls back the files this run added. Standard library only: it runs before the venv exists.
+multi-GB CUDA build; on Linux without an NVIDIA GPU PyTorch's CPU-only index is added for this step),
+then this package; copy the plug-in into every GIMP 3.x profile's ``plug-ins`` folder (its own
+sub-folder, same-named executable file); write ``engine.json`` (which Python runs the engine) where the
+plug-in looks for it. An ``install.incomplete`` marker is written first and the version file last, so an
+interrupted install is visible to ``--check`` and repaired by a re-run; a failing step rolls back the
+files this run added. Every path it creates is in ``install-record.json`` first (the record's own
+folder just after), so ``--uninstall`` removes exactly what an install made, finished or not, and no
+folder that was there before. Standard library only: it runs before the venv exists.
 """
 
 from __future__ import annotations
@@ -23,15 +26,23 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 VERSION = "0.1.0"
 APP_NAME = "scnn-inpaint"
 PLUGIN_NAME = "scnn-inpaint"  # folder and file name GIMP requires to match
 TORCH_PIN = "torch==2.13.0"  # keep equal to pyproject.toml's pin
+# PyTorch's CPU-only builds (``2.13.0+cpu``, about 190 MB against PyPI's multi-GB CUDA build on Linux).
+# Added with --extra-index-url, so pip's own index stays in use: where this one cannot be reached
+# (offline mirrors, wheel folders), pip warns, retries and installs from what it is configured with.
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+# The torch step's index: "cpu" (as --cpu), "pip" (pip's own configuration only), or an index URL.
+TORCH_INDEX_ENV = "SCNN_TORCH_INDEX"
 MIN_PYTHON = (3, 11)
 SOURCE = Path(__file__).resolve().parent.parent
 PLUGIN_SOURCE = SOURCE / "gimp" / PLUGIN_NAME / f"{PLUGIN_NAME}.py"
@@ -42,8 +53,25 @@ TORCH_VERSION_PROBE = (
     "try:\n    print(m.version('torch'))\n"
     "except m.PackageNotFoundError:\n    print('')"
 )
+# Run by the engine's Python: the check the engine itself makes before using weights (header,
+# shapes, both digests); prints "ok" or the one-line reason.
+WEIGHTS_PROBE = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from scnn_plugin.errors import ScnnError\n"
+    "from scnn_plugin.weights import load_weights\n"
+    "try:\n    load_weights(Path(sys.argv[1]))\n"
+    "except (ScnnError, OSError) as err:\n    print(err)\n"
+    "else:\n    print('ok')"
+)
+# What the plug-in removes from the environment it starts the engine with (engine_environment()).
+ENGINE_ENV_DROPPED = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
 
-Runner = Callable[[Sequence[str]], str]
+
+class Runner(Protocol):
+    def __call__(
+        self, command: Sequence[str], cwd: Path | None = None, env: dict | None = None
+    ) -> str: ...
 
 
 class InstallError(Exception):
@@ -53,13 +81,19 @@ class InstallError(Exception):
 # ---- where things live --------------------------------------------------------------------------
 
 
+def has_nvidia_gpu() -> bool:
+    """The NVIDIA driver is loaded or its tool is installed: a CUDA build of torch can use the GPU."""
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
 @dataclass(frozen=True)
 class Places:
-    """The user's platform folders; ``environ``/``system``/``home`` are injectable for tests."""
+    """The user's platform folders and GPU; every field is injectable for tests."""
 
     environ: dict = field(default_factory=lambda: dict(os.environ))
     system: str = field(default_factory=platform.system)
     home: Path = field(default_factory=Path.home)
+    nvidia: bool = field(default_factory=has_nvidia_gpu)
 
     def config_dir(self) -> Path:
         """``platformdirs.user_config_dir("scnn-inpaint")``; the plug-in computes the same path."""
@@ -125,7 +159,11 @@ def is_flatpak_profile(profile: Path, places: Places) -> bool:
 
 
 class Record:
-    """What the installer created (``install-record.json``): ``--uninstall`` removes exactly these."""
+    """What the installer created (``install-record.json``): ``--uninstall`` removes exactly these.
+
+    Paths are added before they are created and saved at once (as soon as the record's own folder
+    exists), so even an install killed half-way leaves a record that ``--uninstall`` can follow.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -140,13 +178,26 @@ class Record:
         self.venv: str | None = data.get("venv")
         self.created_venv: bool = bool(data.get("created_venv", False))
 
-    def add_file(self, path: Path) -> None:
-        if str(path) not in self.files:
-            self.files.append(str(path))
+    def add_file(self, path: Path) -> bool:
+        """Record ``path``; True when it was not recorded before."""
+        return self._add(self.files, path)
 
-    def add_dir(self, path: Path) -> None:
-        if str(path) not in self.dirs:
-            self.dirs.append(str(path))
+    def add_dir(self, path: Path) -> bool:
+        return self._add(self.dirs, path)
+
+    def forget(self, path: Path) -> None:
+        """A rolled-back path: it is gone again, or holds what it held before this run."""
+        for paths in (self.files, self.dirs):
+            if str(path) in paths:
+                paths.remove(str(path))
+
+    def _add(self, paths: list[str], path: Path) -> bool:
+        if str(path) in paths:
+            return False
+        paths.append(str(path))
+        if self.path.parent.is_dir():
+            self.save()
+        return True
 
     def save(self) -> None:
         data = {
@@ -160,19 +211,32 @@ class Record:
 
 
 class Transaction:
-    """Undo actions for what this run created, run in reverse if a later step fails."""
+    """Undo actions for what this run created, run in reverse if a later step fails; what is undone
+    leaves the record again, so ``--uninstall`` never removes a file an install did not leave."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: Record) -> None:
+        self.record = record
         self._undo: list[Callable[[], None]] = []
 
-    def created_file(self, path: Path, previous: bytes | None) -> None:
-        if previous is None:
-            self._undo.append(lambda: path.unlink(missing_ok=True))
-        else:
-            self._undo.append(lambda: path.write_bytes(previous))
+    def created_file(self, path: Path, previous: bytes | None, recorded_now: bool) -> None:
+        def undo() -> None:
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(previous)
+            if recorded_now:
+                self.record.forget(path)
+
+        self._undo.append(undo)
 
     def created_dir(self, path: Path) -> None:
-        self._undo.append(lambda: _rmdir_if_empty(path))
+        def undo() -> None:
+            _rmdir_if_empty(path)
+            # One that still holds something (the kept venv, the marker) stays recorded: it is ours.
+            if not path.exists():
+                self.record.forget(path)
+
+        self._undo.append(undo)
 
     def roll_back(self) -> None:
         for undo in reversed(self._undo):
@@ -181,6 +245,11 @@ class Transaction:
             except OSError as err:
                 say(f"  could not roll back a step: {err}")
         self._undo.clear()
+        try:
+            if self.record.path.parent.is_dir():
+                self.record.save()
+        except OSError as err:
+            say(f"  could not update the install record: {err}")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -199,16 +268,16 @@ def _rmdir_if_empty(path: Path) -> None:
 
 
 def make_dirs(path: Path, record: Record, tx: Transaction) -> None:
-    """Create ``path`` and missing parents, recording each folder this run created."""
+    """Create ``path`` and missing parents, recording each folder before this run creates it."""
     missing = []
     probe = path
     while not probe.exists():
         missing.append(probe)
         probe = probe.parent
     for folder in reversed(missing):
-        folder.mkdir()
         record.add_dir(folder)
         tx.created_dir(folder)
+        folder.mkdir()
 
 
 def put_file(path: Path, content: bytes, mode: int, record: Record, tx: Transaction) -> str:
@@ -218,12 +287,11 @@ def put_file(path: Path, content: bytes, mode: int, record: Record, tx: Transact
     if previous == content and (path.stat().st_mode & 0o777) == mode:
         record.add_file(path)
         return "unchanged"
+    tx.created_file(path, previous, record.add_file(path))
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(content)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
-    tx.created_file(path, previous)
-    record.add_file(path)
     return "updated" if previous is not None else "installed"
 
 
@@ -234,7 +302,7 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def run_command(command: Sequence[str]) -> str:
+def run_command(command: Sequence[str], cwd: Path | None = None, env: dict | None = None) -> str:
     """Run a step's command, echoing it; ``InstallError`` with its output on failure."""
     say("  $ " + " ".join(str(c) for c in command))
     result = subprocess.run(
@@ -244,6 +312,8 @@ def run_command(command: Sequence[str]) -> str:
         text=True,
         encoding="utf-8",
         errors="replace",
+        cwd=cwd,
+        env=env,
     )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
@@ -253,8 +323,36 @@ def run_command(command: Sequence[str]) -> str:
     return result.stdout
 
 
+def torch_index(args: argparse.Namespace, places: Places) -> tuple[list[str], str]:
+    """pip's index arguments for the torch step, and why, in words.
+
+    First match: ``--torch-index-url``, ``--cpu``, ``$SCNN_TORCH_INDEX``; else the CPU-only index on
+    Linux without an NVIDIA GPU (PyPI's Linux torch is the CUDA build), pip's own elsewhere (PyPI's
+    Windows and macOS torch has no CUDA part).
+    """
+    choice = places.environ.get(TORCH_INDEX_ENV, "").strip()
+    if args.torch_index_url:
+        return ["--index-url", args.torch_index_url], "--torch-index-url"
+    if args.cpu:
+        return ["--extra-index-url", CPU_TORCH_INDEX], "--cpu"
+    if choice == "cpu":
+        return ["--extra-index-url", CPU_TORCH_INDEX], f"{TORCH_INDEX_ENV}=cpu"
+    if choice == "pip":
+        return [], f"{TORCH_INDEX_ENV}=pip"
+    if choice:
+        return ["--index-url", choice], TORCH_INDEX_ENV
+    if places.system == "Linux" and not places.nvidia:
+        return ["--extra-index-url", CPU_TORCH_INDEX], "Linux without an NVIDIA GPU"
+    return [], "an NVIDIA GPU" if places.nvidia else f"{places.system}"
+
+
 def prepare_environment(
-    venv: Path, places: Places, record: Record, run: Runner, torch_index: str | None
+    venv: Path,
+    places: Places,
+    record: Record,
+    tx: Transaction,
+    run: Runner,
+    args: argparse.Namespace,
 ) -> Path:
     """Create the venv (unless present), torch pinned first, then the package; returns its Python."""
     python = venv_python(venv, places.system)
@@ -266,33 +364,73 @@ def prepare_environment(
                 f"Python {'.'.join(map(str, MIN_PYTHON))}+ is needed to create the environment; this is "
                 f"{platform.python_version()}. Run the installer with a newer python3."
             )
+        ours = record.created_venv and record.venv == str(venv)  # a re-run after a failed one
+        if venv.exists() and any(venv.iterdir()) and not ours:
+            raise InstallError(
+                f"{venv} exists and is not a virtual environment; name a new folder with --venv"
+            )
         say(f"environment: creating {venv}")
+        make_dirs(venv.parent, record, tx)
+        record.venv, record.created_venv = str(venv), True
+        record.save()  # before it exists: a venv step that fails half-way is still uninstallable
         run([sys.executable, "-m", "venv", str(venv)])
-        record.created_venv = True
-    record.venv = str(venv)
+    if record.venv != str(venv):
+        record.venv, record.created_venv = str(venv), False
     installed = run([python, "-c", TORCH_VERSION_PROBE]).strip()
     wanted = TORCH_PIN.split("==")[1]
     if installed.split("+")[0] == wanted:  # 2.13.0+cpu is the pinned release too
         say(f"torch: {installed} (already installed)")
     else:
-        say(f"torch: installing {TORCH_PIN}" + (f" (was {installed})" if installed else ""))
-        extra = ["--index-url", torch_index] if torch_index else []
-        run([python, "-m", "pip", "install", "--disable-pip-version-check", TORCH_PIN, *extra])
+        index, why = torch_index(args, places)
+        source = " ".join(index) or "pip's own index"
+        say(
+            f"torch: installing {TORCH_PIN}"
+            + (f" (was {installed})" if installed else "")
+            + f" with {source} ({why})"
+        )
+        run([python, "-m", "pip", "install", "--disable-pip-version-check", *index, TORCH_PIN])
+        got = run([python, "-c", TORCH_VERSION_PROBE]).strip()
+        if CPU_TORCH_INDEX in index and got and "+cpu" not in got:
+            say(
+                f"  torch {got} is not the CPU-only build: {CPU_TORCH_INDEX} was not used "
+                "(unreachable?); it works, it is only larger"
+            )
     say(f"scnn-inpaint: installing from {SOURCE}")
     run([python, "-m", "pip", "install", "--disable-pip-version-check", str(SOURCE)])
     return python
+
+
+def engine_environment() -> dict[str, str]:
+    """This environment less what the plug-in removes before it starts the engine."""
+    return {k: v for k, v in os.environ.items() if k not in ENGINE_ENV_DROPPED}
+
+
+def run_as_engine(command: Sequence[str], run: Runner) -> str:
+    """Run ``command`` as the plug-in runs the engine: in a fresh empty folder, without PYTHONPATH,
+    so it sees only what is installed (not a ``scnn_plugin`` in the folder the installer runs in)."""
+    with tempfile.TemporaryDirectory(prefix="scnn-inpaint-check-") as neutral:
+        return run(command, cwd=Path(neutral), env=engine_environment())
 
 
 def check_engine_python(python: Path, run: Runner) -> str:
     """The engine's diagnostics line; ``InstallError`` if the environment cannot run the bridge."""
     if not python.exists():
         raise InstallError(f"{python} does not exist")
-    out = run([python, "-m", "scnn_plugin.bridge", "--diagnose"])
+    out = run_as_engine([python, "-m", "scnn_plugin.bridge", "--diagnose"], run)
     try:
         info = json.loads(out)
     except ValueError:
         raise InstallError(f"the engine answered something unexpected: {out[:200]!r}") from None
     return f"scnn-inpaint {info.get('scnn-inpaint')}, torch {info.get('torch')}, Python {info.get('python')}"
+
+
+def check_weights(python: Path, weights: Path, run: Runner) -> None:
+    """``InstallError`` unless the engine's Python loads ``weights`` (the engine's own checks)."""
+    if not weights.is_file():
+        raise InstallError(f"{weights}: no such file")
+    answer = run_as_engine([python, "-c", WEIGHTS_PROBE, str(weights)], run).strip()
+    if answer != "ok":
+        raise InstallError(answer or "the engine gave no answer")
 
 
 def engine_config_paths(places: Places, profiles: list[Path]) -> list[Path]:
@@ -313,12 +451,16 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
             f"no GIMP 3 profile found (looked in {roots}). Start GIMP 3 once so it creates its profile, "
             "or name the folder with --gimp-dir."
         )
+    weights = Path(args.weights).expanduser().absolute() if args.weights else None
+    if weights is not None and not weights.is_file():
+        raise InstallError(f"--weights {weights}: no such file")
     config_dir = places.config_dir()
     marker = config_dir / "install.incomplete"
     record = Record(config_dir / "install-record.json")
-    tx = Transaction()
+    tx = Transaction(record)
     started = time.monotonic()
     make_dirs(config_dir, record, tx)
+    record.save()  # its folder exists only now; from here on every path is saved before it is made
     write_text(marker, f"install of {VERSION} started {time.ctime()}\n")  # first
     try:
         if args.python:
@@ -326,8 +468,11 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
             say(f"environment: using {python} (--python; nothing installed into it)")
         else:
             venv = Path(args.venv).expanduser().absolute() if args.venv else places.default_venv()
-            python = prepare_environment(venv, places, record, run, args.torch_index_url)
+            python = prepare_environment(venv, places, record, tx, run, args)
         say(f"engine: {check_engine_python(python, run)}")
+        if weights is not None:
+            check_weights(python, weights, run)
+            say(f"weights: {weights} (loads)")
         plugin = PLUGIN_SOURCE.read_bytes()
         for profile in profiles:
             target = plugins_dir(profile) / PLUGIN_NAME / f"{PLUGIN_NAME}.py"
@@ -339,16 +484,14 @@ def install(args: argparse.Namespace, places: Places, run: Runner = run_command)
                 )
         engine = {
             "python": str(python),
-            "weights": str(Path(args.weights).expanduser().absolute()) if args.weights else None,
+            "weights": str(weights) if weights is not None else None,
             "installer": VERSION,
         }
         content = (json.dumps(engine, indent=2) + "\n").encode()
         for path in engine_config_paths(places, profiles):
             say(f"engine config: {put_file(path, content, 0o644, record, tx)} {path}")
-        record.save()
-        write_text(config_dir / "installed-version", VERSION + "\n")  # last
         record.add_file(config_dir / "installed-version")
-        record.save()
+        write_text(config_dir / "installed-version", VERSION + "\n")  # last
         marker.unlink()
     except BaseException:
         say(
@@ -425,6 +568,14 @@ def check(args: argparse.Namespace, places: Places, run: Runner = run_command) -
     except InstallError as err:
         ok = False
         say(f"ENGINE BROKEN {err}")
+    else:
+        if engine.get("weights"):
+            try:
+                check_weights(Path(engine["python"]), Path(engine["weights"]), run)
+                say(f"weights      {engine['weights']} (loads)")
+            except InstallError as err:
+                ok = False
+                say(f"WEIGHTS BROKEN {err} (recorded in {engine_path})")
     say(
         "OK: GIMP will show Filters > SC-NN Inpaint"
         if ok
@@ -482,7 +633,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--weights", help="weights file the engine should use (default: the shipped ones)"
     )
     p.add_argument(
-        "--torch-index-url", help="pip index for torch, e.g. https://download.pytorch.org/whl/cpu"
+        "--torch-index-url",
+        help=f"the only pip index for torch (also ${TORCH_INDEX_ENV}=URL)",
+    )
+    p.add_argument(
+        "--cpu",
+        action="store_true",
+        help=f"CPU-only torch even with an NVIDIA GPU (the default on Linux without one); "
+        f"${TORCH_INDEX_ENV}=pip: pip's own index only",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     return p.parse_args(argv)

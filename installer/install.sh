@@ -1,6 +1,8 @@
 #!/bin/sh
 # One command: install (or --check / --uninstall) the SC-NN Inpaint GIMP 3 plug-in and its engine.
-# Uses the first python3 >= 3.11 on PATH (override with PYTHON=/path/to/python3).
+# Uses the first python3 >= 3.11 on PATH (override with PYTHON=/path/to/python3). Options are
+# install.py's (--help), e.g. --cpu for a CPU-only torch (the default on Linux without an NVIDIA GPU);
+# SCNN_TORCH_INDEX=pip takes torch from pip's own index only (an offline mirror or wheel folder).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 for py in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,11 +16,13 @@ from scnn_plugin.errors import InputError
 from scnn_plugin.training.data import find_photos
 from scnn_plugin.training.evalset import build_eval_set
 from scnn_plugin.training.finetune import (
+    DEFAULT_STEPS,
     FinetuneConfig,
     FinetuneJob,
     finetuned_dir,
     has_unfinished_run,
     main,
+    run_key,
     runs_dir,
     split_photos,
 )
@@ -24,6 +30,7 @@ from scnn_plugin.training.trainer import evaluate_psnr
 from scnn_plugin.weights import load_weights
 
 TINY = {"batch": 4, "crop": 64, "val_side": 96, "device": "cpu"}  # seconds per run
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -171,3 +178,109 @@ def test_runs_published_in_the_same_minute_keep_every_file(photo_folder, dark_we
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)  # no temp files
     scores = sorted(load_weights(p)[1].training["finetune"]["psnr"] for p in paths)
     assert scores == [11.0, 12.0, 13.0]  # each file is still the run that wrote it
+
+
+# -- the real scnn-finetune process --------------------------------------------------------------
+
+
+def finetune_command(photos: Path, weights: Path, *args: str | Path) -> list[str]:
+    """``python -m scnn_plugin.training.finetune`` on ``TINY`` sizes, as a user would start it."""
+    tiny = ["--batch", "4", "--crop", "64", "--val-side", "96", "--device", "cpu"]
+    module = [sys.executable, "-m", "scnn_plugin.training.finetune"]
+    return [*module, str(photos), "--weights", str(weights), *tiny, *map(str, args)]
+
+
+def finetune_env() -> dict[str, str]:
+    # XDG_DATA_HOME comes from the user_dirs fixture: the child's run folder is this test's
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+def run_finetune(*command: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        finetune_command(*command),
+        env=finetune_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow  # a real process: importing torch alone takes ~2 s
+def test_ctrl_c_mid_run_is_one_line_exit_130_and_loses_nothing(photo_folder, dark_weights):
+    """Issue 25: SIGINT mid-run ended in a 20-line KeyboardInterrupt traceback."""
+    out = finetuned_dir()
+    out.mkdir(parents=True)
+    (out / "earlier.safetensors").write_bytes(dark_weights.read_bytes())
+    before = files_of(out), dark_weights.read_bytes()
+    command = finetune_command(photo_folder, dark_weights, "--steps", "1000", "--val-every", "1")
+    # A shell ignores SIGINT in its background jobs and children inherit that; a signal with a
+    # handler is reset to the default at exec, so the child gets Ctrl+C as from a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            command, env=finetune_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("step 2:"):  # validated and checkpointed at steps 1 and 2
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert seen[-1].startswith("step 2:"), "".join(seen) + err
+    assert process.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err and "resume" in err, err
+    assert (files_of(out), dark_weights.read_bytes()) == before
+    assert has_unfinished_run(FinetuneConfig(photo_folder, dark_weights, steps=1))
+
+
+@pytest.mark.slow  # a real process: importing torch alone takes ~2 s
+def test_a_damaged_checkpoint_is_one_line_exit_1_and_stays_for_the_user(
+    photo_folder, dark_weights, tmp_path
+):
+    """Issue 25: resuming from a corrupt checkpoint ended in a 24-line traceback."""
+    run_dir = runs_dir() / run_key(photo_folder, find_photos(photo_folder), dark_weights)
+    run_dir.mkdir(parents=True)
+    torch.save({"step": 1, "model": {"w": torch.zeros(1000)}}, run_dir / "checkpoint.pt")
+    damaged = (run_dir / "checkpoint.pt").read_bytes()[:700]  # cut short, as by a full disk
+    (run_dir / "checkpoint.pt").write_bytes(damaged)
+    done = run_finetune(photo_folder, dark_weights, "--steps", "2", "--out-dir", tmp_path / "out")
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "checkpoint.pt" in lines[0] and "delete it" in lines[0], lines
+    assert (run_dir / "checkpoint.pt").read_bytes() == damaged  # the user decides, not us
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow  # a real process: importing torch alone takes ~2 s
+def test_an_unwritable_output_folder_is_one_line_exit_1_and_the_run_is_kept(
+    photo_folder, dark_weights, tmp_path
+):
+    """Issue 25: an output folder that cannot be written ended in a 16-line traceback. The trained
+    run is kept, so starting again with a writable folder publishes it without training again."""
+    blocker = tmp_path / "a file"  # a folder below a file: unwritable even for root
+    blocker.write_text("")
+    budget = ["--steps", "3", "--val-every", "3", "--lr", "5e-2"]
+    done = run_finetune(photo_folder, dark_weights, *budget, "--out-dir", blocker / "weights")
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(blocker / "weights") in lines[0], lines
+    assert has_unfinished_run(FinetuneConfig(photo_folder, dark_weights, steps=3))
+
+    again = run_finetune(photo_folder, dark_weights, *budget, "--out-dir", tmp_path / "out")
+    assert again.returncode == 0, again.stderr
+    assert "resuming" in again.stdout and "step 1:" not in again.stdout  # nothing trained again
+    [published] = (tmp_path / "out").iterdir()
+    assert str(published) in again.stdout
+
+
+@pytest.mark.slow  # a real process: importing torch alone takes ~2 s
+def test_cli_default_budget_is_the_windows_default_steps(photo_folder, dark_weights):
+    """Issue 25: without --steps or --minutes the CLI ran 300 steps; the window runs 30."""
+    fast = ["--batch", "1", "--crop", "32", "--val-every", "1000", "--lr", "1e-9"]
+    done = run_finetune(photo_folder, dark_weights, *fast)
+    assert done.returncode == 0, done.stderr
+    assert f"stopped by steps at step {DEFAULT_STEPS};" in done.stdout

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -28,8 +30,8 @@ def home(tmp_path) -> Path:
     return tmp_path
 
 
-def places(home: Path, system: str = "Linux", **environ) -> Places:
-    return Places(environ=environ, system=system, home=home)
+def places(home: Path, system: str = "Linux", nvidia: bool = False, **environ) -> Places:
+    return Places(environ=environ, system=system, home=home, nvidia=nvidia)
 
 
 def files_under(folder: Path) -> set[str]:
@@ -116,22 +118,27 @@ class FakePip:
         self.commands: list[list[str]] = []
         self.fail_on = fail_on
 
-    def __call__(self, command):
+    def __call__(self, command, cwd=None, env=None):
         command = [str(c) for c in command]
         self.commands.append(command)
         if self.fail_on and self.fail_on in " ".join(command):
             raise installer.InstallError(f"failed: {self.fail_on}")
         if command[1:3] == ["-m", "venv"]:
-            python = Path(command[3]) / "bin/python"
-            python.parent.mkdir(parents=True)
-            python.write_text("")
+            for name in ("bin/python", "Scripts/python.exe"):  # Linux and macOS, Windows
+                python = Path(command[3]) / name
+                python.parent.mkdir(parents=True, exist_ok=True)
+                python.write_text("")
         if "--diagnose" in command:
             return '{"scnn-inpaint": "0.1.0", "torch": "2.13.0", "python": "3.11"}'
+        if installer.WEIGHTS_PROBE in command:
+            return "ok\n"
         return ""
 
 
 def test_creates_the_venv_installing_pinned_torch_before_the_package(home):
+    """Issue 25: uninstall left the three folders above the venv that creating it had made."""
     where, pip = places(home), FakePip()
+    before = files_under(home)
     args = installer.parse_args([])
     assert installer.install(args, where, run=pip) == 0
     venv = home / ".local/share/scnn-inpaint/venv"
@@ -141,6 +148,7 @@ def test_creates_the_venv_installing_pinned_torch_before_the_package(home):
     assert installer.Record(home / ".config/scnn-inpaint/install-record.json").created_venv
     assert installer.main(["--uninstall"], where) == 0
     assert not venv.exists()
+    assert files_under(home) == before  # .local, .local/share, .local/share/scnn-inpaint too
 
 
 def test_failed_step_rolls_back_and_check_reports_incomplete(home, capsys):
@@ -199,3 +207,228 @@ def test_failure_after_files_were_written_rolls_every_one_back(home, monkeypatch
     }
     assert (config / "install.incomplete").is_file()
     assert {p: p.read_bytes() for p in home.rglob("*") if p in before} == before
+
+
+# -- which torch: the CPU-only index where no NVIDIA GPU can use the CUDA build (issue 25) ---------
+
+CPU = ["--extra-index-url", "https://download.pytorch.org/whl/cpu"]
+
+
+@pytest.mark.parametrize(
+    "system, nvidia, argv, environ, index",
+    [
+        ("Linux", False, [], {}, CPU),  # PyPI's Linux torch would be the multi-GB CUDA build
+        ("Linux", True, [], {}, []),  # a GPU the CUDA build can use
+        ("Linux", True, ["--cpu"], {}, CPU),
+        ("Linux", True, [], {"SCNN_TORCH_INDEX": "cpu"}, CPU),
+        ("Linux", False, [], {"SCNN_TORCH_INDEX": "pip"}, []),  # a mirror or wheel folder only
+        (
+            "Linux",
+            False,
+            [],
+            {"SCNN_TORCH_INDEX": "https://mirror/t"},
+            ["--index-url", "https://mirror/t"],
+        ),
+        (
+            "Linux",
+            False,
+            ["--torch-index-url", "https://a/t"],
+            {"SCNN_TORCH_INDEX": "https://b/t"},
+            ["--index-url", "https://a/t"],
+        ),
+        ("Windows", False, [], {}, []),  # PyPI's torch there has no CUDA part
+        ("Darwin", False, [], {}, []),
+    ],
+)
+def test_torch_index_follows_the_gpu_the_option_and_the_environment(
+    home, system, nvidia, argv, environ, index
+):
+    pip = FakePip()
+    where = places(home, system, nvidia, **environ)
+    args = installer.parse_args([*argv, "--gimp-dir", str(home / ".config/GIMP/3.0")])
+    assert installer.install(args, where, run=pip) == 0
+    [torch] = [c for c in pip.commands if installer.TORCH_PIN in c]
+    assert torch[-1] == installer.TORCH_PIN and torch[5:-1] == index
+    [package] = [c for c in pip.commands if c[-1] == str(installer.SOURCE)]
+    assert not {"--index-url", "--extra-index-url"} & set(package)  # for the torch step only
+
+
+def fake_tools(folder: Path) -> Path:
+    """A ``python3`` that logs its calls and makes a venv of copies of itself (python, pip), and a
+    ``dpkg`` that finds every system library: dev-env.sh runs for real, nothing is installed."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").write_text(
+        "#!/bin/sh\n"
+        'echo "$(basename "$0") $*" >> "$LOG"\n'
+        'if [ "$1 $2" = "-m venv" ]; then\n'
+        '  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && cp "$0" "$3/bin/pip"\n'
+        "fi\n"
+        'case "$*" in *"import torch"*) exit 1 ;; esac\n'  # torch is not installed yet
+    )
+    (bin_dir / "dpkg").write_text("#!/bin/sh\nexit 0\n")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    return bin_dir
+
+
+@pytest.mark.parametrize(
+    "argv, environ, index",
+    [
+        ([], {}, CPU),  # this machine: Linux without an NVIDIA GPU
+        (["--cpu"], {"SCNN_TORCH_INDEX": "pip"}, CPU),
+        ([], {"SCNN_TORCH_INDEX": "pip"}, []),
+        ([], {"SCNN_TORCH_INDEX": "https://mirror/t"}, ["--index-url", "https://mirror/t"]),
+    ],
+)
+def test_dev_env_takes_torch_from_the_cpu_index_likewise(tmp_path, argv, environ, index):
+    if Path("/proc/driver/nvidia/version").exists() and not (argv or environ):
+        pytest.skip("this machine has an NVIDIA GPU: the default is the CUDA build")
+    repo = tmp_path / "repo"
+    (repo / "installer").mkdir(parents=True)
+    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
+    bin_dir = fake_tools(tmp_path)
+    log = tmp_path / "log"
+    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
+    env.update(
+        environ, PATH=f"{bin_dir}:{env['PATH']}", LOG=str(log), PYTHON=str(bin_dir / "python3")
+    )
+    done = subprocess.run(
+        ["bash", str(repo / "installer/dev-env.sh"), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = log.read_text().splitlines()
+    [torch] = [c for c in calls if c.startswith("pip") and installer.TORCH_PIN in c]
+    assert torch == " ".join(["pip install -q", *index, installer.TORCH_PIN])
+    [package] = [c for c in calls if c.startswith("pip") and "-e" in c.split()]
+    assert "index-url" not in package
+
+
+# -- --check sees only what is installed (issue 25) -----------------------------------------------
+
+
+def python_without_the_package(folder: Path) -> Path:
+    """A venv that sees this environment's packages (torch, numpy, Pillow) but not scnn_plugin:
+    a plain path in a .pth file adds the folder without running the .pth files inside it, and
+    the editable install of scnn_plugin is one of those."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin/python"
+    ask = [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    site = Path(subprocess.run(ask, capture_output=True, text=True, check=True).stdout.strip())
+    (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+def test_check_from_the_source_folder_sees_only_what_is_installed(home, tmp_path):
+    """Run from the repository, --check imported ./scnn_plugin and said OK for a Python without
+    the package, which the plug-in (started elsewhere) then could not run."""
+    bare = python_without_the_package(tmp_path / "bare")
+    args = installer.parse_args(["--python", str(bare)])
+    assert installer.install(args, places(home), run=FakePip()) == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env.update(HOME=str(home), PYTHON=sys.executable, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        ["sh", "installer/install.sh", "--check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ENGINE BROKEN" in done.stdout and "scnn_plugin" in done.stdout, done.stdout
+
+
+def test_engine_check_runs_where_the_plugin_runs_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.chdir(ROOT)
+    seen = {}
+
+    def run(command, cwd=None, env=None):
+        seen.update(cwd=cwd, env=env)
+        return FakePip()(command)
+
+    installer.check_engine_python(Path(sys.executable), run)
+    assert seen["cwd"] is not None and Path(seen["cwd"]).resolve() != ROOT
+    assert "PYTHONPATH" not in seen["env"]
+
+
+# -- weights named at install must exist and load (issue 25) --------------------------------------
+
+
+def test_install_refuses_weights_that_do_not_exist(home, capsys):
+    before = files_under(home)
+    missing = home / "nowhere.safetensors"
+    assert (
+        installer.main(["--python", sys.executable, "--weights", str(missing)], places(home)) == 1
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(missing) in err[0] and "no such file" in err[0]
+    assert files_under(home) == before  # refused before anything was written
+
+
+def test_check_reports_recorded_weights_that_went_missing(home, fast_weights, tmp_path, capsys):
+    weights = tmp_path / "mine.safetensors"
+    weights.write_bytes(fast_weights.read_bytes())
+    args = installer.parse_args(["--python", sys.executable, "--weights", str(weights)])
+    assert installer.install(args, places(home), run=FakePip()) == 0
+    assert installer.check(args, places(home), run=FakePip()) == 0
+    weights.unlink()
+    capsys.readouterr()
+    assert installer.check(args, places(home), run=FakePip()) == 1
+    out = capsys.readouterr().out
+    assert str(weights) in out and "no such file" in out
+
+
+@pytest.mark.slow  # two real engine processes: each imports torch
+def test_check_loads_the_recorded_weights_in_the_engine(home, fast_weights, tmp_path, capsys):
+    weights = tmp_path / "mine.safetensors"
+    weights.write_bytes(fast_weights.read_bytes())
+    args = installer.parse_args(["--python", sys.executable, "--weights", str(weights)])
+    assert installer.install(args, places(home), run=FakePip()) == 0
+    weights.write_bytes(fast_weights.read_bytes()[:-100])  # cut short
+    capsys.readouterr()
+    assert installer.check(args, places(home)) == 1
+    out = capsys.readouterr().out
+    assert "WEIGHTS BROKEN" in out and str(weights) in out
+
+
+# -- rollback and uninstall remove exactly what the installer made (issue 25) ---------------------
+
+
+def test_a_failed_torch_step_is_removed_whole_by_uninstall(home, capsys):
+    before = files_under(home)
+    where = places(home)
+    with pytest.raises(installer.InstallError):
+        installer.install(installer.parse_args([]), where, run=FakePip(fail_on="torch=="))
+    config = home / ".config/scnn-inpaint"
+    assert (config / "install.incomplete").is_file()  # --check says so
+    assert (home / ".local/share/scnn-inpaint/venv/bin/python").exists()  # kept for a re-run
+    assert installer.main(["--uninstall"], where) == 0
+    assert files_under(home) == before
+
+
+def test_uninstall_keeps_folders_that_were_there_before(home):
+    (home / ".local").mkdir()  # the user's, empty: the installer makes share/scnn-inpaint in it
+    before = files_under(home)
+    where = places(home)
+    assert installer.install(installer.parse_args([]), where, run=FakePip()) == 0
+    assert installer.main(["--uninstall"], where) == 0
+    assert files_under(home) == before and (home / ".local").is_dir()
+
+
+def test_a_venv_folder_that_is_not_a_venv_is_refused_and_left_alone(home, tmp_path):
+    mine = tmp_path / "projects"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    where = places(home)
+    with pytest.raises(installer.InstallError, match="not a virtual environment"):
+        installer.install(installer.parse_args(["--venv", str(mine)]), where, run=FakePip())
+    assert installer.main(["--uninstall"], where) == 0
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]

@@ -265,7 +265,17 @@ class FinetuneJob:
         training = {**info.training, "finetune": provenance}
         stem = f"{_slug(root.name)}-{now.astimezone():%Y%m%d-%H%M%S}"
         folder = Path(self.cfg.out_dir or finetuned_dir())
-        return _publish_new(folder, stem, model, info.config, info.model_kwargs, training)
+        try:
+            # First: in the loop below, a file in the folder's place would read as taken names.
+            folder.mkdir(parents=True, exist_ok=True)
+            return _publish_new(folder, stem, model, info.config, info.model_kwargs, training)
+        except OSError as err:
+            # The run folder is kept (the caller tidies only after publishing), so nothing is lost.
+            reason = "a file, not a folder" if folder.is_file() else err.strerror or err
+            raise ScnnError(
+                f"{folder}: cannot write the fine-tuned weights there ({reason}); "
+                "the run is kept: start it again with a writable output folder to publish them"
+            ) from None
 
 
 # Runs published in the same second get -2, -3, ...; this many names taken means something is wrong.
@@ -311,7 +321,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("photos_dir", type=Path, metavar="PHOTOS_DIR", help="folder of your photos")
     p.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
     p.add_argument(
-        "--steps", type=int, default=None, help="step budget (default 300 w/o --minutes)"
+        "--steps",
+        type=int,
+        default=None,
+        help=f"step budget (default {DEFAULT_STEPS} without --minutes, as in the window)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
     p.add_argument("--weights", type=Path, default=None, help="base weights (default: shipped)")
@@ -333,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = FinetuneConfig(
             photos_dir=args.photos_dir,
             base=resolve_weights(args.weights, args.config),
-            steps=args.steps if args.steps or args.minutes else 300,
+            steps=DEFAULT_STEPS if args.steps is None and args.minutes is None else args.steps,
             minutes=args.minutes,
             device=args.device,
             batch=args.batch,
@@ -347,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ScnnError, ValueError) as err:
         print(f"scnn-finetune: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("scnn-finetune: interrupted before training; nothing was changed", file=sys.stderr)
+        return 130
     split = job.split
     for path, reason in split.skipped:
         say(f"skipped {path}: {reason}")
@@ -366,7 +382,20 @@ def main(argv: list[str] | None = None) -> int:
         elif p.step % 10 == 0:
             say(f"step {p.step}: loss {p.loss:.4f} eta {format_eta(p.eta_s)}", flush=True)
 
-    result = job.run(progress=report)
+    try:
+        result = job.run(progress=report)
+    except KeyboardInterrupt:
+        kept = (
+            "run the same command again to resume from its last checkpoint"
+            if job.resuming
+            else "no checkpoint was written yet, so a new run starts from the beginning"
+        )
+        print(f"scnn-finetune: interrupted; your weights are unchanged; {kept}", file=sys.stderr)
+        return 130
+    except (ScnnError, OSError, ValueError, FloatingPointError) as err:
+        # Writes are atomic and the run folder stays until publishing: nothing earlier is lost.
+        print(f"scnn-finetune: {err}", file=sys.stderr)
+        return 1
     if not rank0:
         return 0
     if math.isnan(result.base_psnr):

@@ -389,20 +389,33 @@ class Trainer:
         }
         if not self.checkpoint_path.exists():
             return fresh
+        # One line for the user: torch's own reasons run to a paragraph and suggest unsafe loading.
+        damaged = WeightsError(
+            f"{self.checkpoint_path} is unreadable (damaged, or not a checkpoint of this run); "
+            "delete it to start the run again"
+        )
         try:
             ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, pickle.UnpicklingError, EOFError) as err:
+        except OSError as err:
             raise WeightsError(
-                f"{self.checkpoint_path} is unreadable ({err}); delete it to start the run again"
+                f"{self.checkpoint_path} is unreadable ({err.strerror or err}); "
+                "delete it to start the run again"
             ) from None
+        except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError):
+            raise damaged from None
+        if not isinstance(ckpt, dict):
+            raise damaged
         if ckpt.get("config_name") != self.cfg.config:
             raise ValueError(
                 f"{self.checkpoint_path} belongs to config {ckpt.get('config_name')!r}"
             )
-        model.load_state_dict(ckpt["model"])
-        ema.load_state_dict(ckpt["ema"])
-        opt.load_state_dict(ckpt["optim"])
-        state = {k: ckpt[k] for k in fresh if k != "lineage"}
+        try:
+            model.load_state_dict(ckpt["model"])
+            ema.load_state_dict(ckpt["ema"])
+            opt.load_state_dict(ckpt["optim"])
+            state = {k: ckpt[k] for k in fresh if k != "lineage"}
+        except (KeyError, RuntimeError, TypeError, ValueError):
+            raise damaged from None
         # Fixed when the run started (the init file may since have been published over); a run
         # checkpointed before lineages were recorded takes the one its init file gives now.
         state["lineage"] = ckpt.get("lineage", lineage)
