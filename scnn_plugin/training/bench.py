@@ -24,9 +24,11 @@ from PIL import Image, ImageDraw
 from ..options import InpaintOptions
 from ..tiling import plan_tiles
 
-# (label, width, height, selection share); a 512x512 with a medium free-form mask comes first.
+# (label, width, height, selection share); a 512x512 with a medium free-form mask comes first, then
+# one with an object-sized selection (8 %), where the texture stage does the most work.
 CASES = [
     ("512² medium", 512, 512, None),
+    ("512² object", 512, 512, 0.08),
     ("2 MP 1 %", 1732, 1155, 0.01),
     ("2 MP 10 %", 1732, 1155, 0.10),
     ("12 MP 1 %", 4243, 2828, 0.01),
