@@ -37,6 +37,9 @@ _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 1, (1, 2), 4
 _LUMA = (0.299, 0.587, 0.114)
 # Hole pixels this close to a known one keep the network's fill; texture is faded in over _RAMP px.
 _NEAR, _RAMP = 2, 2
+# Only parts of the hole with a pixel this far (px) from every known one, and what lies within this
+# distance of it, get texture: strokes under ~10 px wide keep the network's fill.
+_WIDE = 5
 # The most the copied grain is amplified towards the surroundings' energy: matches come partly from
 # smoother places than the truth, so a cap of 1 left fills at 0.7 of the photo's detail; 1.4 brings
 # them to ~0.85-0.9 on the 20 held-out photos for ~0.1 dB (an unmatched grain costs PSNR however
@@ -61,7 +64,7 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     if not hole.any():
         return fill.clone()
     depth = _depth_ramp(known)
-    if not depth.any():  # every hole pixel is within _NEAR px of a known one: nothing to add
+    if not depth.any():  # no part of the hole is deep or wide enough for grain: nothing to add
         return fill.clone()
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     low = gaussian_blur(fill[None], SIGMA)[0]
@@ -92,17 +95,22 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
 
 
 def _depth_ramp(known: torch.Tensor) -> torch.Tensor:
-    """``[1, H, W]``: 0 within ``_NEAR`` px of a known pixel, rising to 1 over ``_RAMP`` px more.
+    """``[1, H, W]``: 0 within ``_NEAR`` px of a known pixel, rising to 1 over ``_RAMP`` px more;
+    0 too in parts of the hole narrower than about ``2 * _WIDE`` px.
 
     Near a known pixel the network's own fill is the photo's continuation (thin strokes: 26.8 dB
     alone, 25.4 with copied grain on the 20 held-out photos); deeper in, it is a smudge. A ramp of
-    2 px rather than 4 lifts detail on medium strokes from 0.59 to 0.67 for 0.06 dB."""
+    2 px rather than 4 lifts detail on medium strokes from 0.59 to 0.67 for 0.06 dB. A thin stroke
+    has no deep inside for grain to show in, and there the network beats every classical fill: kept
+    whole, thin strokes score 26.68 dB against 26.58 with grain, medium strokes lose nothing."""
     reach = known.to(torch.float32)[None, None]
     depth = torch.zeros_like(reach)
-    for _ in range(_NEAR + _RAMP):
+    for _ in range(max(_NEAR + _RAMP, _WIDE)):
         depth += 1 - reach
         reach = F.max_pool2d(reach, 3, stride=1, padding=1)
-    return ((depth - _NEAR) / _RAMP).clamp(0, 1)[0].to(known.device)
+    ramp = ((depth - _NEAR) / _RAMP).clamp(0, 1)
+    wide = F.max_pool2d((depth >= _WIDE).to(depth.dtype), 2 * _WIDE + 1, stride=1, padding=_WIDE)
+    return (ramp * wide)[0].to(known.device)
 
 
 def _gain(luma: torch.Tensor, copied: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
