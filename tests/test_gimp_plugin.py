@@ -533,7 +533,11 @@ def test_adapting_to_the_photo_runs_in_the_engine_with_its_steps_in_the_progress
         status, message = run(plugin, image, [layer], adapt=steps)
         assert status == "SUCCESS", message
         updates.append(sum(p[0] == "update" for p in gimp.progress))
+        texts = [p[1] for p in gimp.progress if p[0] == "text"]
+        tiles = [t for t in texts if "tile" in t]
+        assert tiles and tiles[0].endswith("tile 1 of 1"), texts  # tiles count from 1 after adapting
     assert updates[1] >= updates[0] + 4
+    assert "SC-NN Inpaint: adapting to the photo, step 4 of 4" in texts, texts
 
 
 @pytest.mark.slow

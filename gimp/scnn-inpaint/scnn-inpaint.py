@@ -9,6 +9,7 @@ No network port is opened. This file imports nothing from the project and runs o
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -390,7 +391,7 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
         }
         engine = EngineRun(config, workdir)
         Gimp.progress_init("SC-NN Inpaint")
-        reply = engine.run(request, _show_progress)
+        reply = engine.run(request, functools.partial(_show_progress, settings.adapt))
         if reply.get("status") == "cancelled":
             raise RunCancelled(reply.get("message") or "cancelled")
         if reply.get("status") != "ok":
@@ -409,8 +410,13 @@ def inpaint_drawable(image, drawable, settings: Settings, environ=None) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _show_progress(done: int, total: int) -> None:
-    Gimp.progress_set_text(f"SC-NN Inpaint: tile {done} of {total}")
+def _show_progress(adapt: int, done: int, total: int) -> None:
+    """The engine counts ``adapt`` adaptation steps first, then tiles, in one ``done`` of ``total``."""
+    if adapt and done <= adapt:
+        text = f"SC-NN Inpaint: adapting to the photo, step {done} of {adapt}"
+    else:
+        text = f"SC-NN Inpaint: tile {done - adapt} of {total - adapt}"
+    Gimp.progress_set_text(text)
     Gimp.progress_update(done / total if total else 1.0)
 
 
