@@ -535,7 +535,9 @@ def test_adapting_to_the_photo_runs_in_the_engine_with_its_steps_in_the_progress
         updates.append(sum(p[0] == "update" for p in gimp.progress))
         texts = [p[1] for p in gimp.progress if p[0] == "text"]
         tiles = [t for t in texts if "tile" in t]
-        assert tiles and tiles[0].endswith("tile 1 of 1"), texts  # tiles count from 1 after adapting
+        assert tiles and tiles[0].endswith("tile 1 of 1"), (
+            texts
+        )  # tiles count from 1 after adapting
     assert updates[1] >= updates[0] + 4
     assert "SC-NN Inpaint: adapting to the photo, step 4 of 4" in texts, texts
 
