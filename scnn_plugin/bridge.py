@@ -61,6 +61,9 @@ from .errors import Cancelled, InputError, ScnnError
 from .options import InpaintOptions
 
 PROTOCOL = 1
+# Longest request line read; real ones are a few hundred characters (paths and options), and an
+# endless line (a stray binary on stdin) must not be read until memory runs out.
+MAX_REQUEST_CHARS = 1 << 16
 # Environment override for the weights file (tests, and users with their own fine-tuned weights).
 WEIGHTS_ENV = "SCNN_INPAINT_WEIGHTS"
 # Largest side accepted over the pipe; GIMP images can be bigger, but a selection this big is a mistake.
@@ -319,9 +322,11 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
     watch: CancelWatch | None = None
     try:
         try:
-            line = stdin.readline()
+            line = stdin.readline(MAX_REQUEST_CHARS + 1)
         except UnicodeDecodeError as err:
             raise InputError(f"the request is not UTF-8 text ({err})") from None
+        if len(line) > MAX_REQUEST_CHARS:  # a real request is a few hundred characters
+            raise InputError(f"the request line is longer than {MAX_REQUEST_CHARS} characters")
         request = parse_request_line(line)
         if not request:
             raise InputError("no request received on stdin")

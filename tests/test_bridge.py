@@ -226,7 +226,8 @@ MALFORMED = {
     "a JSON array": (lambda d: b"[1, 2]", "request must be a JSON object"),
     "a JSON number": (lambda d: b"42", "request must be a JSON object"),
     "invalid UTF-8": (lambda d: b'{"command": "inpaint", "\xff": 1}', "not UTF-8"),
-    "nested 100000 deep": (lambda d: b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    "nested 30000 deep": (lambda d: b"[" * 30000 + b"]" * 30000, "nested too deeply"),
+    "a 1 MB line": (lambda d: b'{"image": "' + b"x" * (1 << 20) + b'"}', "longer than 65536"),
     "options an empty list": (lambda d: tiny_request(d, options=[]), "options must be an object"),
     "image a number": (lambda d: tiny_request(d, image=5), "image must be a path"),
     "image /dev/zero": (
