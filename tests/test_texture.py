@@ -16,6 +16,7 @@ from scnn_plugin.fill.patch_match import (
     refine_field,
     valid_sources,
 )
+from scnn_plugin.fill.texture import SIGMA, gaussian_blur
 from scnn_plugin.training.metrics import hole_detail
 
 
@@ -141,3 +142,20 @@ def test_a_thin_stroke_keeps_the_network_fill_and_a_wide_one_gets_grain(photo, s
         fill = _tensor(smooth.inpaint(photo, mask).convert("RGB"))
         out = add_texture(fill, known)
         assert torch.equal(out, fill) is not textured, width
+
+
+def test_copied_grain_is_brightness_not_hue(photo, object_mask, smooth):
+    """Grain copied from where two materials meet must not spatter one's colour into the other:
+    deep in the hole what is added to the network's colours is the same in R, G and B."""
+    known = torch.from_numpy(np.asarray(object_mask) <= 127)
+    fill = _tensor(smooth.inpaint(photo, object_mask).convert("RGB"))
+    out = add_texture(fill, known)
+    deep = ~torch.from_numpy(
+        np.asarray(object_mask.filter(ImageFilter.MinFilter(2 * 6 + 1))) <= 127
+    )  # over 6 px from every known pixel: the network's own high frequencies are gone there
+    grain = (out - gaussian_blur(fill[None], SIGMA)[0])[:, deep]
+    values = out[:, deep]
+    inside = ((values > 0) & (values < 1)).all(0)  # not clamped at black or white
+    spread = grain[:, inside].amax(0) - grain[:, inside].amin(0)
+    assert grain.abs().mean() > 0.005  # there is grain
+    assert spread.max() < 1e-5

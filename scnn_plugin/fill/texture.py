@@ -3,8 +3,9 @@
 The network's fill gets what goes where right (colours, edges, gradients) but is smooth: on held-out
 photos its high-frequency energy in a hole is a quarter of the photo's, which anyone sees at 1:1 as
 a smudge. This stage keeps the fill's low frequencies (a Gaussian of ``SIGMA`` px) and adds the
-high frequencies of the photo's own known pixels, copied from where PatchMatch finds neighbourhoods
-that match the fill's low frequencies and the texture already placed around them.
+high frequencies of the photo's own known pixels (their luminance: grain, not hue), copied from
+where PatchMatch finds neighbourhoods that match the fill's low frequencies and the texture already
+placed around them.
 
 How much texture a region gets follows from what it is matched to: a sky-coloured fill matches sky,
 whose high-pass is near zero, so a clear sky stays smooth while grass, foliage or gravel get their
@@ -86,9 +87,12 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     field = refine_field(
         field, pixels, sources, targets, valid, _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS, generator
     )
-    copied = torch.zeros_like(high).reshape(3, -1)
-    copied[:, pixels] = high.reshape(3, -1)[:, field]
-    copied = copied.view_as(high)
+    # grey grain: only the copied high-pass's luminance, since its colour spatters one material's
+    # hue into the next where a match straddles an edge (a red bowl's rim over grey concrete);
+    # thick and object holes: +0.02 dB and +0.004 SSIM over colour grain on the 20 held-out photos
+    copied = torch.zeros_like(luma).reshape(1, -1)
+    copied[:, pixels] = luma.reshape(1, -1)[:, field]
+    copied = copied.view_as(luma).expand_as(high)
     # near the border the network's own high frequencies stay
     grain = depth * copied * _gain(luma, copied, known) + (1 - depth) * high
     return torch.where(known, fill, (low + grain).clamp(0, 1))
