@@ -281,8 +281,7 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
     start = time.monotonic()
     inpainter = Inpainter.from_pretrained(
         req.weights or os.environ.get(WEIGHTS_ENV) or None,
-        device=req.options.device,
-        options=req.options,
+        options=req.options,  # its device too
         config=req.config,
     )
     log.info("engine ready on %s in %.2f s", inpainter.device_name, time.monotonic() - start)

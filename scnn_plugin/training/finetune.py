@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
-import torch
 
 from .. import __version__
 from ..errors import InputError, ScnnError
+from ..models import InpaintNet
 from ..weights import file_sha256, finetuned_dir, load_weights, resolve_weights, save_weights
 from .data import PHOTO_SUFFIXES, find_photos, load_photos
 from .evalset import build_eval_set
@@ -285,7 +285,7 @@ _MAX_SAME_NAME = 1000
 def _publish_new(
     folder: Path,
     stem: str,
-    model: torch.nn.Module,
+    model: InpaintNet,
     config: str,
     model_kwargs: dict,
     training: dict,
