@@ -61,6 +61,15 @@ def test_learning_rate_warms_up_holds_then_decays_to_its_floor():
     assert [flat.learning_rate(s) for s in range(10, 100)] == [1e-3] * 90
 
 
+def refused_before_loading_photos(tmp_path, capsys, *args: str) -> str:
+    """Run ``scnn-train`` on a photo folder that does not exist with ``args``: it must exit 2 and
+    create no run folder (the arguments are checked first); returns what it printed on stderr."""
+    code = main(["--photos", str(tmp_path / "missing"), "--run-dir", str(tmp_path / "run"), *args])
+    assert code == 2
+    assert not (tmp_path / "run").exists()
+    return capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("budget", "decay", "reason"),
     [
@@ -72,37 +81,13 @@ def test_learning_rate_warms_up_holds_then_decays_to_its_floor():
 def test_a_decay_without_room_in_a_step_budget_is_refused_before_loading_photos(
     tmp_path, capsys, budget, decay, reason
 ):
-    code = main(
-        [
-            "--photos",
-            str(tmp_path / "missing"),
-            "--run-dir",
-            str(tmp_path / "run"),
-            *budget,
-            "--decay",
-            decay,
-        ]
-    )
-    assert code == 2 and reason in capsys.readouterr().err
-    assert not (tmp_path / "run").exists()
+    assert reason in refused_before_loading_photos(tmp_path, capsys, *budget, "--decay", decay)
 
 
 @pytest.mark.parametrize("chance", ["1.5", "-0.1"])
 def test_a_cable_chance_outside_0_to_1_is_refused_before_loading_photos(tmp_path, capsys, chance):
-    code = main(
-        [
-            "--photos",
-            str(tmp_path / "missing"),
-            "--run-dir",
-            str(tmp_path / "run"),
-            "--steps",
-            "4",
-            "--cables",
-            chance,
-        ]
-    )
-    assert code == 2 and f"not {float(chance)}" in capsys.readouterr().err
-    assert not (tmp_path / "run").exists()
+    err = refused_before_loading_photos(tmp_path, capsys, "--steps", "4", "--cables", chance)
+    assert f"not {float(chance)}" in err
 
 
 def test_cables_are_drawn_on_about_the_asked_share_of_training_crops(pool, tmp_path, monkeypatch):
@@ -224,20 +209,8 @@ def test_options_of_unpublished_experiments_are_gone(tmp_path, capsys, removed):
 
 
 def test_the_hole_log_loss_is_refused_before_loading_photos(tmp_path, capsys):
-    code = main(
-        [
-            "--photos",
-            str(tmp_path / "missing"),
-            "--run-dir",
-            str(tmp_path / "run"),
-            "--steps",
-            "4",
-            "--loss",
-            "hole-log",
-        ]
-    )
-    assert code == 2 and "unknown loss 'hole-log'" in capsys.readouterr().err
-    assert not (tmp_path / "run").exists()
+    err = refused_before_loading_photos(tmp_path, capsys, "--steps", "4", "--loss", "hole-log")
+    assert "unknown loss 'hole-log'" in err
 
 
 def test_init_weights_are_continued_as_built_never_regrown(pool, tmp_path):
