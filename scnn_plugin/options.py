@@ -16,9 +16,8 @@ class InpaintOptions:
 
     MAX_VIEWS: ClassVar[int] = MAX_VIEWS  # the bound of ``views``, for front ends' widgets
 
-    tile: int = (
-        512  # model window side in px; multiple of 8, 64..2048. Bigger = more context, more memory
-    )
+    tile: int = 512  # model window side in px; multiple of 8, 64..2048. Bigger = more context,
+    # more memory
     overlap: int = 64  # px neighbouring windows share and blend over; 0..tile/2. Hides seams
     timesteps: int | None = None  # LIF timesteps; None = as trained; 1..64. Fewer = faster, coarser
     batch: int | None = None  # windows per forward; 1..64; None = 1 on CPU (no faster batched, and
@@ -28,9 +27,7 @@ class InpaintOptions:
     # 0 = off. ~0.25 s a step on a 2-core CPU; sharper thin structure that the photo shows elsewhere
     views: int = 1  # flipped views of each window averaged (views.py); 1..4. n views take n times
     # the model time; 4 fill thin and medium holes ~0.1 dB better
-    texture: bool = (
-        True  # add the photo's own grain to the network's smooth fill (fill/texture.py);
-    )
+    texture: bool = True  # add the photo's own grain to the network's fill (fill/texture.py);
     # False = the network's fill as it is (smooth; scores a little higher on masked PSNR)
 
     def __post_init__(self) -> None:
