@@ -10,13 +10,14 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from scnn_plugin import InpaintOptions
 from scnn_plugin.fill import add_texture
+from scnn_plugin.fill.filters import gaussian_blur
 from scnn_plugin.fill.patch_match import (
     patch_features,
     random_field,
     refine_field,
     valid_sources,
 )
-from scnn_plugin.fill.texture import SIGMA, gaussian_blur
+from scnn_plugin.fill.texture import SIGMA
 from scnn_plugin.training.metrics import hole_detail
 
 

@@ -10,18 +10,20 @@ placed around them.
 How much texture a region gets follows from what it is matched to: a sky-coloured fill matches sky,
 whose high-pass is near zero, so a clear sky stays smooth while grass, foliage or gravel get their
 own grain. Matching runs at half resolution first (where one sweep reaches twice as far) and is then
-refined at full resolution. Pure tensor code with no parameters; seeded, so a fill is repeatable.
+refined at full resolution. Where the surroundings repeat on a lattice (tiles, blinds, planking),
+the hole is instead copied one period along it (``periodic``). Pure tensor code with no parameters;
+seeded, so a fill is repeatable.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
+from .filters import gaussian_blur, luma
 from .membrane import membrane_fill
 from .patch_match import patch_features, random_field, refine_field, valid_sources
+from .periodic import copy_along, find_lattice
 
 # Low-pass width (px) splitting structure from texture: sigma 2 keeps the network's edges and
 # leaves it the texture it cannot draw (probe on held-out photos: detail 0.24 -> ~1.0).
@@ -35,7 +37,6 @@ _SOURCE_BORDER = 4
 # Rounds of (match, place texture, match again) at half resolution, sweeps per round, and steps.
 _COARSE_ROUNDS, _COARSE_SWEEPS, _COARSE_STEPS = 2, 3, (1, 2, 4)
 _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 1, (1, 2), 4
-_LUMA = (0.299, 0.587, 0.114)
 # Hole pixels this close to a known one keep the network's fill; texture is faded in over _RAMP px.
 _NEAR, _RAMP = 2, 2
 # Only parts of the hole with a pixel this far (px) from every known one, and what lies within this
@@ -67,6 +68,10 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     depth = _depth_ramp(known)
     if not depth.any():  # no part of the hole is deep or wide enough for grain: nothing to add
         return fill.clone()
+    lattice = find_lattice(fill, known)
+    repeated = copy_along(fill, known, lattice) if lattice else None
+    if repeated is not None:  # a regular pattern: its next period is what lies under the hole
+        return torch.where(known, fill, depth * repeated + (1 - depth) * fill)
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     low = gaussian_blur(fill[None], SIGMA)[0]
     high = fill - low
@@ -79,10 +84,10 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     field = _upsampled(field, pixels, valid, (h, w), generator)
     if field is None:
         return fill.clone()
-    luma = _luma(high)
-    sources = _features(low, luma)
-    placed = luma.flatten().clone()
-    placed[pixels] = luma.flatten()[field]
+    grain_luma = luma(high)
+    sources = _features(low, grain_luma)
+    placed = grain_luma.flatten().clone()
+    placed[pixels] = grain_luma.flatten()[field]
     targets = _features(low, placed.view(1, h, w))[pixels]
     field = refine_field(
         field, pixels, sources, targets, valid, _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS, generator
@@ -90,11 +95,11 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     # grey grain: only the copied high-pass's luminance, since its colour spatters one material's
     # hue into the next where a match straddles an edge (a red bowl's rim over grey concrete);
     # thick and object holes: +0.02 dB and +0.004 SSIM over colour grain on the 20 held-out photos
-    copied = torch.zeros_like(luma).reshape(1, -1)
-    copied[:, pixels] = luma.reshape(1, -1)[:, field]
-    copied = copied.view_as(luma)  # [1, H, W]: the same in R, G and B
+    copied = torch.zeros_like(grain_luma).reshape(1, -1)
+    copied[:, pixels] = grain_luma.reshape(1, -1)[:, field]
+    copied = copied.view_as(grain_luma)  # [1, H, W]: the same in R, G and B
     # near the border the network's own high frequencies stay
-    grain = depth * copied * _gain(luma, copied, known) + (1 - depth) * high
+    grain = depth * copied * _gain(grain_luma, copied, known) + (1 - depth) * high
     return torch.where(known, fill, (low + grain).clamp(0, 1))
 
 
@@ -117,33 +122,17 @@ def _depth_ramp(known: torch.Tensor) -> torch.Tensor:
     return (ramp * wide)[0].to(known.device)
 
 
-def _gain(luma: torch.Tensor, copied: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+def _gain(grain: torch.Tensor, copied: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """``[1, H, W]`` factor <= ``_MAX_GAIN`` that brings the copied texture's (``copied``, luma
-    ``[1, H, W]``) local energy to what the hole's surroundings show: a match on the right colour but next to an edge would otherwise
-    stamp that edge's grain into a smooth area, and one from a smoother place would look smudged."""
-    known_f = known.to(luma.dtype)[None, None]
-    around = gaussian_blur((luma.square() * known_f[0]).unsqueeze(0), _ENERGY_SIGMA)
+    ``[1, H, W]``) local energy to what the surroundings' (``grain``) show: a match on the right
+    colour but next to an edge would otherwise stamp that edge's grain into a smooth area, and one
+    from a smoother place would look smudged."""
+    known_f = known.to(grain.dtype)[None, None]
+    around = gaussian_blur((grain.square() * known_f[0]).unsqueeze(0), _ENERGY_SIGMA)
     weight = gaussian_blur(known_f, _ENERGY_SIGMA)
-    expected = membrane_fill(around / weight.clamp_min(1e-6), (weight > 0.5).to(luma.dtype))
+    expected = membrane_fill(around / weight.clamp_min(1e-6), (weight > 0.5).to(grain.dtype))
     energy = gaussian_blur(copied.square()[None], _ENERGY_SIGMA)
     return (expected / energy.clamp_min(1e-8)).sqrt().clamp(max=_MAX_GAIN)[0]
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian of ``x`` ``[N, C, H, W]``, edges replicated."""
-    r = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
-    k = torch.exp(-t.square() / (2 * sigma * sigma))
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.pad(x, (r, r, r, r), mode="replicate")
-    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-
-
-def _luma(rgb: torch.Tensor) -> torch.Tensor:
-    weights = torch.tensor(_LUMA, dtype=rgb.dtype, device=rgb.device).view(3, 1, 1)
-    return (rgb * weights).sum(0, keepdim=True)
 
 
 def _features(low: torch.Tensor, texture: torch.Tensor, scale: int = 1) -> torch.Tensor:
@@ -172,11 +161,11 @@ def _coarse_field(
     if candidates.numel() < 20:
         return None
     low = gaussian_blur(half[None], SIGMA / 2)[0]
-    luma = _luma(half - low)
+    coarse_luma = luma(half - low)
     pixels = torch.nonzero((~known_half).flatten()).squeeze(1)
-    sources = _features(low, luma, scale=2)
+    sources = _features(low, coarse_luma, scale=2)
     field = random_field(pixels.numel(), candidates, generator)
-    placed = luma.flatten().clone()
+    placed = coarse_luma.flatten().clone()
     for _ in range(_COARSE_ROUNDS):
         targets = _features(low, placed.view(1, h, w), scale=2)[pixels]
         field = refine_field(
@@ -190,7 +179,7 @@ def _coarse_field(
             max(h, w) // 2,
             generator,
         )
-        placed[pixels] = luma.flatten()[field]
+        placed[pixels] = coarse_luma.flatten()[field]
     # full-resolution lookup: every half-resolution pixel's match (known pixels match themselves)
     whole = torch.arange(h * w, device=fill.device)
     whole[pixels] = field
