@@ -124,8 +124,8 @@ class SettingsDialog(QDialog):
         self.texture.setChecked(options.texture)
         self.texture.setToolTip(
             "Copies the texture of the surrounding photo into the fill, so grass, foliage or "
-            "fabric do not come out as a smooth smudge; a clear sky stays smooth. Off: the "
-            "network's smooth fill."
+            "fabric do not come out as a smooth smudge, and continues tiles or blinds along "
+            "their own period; a clear sky stays smooth. Off: the network's smooth fill."
         )
         self.views = QSpinBox()
         self.views.setRange(1, InpaintOptions.MAX_VIEWS)
