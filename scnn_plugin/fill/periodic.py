@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from .filters import gaussian_blur, luma
+from .patch_match import valid_sources
 
 # Squared mismatch of the high-pass one period away, as a fraction of the energy of the pixels
 # compared (1 for unrelated pixels, 0 for an exact repeat), below which the surroundings count as
@@ -66,7 +66,7 @@ def find_lattice(fill: torch.Tensor, known: torch.Tensor) -> Lattice | None:
     repeat. ``fill`` ``[3, H, W]`` (only its known pixels are read), ``known`` ``[H, W]`` bool."""
     h, w = known.shape
     k = known.to(fill.dtype)
-    ring = k * _near_hole(known)
+    ring = k * (~valid_sources(known, _RING)).to(fill.dtype)  # known, within _RING px of the hole
     count = float(ring.sum())
     if count < _MIN_RING:
         return None
@@ -115,11 +115,11 @@ def copy_along(fill: torch.Tensor, known: torch.Tensor, lattice: Lattice) -> tor
     ``None`` if some hole pixel has no known pixel within ``_REACH`` steps of the lattice."""
     h, w = known.shape
     steps = range(-_REACH, _REACH + 1)
-    second = lattice.second or (0, 0)
+    second = lattice.second or (0, 0)  # a 1-D lattice: every b gives the same offsets, kept once
     offsets = {
         (a * lattice.first[0] + b * second[0], a * lattice.first[1] + b * second[1])
         for a in steps
-        for b in (steps if lattice.second else (0,))
+        for b in steps
     } - {(0, 0)}
     pixels = torch.nonzero((~known).flatten()).squeeze(1)
     y, x = pixels // w, pixels % w
@@ -138,16 +138,6 @@ def copy_along(fill: torch.Tensor, known: torch.Tensor, lattice: Lattice) -> tor
     out = fill.reshape(3, -1).clone()
     out[:, pixels] = out[:, source]
     return out.view_as(fill)
-
-
-def _near_hole(known: torch.Tensor) -> torch.Tensor:
-    """``[H, W]`` 1 within ``_RING`` px (square) of a hole pixel: box sums by running sums, since
-    a 97 px max-pool took longer than the whole period search."""
-    near = (~known).to(torch.float32)
-    for dim in (0, 1):
-        padded = F.pad(near.movedim(dim, -1), (_RING + 1, _RING)).cumsum(-1)
-        near = (padded[..., 2 * _RING + 1 :] - padded[..., : -(2 * _RING + 1)]).movedim(-1, dim)
-    return (near > 0.5).to(torch.float32)
 
 
 def _shortest(ratio: torch.Tensor, length: torch.Tensor) -> int:
