@@ -96,18 +96,24 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
         assert margin["worst"] == pytest.approx(margin["psnr"])
         assert margin["worst_photo"] == "astronaut"
     assert results["methods"]["membrane"]["family"] == "reference"
-    # The texture stage is what puts the photo's grain back: more detail than the smooth fill.
+    # The texture stage is what puts the photo's structure back: more detail than the smooth
+    # fill, and more in the two finest bands
     for kind in ("medium", "thick", "object"):
-        textured = results["methods"]["SC-NN default"]["per_kind"][kind]["detail"]
-        smooth = results["methods"]["SC-NN default, no texture"]["per_kind"][kind]["detail"]
-        assert textured > smooth + 0.1
+        textured = results["methods"]["SC-NN default"]["per_kind"][kind]
+        smooth = results["methods"]["SC-NN default, no texture"]["per_kind"][kind]
+        assert textured["detail"] > smooth["detail"] + 0.1
+        assert len(textured["bands"]) == 4
+        assert all(t > s for t, s in zip(textured["bands"][:2], smooth["bands"][:2]))
 
     rates = results["spike_rates"]["SC-NN default"]
     assert list(rates) == [f"blocks.{i}.body" for i in range(4)]
     assert all(0 <= r <= 1 for r in rates.values())
 
     report = (tmp_path / "results.md").read_text()
-    assert "| method | PSNR | SSIM | box SSIM | detail | MSE×1e3 | s/img |" in report
+    assert (
+        "| method | PSNR | SSIM | box SSIM | detail | bands b0/b1/b2/b3 | MSE×1e3 | s/img |"
+        in report
+    )
     assert "## object holes" in report and "| SC-NN default − telea |" in report
     assert "**" in report and "SC-NN paper: skipped" in report
     assert "Per photo: SC-NN default minus the best classical fill on that photo" in report
@@ -117,8 +123,8 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
         # input, best classical, SC-NN without and with texture, truth; three rows
         assert grid.size == (5 * 256, 18 + 3 * 256)
     with Image.open(tmp_path / "objects.png") as crops:
-        # input, SC-NN without and with texture, telea (best classical), truth; 1:1 and 2x rows
-        assert crops.size == (5 * 128, 18 + 2 * 128)
+        # input, SC-NN as users get it, telea (best classical), truth; 1:1 and 2x rows
+        assert crops.size == (4 * 128, 18 + 2 * 128)
 
 
 @pytest.mark.slow
@@ -252,7 +258,7 @@ def test_spike_meter_reads_rate_layers_and_removes_its_hooks():
 
 
 def _scores(psnr: float) -> KindScores:
-    return KindScores(psnr, 0.5, 0.6, 0.9, 0.001, 0.25, 1)
+    return KindScores(psnr, 0.5, 0.6, 0.9, 0.001, 0.25, 1, bands=[0.5, 0.75, 1.0, 1.25])
 
 
 def test_table_bolds_the_best_classical_and_signs_the_margin():
@@ -276,13 +282,15 @@ def test_table_bolds_the_best_classical_and_signs_the_margin():
         {},
     )
     lines = format_table(results, "thin").splitlines()
-    assert lines[2] == "| SC-NN default | 30.00 | 0.500 | 0.600 | 0.90 | 1.000 | 0.250 |"
-    assert (
-        lines[3]
-        == "| telea | **28.50** | **0.500** | **0.600** | **0.90** | **1.000** | **0.250** |"
+    assert lines[2] == (
+        "| SC-NN default | 30.00 | 0.500 | 0.600 | 0.90 | 0.50 0.75 1.00 1.25 | 1.000 | 0.250 |"
+    )
+    assert lines[3] == (
+        "| telea | **28.50** | **0.500** | **0.600** | **0.90** | **0.50 0.75 1.00 1.25** "
+        "| **1.000** | **0.250** |"
     )
     assert lines[4] == (
-        "| SC-NN default − telea | +1.50 dB | +0.000 | | +0.00 | -0.200 "
+        "| SC-NN default − telea | +1.50 dB | +0.000 | | +0.00 | | -0.200 "
         "| worst photo -0.75 dB (bridge) |"
     )
 

@@ -21,8 +21,9 @@ from ..errors import ScnnError
 from ..options import InpaintOptions
 from .classical import FILLS, FillUnavailable
 from .data import default_pool_dir, find_photos, load_photos
-from .evalset import OBJECT_KIND, build_eval_set
+from .evalset import OBJECT_KIND, EvalSample, build_eval_set
 from .hole_masks import MASK_KINDS
+from .metrics import hole_bands
 from .object_masks import load_silhouettes, silhouettes_dir
 from .report import format_report, grid_rows, object_crops, picture_grid
 from .scoring import (
@@ -39,8 +40,9 @@ from .scoring import (
 )
 
 KINDS = (*MASK_KINDS, OBJECT_KIND)
-# Object removals shown in the crops figure.
-OBJECT_ROWS = 4
+# Object removals shown in the crops figure: the most textured ones (by the truth's structure at
+# 2-4 px in the hole), where a smudge or a copied seam shows.
+OBJECT_ROWS = 12
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -97,6 +99,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "python -m scnn_plugin.training.object_masks)",
     )
     return p.parse_args(argv)
+
+
+def textured_objects(samples: list[EvalSample], n: int) -> list[int]:
+    """Indices of the ``n`` object samples whose truth has the most structure at 2-4 px in the
+    hole, in sample order: where a fill that lacks it shows."""
+    objects = [i for i, s in enumerate(samples) if s.kind == OBJECT_KIND]
+    texture = {i: hole_bands(samples[i].image / 255.0, samples[i].hole)[1] for i in objects}
+    return sorted(sorted(objects, key=lambda i: -np.nan_to_num(texture[i]))[:n])
 
 
 def heldout_dir(photos: Path | None) -> Path:
@@ -161,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     grid = sorted(grid_rows(args.grid_rows, len(found.photos), kinds))
-    objects = [i for i, s in enumerate(samples) if s.kind == OBJECT_KIND][:OBJECT_ROWS]
+    objects = textured_objects(samples, OBJECT_ROWS)
     keep = set(grid) | set(objects)
     table: dict[str, MethodResult] = {}
     outputs: dict[str, dict[int, np.ndarray]] = {}
@@ -219,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         picture_grid(samples, columns, grid, labels).save(args.out / "grid.png")
         results.grid = "grid.png"
     if objects:
-        crops = [c for c in columns if c[0] != "best classical"]
+        crops = [c for c in columns if c[0] == PHOTO_MARGINS_OF]
         if "patchmatch" in outputs:
             crops.append(("patchmatch", outputs["patchmatch"]))
         if OBJECT_KIND in best and best[OBJECT_KIND] != "patchmatch":

@@ -92,3 +92,41 @@ def detail_ratio(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> floa
     a smudge, above 1 noisier than the photo. Masked PSNR rewards blur; this does not."""
     truth = hole_detail(target, hole)
     return hole_detail(pred, hole) / truth if truth > 0 else float("nan")
+
+
+# Difference-of-Gaussian bands of luminance (sigma pairs in px): b0 grain, b1 blades and ripples,
+# b2 veins and fur, b3 the hole-sized layout. A fill with as much structure at a scale as the
+# photo scores 1 in that band; a smudge scores far below 1 however right its mean colour is.
+BANDS = ((1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0))
+
+
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = max(1, int(3 * sigma + 0.5))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-t.square() / (2 * sigma * sigma))
+    k = k / k.sum()
+    x = F.pad(x, (radius,) * 4, mode="reflect" if min(x.shape[-2:]) > radius else "replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, -1))
+    return F.conv2d(x, k.view(1, 1, -1, 1))
+
+
+def hole_bands(image: np.ndarray, hole: np.ndarray) -> list[float]:
+    """Per ``BANDS`` entry, the standard deviation of that difference of Gaussians of luminance
+    over ``hole`` eroded by ``DETAIL_ERODE`` px; ``image`` ``[H, W, 3]`` in [0, 1]. NaN where
+    erosion leaves no pixel."""
+    luma = torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None]
+    known = torch.from_numpy(~hole).float()[None, None]
+    size = 2 * DETAIL_ERODE + 1
+    inner = F.max_pool2d(known, size, stride=1, padding=DETAIL_ERODE)[0, 0].numpy() < 0.5
+    if not inner.any():
+        return [float("nan")] * len(BANDS)
+    blurred = {s: _blur(luma, s)[0, 0].numpy() for s in sorted({s for b in BANDS for s in b})}
+    return [float((blurred[lo] - blurred[hi])[inner].std()) for lo, hi in BANDS]
+
+
+def band_ratios(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> list[float]:
+    """``hole_bands`` of the fill over those of the truth, band by band: structure per scale
+    against the photo's (1.0 = as much as the photo at that scale). NaN where the truth is flat."""
+    truth = hole_bands(target, hole)
+    mine = hole_bands(pred, hole)
+    return [m / t if t > 0 else float("nan") for m, t in zip(mine, truth)]

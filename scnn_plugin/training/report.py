@@ -28,7 +28,7 @@ _HEAD = 18
 def format_table(results: EvalResults, kind: str) -> str:
     """One kind's table: a row per method; the best classical fill bold; SC-NN's margins last."""
     best = results.best_classical.get(kind)
-    head = ["method", "PSNR", "SSIM", "box SSIM", "detail", "MSE×1e3", "s/img"]
+    head = ["method", "PSNR", "SSIM", "box SSIM", "detail", "bands b0/b1/b2/b3", "MSE×1e3", "s/img"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for name, m in results.methods.items():
         r = m.per_kind.get(kind)
@@ -40,6 +40,7 @@ def format_table(results: EvalResults, kind: str) -> str:
             f"{r.ssim:.3f}",
             f"{r.box_ssim:.3f}",
             f"{r.detail:.2f}",
+            _bands(r.bands),
             f"{r.mse * 1e3:.3f}",
             _secs(r.seconds),
         ]
@@ -51,23 +52,23 @@ def format_table(results: EvalResults, kind: str) -> str:
         if d is None:
             continue
         lines.append(
-            f"| {name} − {d.vs} | {d.psnr:+.2f} dB | {d.ssim:+.3f} | | {d.detail:+.2f} "
+            f"| {name} − {d.vs} | {d.psnr:+.2f} dB | {d.ssim:+.3f} | | {d.detail:+.2f} | "
             f"| {d.mse * 1e3:+.3f} | worst photo {d.worst:+.2f} dB ({d.worst_photo}) |"
         )
     return "\n".join(lines)
 
 
 def format_summary(results: EvalResults) -> str:
-    """Per SC-NN row and kind: mean margin over the best classical fill, worst photo, detail."""
+    """Per SC-NN row and kind: mean margin over the best classical fill, worst photo, bands."""
     kinds = [k for k in results.kinds if k in results.best_classical]
-    head = ["SC-NN row"] + [f"{k}: margin / worst photo / detail" for k in kinds]
+    head = ["SC-NN row"] + [f"{k}: margin / worst photo / bands b0-b3" for k in kinds]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(kinds)]
     for name, by_kind in results.margins.items():
         cells = [name]
         for kind in kinds:
             d = by_kind[kind]
-            detail = results.methods[name].per_kind[kind].detail
-            cells.append(f"{d.psnr:+.2f} / {d.worst:+.2f} / {detail:.2f}")
+            bands = _bands(results.methods[name].per_kind[kind].bands)
+            cells.append(f"{d.psnr:+.2f} / {d.worst:+.2f} / {bands}")
         lines.append("| " + " | ".join(cells) + " |")
     best = ", ".join(f"{k}: {results.best_classical[k]}" for k in kinds)
     return "\n".join(lines) + f"\n\nBest classical fill by mean PSNR: {best}."
@@ -81,6 +82,10 @@ def format_photo_margins(results: EvalResults) -> str:
     for photo, by_kind in rows:
         lines.append(f"| {photo} | " + " | ".join(f"{by_kind[k]:+.2f}" for k in kinds) + " |")
     return "\n".join(lines)
+
+
+def _bands(ratios: list[float]) -> str:
+    return " ".join(f"{r:.2f}" for r in ratios) if ratios else "—"
 
 
 def _secs(seconds: float) -> str:
@@ -102,7 +107,10 @@ def format_report(results: EvalResults) -> str:
         (
             "PSNR (dB) and SSIM over hole pixels; box SSIM over the hole's bounding box; detail = "
             "the fill's Laplacian energy on the hole (eroded 2 px) over the truth's (1.0 = as "
-            "detailed as the photo; masked PSNR rewards blur, detail does not); MSE over the whole "
+            "detailed as the photo; masked PSNR rewards blur, detail does not); bands = per "
+            "difference of Gaussians of luminance (b0 sigma 1-2 px, b1 2-4, b2 4-8, b3 8-16), "
+            "the fill's standard deviation on the hole (eroded 2 px) over the truth's, median "
+            "over the samples (1.0 = as much structure at that scale as the photo); MSE over the whole "
             "image (the paper's metric); seconds per image. **Bold**: the best classical fill per "
             "kind by PSNR (`membrane`, the default model's own starting fill, never counts). "
             "Margins: SC-NN minus that fill; *worst photo*: the smallest margin over the best "

@@ -1,7 +1,8 @@
 """Measuring fills on the held-out set: who runs (SC-NN rows, classical fills), what each scores.
 
 Results are dataclasses: per method and hole kind the masked PSNR, SSIM on the hole and on its
-bounding box, the detail ratio, the whole-image MSE (the paper's metric) and seconds per image;
+bounding box, the detail ratio, the median band ratios (structure per scale against the photo's),
+the whole-image MSE (the paper's metric) and seconds per image;
 then the best classical fill per kind, each SC-NN row's margin over it, and per photo the margin
 over the best classical fill *on that photo* (a mean hides the photo where a method loses).
 """
@@ -27,7 +28,7 @@ from ..options import InpaintOptions
 from ..snn import SNNConv2d
 from .classical import FILLS, REFERENCE_FILLS
 from .evalset import EvalSample
-from .metrics import box_ssim, detail_ratio, image_mse, masked_psnr, masked_ssim
+from .metrics import band_ratios, box_ssim, detail_ratio, image_mse, masked_psnr, masked_ssim
 
 # The options of the plain SC-NN rows: the engine's defaults, what users get unless they ask.
 PLAIN = InpaintOptions()
@@ -60,6 +61,9 @@ class KindScores:
     mse: float  # whole-image MSE in [0, 1] units
     seconds: float  # per image
     n: int
+    # median over samples of band_ratios per metrics.BANDS (b0 grain ... b3 hole-sized layout);
+    # a median, since one flat truth makes a ratio explode
+    bands: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -218,6 +222,7 @@ def measure(
     method.run(samples[0].image, samples[0].hole)
 
     rows: dict[str, list[tuple[float, ...]]] = {}
+    bands: dict[str, list[list[float]]] = {}
     kept: dict[int, np.ndarray] = {}
     psnrs: list[float] = []
     meter = SpikeMeter(method.model) if method.model is not None else None
@@ -238,10 +243,15 @@ def measure(
                     seconds,
                 )
             )
+            bands.setdefault(s.kind, []).append(band_ratios(pred, target, s.hole))
             if i in keep:
                 kept[i] = out
     per_kind = {
-        kind: KindScores(*(float(np.nanmean(col)) for col in zip(*values)), n=len(values))
+        kind: KindScores(
+            *(float(np.nanmean(col)) for col in zip(*values)),
+            n=len(values),
+            bands=[float(b) for b in np.nanmedian(np.array(bands[kind]), axis=0)],
+        )
         for kind, values in rows.items()
     }
     return per_kind, psnrs, kept, meter.rates() if meter else {}
