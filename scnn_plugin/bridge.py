@@ -56,9 +56,9 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
-from . import __version__
 from .errors import Cancelled, InputError, ScnnError
 from .options import InpaintOptions
+from .version import __version__
 
 PROTOCOL = 1
 # Longest request line read; real ones are a few hundred characters (paths and options), and an
@@ -109,13 +109,15 @@ def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, 
         "platform": platform.platform(),
         "package": str(Path(__file__).resolve().parent),
     }
-    try:
-        import torch
-
+    torch, broken = _import_torch()
+    if torch is None:
+        info["torch"] = f"unavailable ({broken})"
+    else:
         info["torch"] = torch.__version__
-        info["cuda"] = torch.cuda.is_available()
-    except Exception as err:  # noqa: BLE001 - a broken torch is exactly what diagnostics must report
-        info["torch"] = f"unavailable ({err})"
+        try:
+            info["cuda"] = torch.cuda.is_available()
+        except Exception as err:  # noqa: BLE001 - diagnostics never raise
+            info["cuda"] = f"unknown ({err})"
     if inpainter is not None:
         info["device"] = inpainter.device_name
         info["weights"] = str(inpainter.info.path)
@@ -123,6 +125,23 @@ def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, 
     elif weights:
         info["weights"] = weights
     return info
+
+
+def _import_torch() -> tuple[Any, str | None]:
+    """``(torch, None)``, or ``(None, why)`` when importing it fails in any way: a broken torch is
+    exactly what diagnostics must report, so nothing above this function imports it."""
+    try:
+        import torch
+    except Exception as err:  # noqa: BLE001 - ImportError, OSError (a missing .so), anything
+        return None, f"{type(err).__name__}: {err}"
+    return torch, None
+
+
+def _broken_torch_message(why: str) -> str:
+    return (
+        f"the engine cannot import torch ({why}); its Python environment is broken: run "
+        "installer/install.sh again"
+    )
 
 
 @dataclass(frozen=True)
@@ -276,7 +295,10 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
     if not holes.any():
         raise InputError("the selection is empty inside the layer: nothing to fill")
 
-    from .engine import Inpainter  # imported late so "diagnose" works even when torch is broken
+    torch, broken = _import_torch()  # imported late so "diagnose" works even when torch is broken
+    if torch is None:
+        raise ScnnError(_broken_torch_message(broken))
+    from .engine import Inpainter
 
     start = time.monotonic()
     inpainter = Inpainter.from_pretrained(
@@ -336,6 +358,11 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
             )
         command = request.get("command", "inpaint")
         if command == "diagnose":
+            torch, broken = _import_torch()
+            if torch is None:
+                message = _broken_torch_message(broken)
+                emit(_reply("error", message, error="ImportError", diagnostics=diagnostics()))
+                return 1
             emit(_reply("ok", "engine is ready", diagnostics=diagnostics()))
             return 0
         if command != "inpaint":

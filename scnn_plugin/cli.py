@@ -9,15 +9,18 @@ import time
 import traceback
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from . import __version__
-from .engine import Inpainter
 from .errors import InputError, ScnnError
 from .image_io import load_image, save_image
 from .masks import alpha_mask
 from .options import InpaintOptions
+from .version import __version__
+
+if TYPE_CHECKING:  # the engine loads torch: only a run pays for it, never --help or --version
+    from .engine import Inpainter
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 
@@ -150,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as err:  # a bad --tile, --overlap, --timesteps, --adapt or --views
         raise ScnnError(str(err)) from None
+    from .engine import Inpainter
+
     inpainter = Inpainter.from_pretrained(args.weights, args.device, options, config=args.config)
     show = not args.quiet and sys.stderr.isatty()
     failures = 0

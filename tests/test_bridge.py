@@ -342,6 +342,39 @@ def test_diagnose_reports_versions(capsys):
     assert code == 0 and lines[-1]["status"] == "ok" and lines[-1]["diagnostics"]["python"]
 
 
+@pytest.fixture
+def broken_torch(tmp_path) -> dict[str, str]:
+    """An environment whose ``import torch`` raises: a ``torch`` package on PYTHONPATH whose
+    ``__init__`` fails, as a half-installed or mismatched torch does."""
+    stub = tmp_path / "broken" / "torch"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text('raise ImportError("libtorch_cpu.so: cannot open (stub)")\n')
+    return {**os.environ, "PYTHONPATH": str(stub.parent)}
+
+
+def test_diagnose_answers_in_json_when_torch_is_broken(tmp_path, broken_torch, crop):
+    """Issue 35: ``import scnn_plugin`` loaded torch, so the diagnose path died with a traceback."""
+    bridge = [sys.executable, "-m", "scnn_plugin.bridge"]
+    run = {"env": broken_torch, "capture_output": True, "text": True, "timeout": 60}
+    done = subprocess.run([*bridge, "--diagnose"], check=False, **run)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert info["torch"].startswith("unavailable (ImportError: libtorch_cpu.so")
+    assert info["protocol"] == PROTOCOL and info["scnn-inpaint"]
+
+    done = subprocess.run(bridge, input='{"command": "diagnose"}\n', check=False, **run)
+    [reply] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and reply["status"] == "error" and reply["error"] == "ImportError"
+    assert "cannot import torch" in reply["message"] and "install.sh" in reply["message"]
+    assert reply["diagnostics"]["torch"].startswith("unavailable")
+
+    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]))
+    done = subprocess.run(bridge, input=json.dumps(request) + "\n", check=False, **run)
+    [reply] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and "cannot import torch" in reply["message"]
+    assert "Traceback" not in done.stderr and not Path(request["output"]).exists()
+
+
 def spawn_bridge(request: dict, stderr: int) -> subprocess.Popen:
     """The real ``python -m scnn_plugin.bridge`` over pipes, as the plug-in starts it, sent ``request``."""
     process = subprocess.Popen(

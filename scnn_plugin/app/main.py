@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QApplication
 
-from .. import __version__
+from ..version import __version__
 from .settings import SettingsStore
 from .window import MainWindow
 
