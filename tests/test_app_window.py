@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -284,6 +287,42 @@ def test_command_line_argument_opens_the_image(qtbot, store, photo_file, monkeyp
     assert len(opened) == 1
     qtbot.addWidget(opened[0])
     assert opened[0].doc.mask[0, 0] != FILL
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 / Wayland only")
+def test_without_a_display_the_window_says_so_in_one_line_instead_of_a_qt_abort():
+    """Issue 35: Qt aborted (exit 134), blaming a missing xcb-cursor0 that was installed."""
+    hidden = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    done = subprocess.run(
+        [sys.executable, "-m", "scnn_plugin.app.main"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("scnn-inpaint-gui: error: no display found")
+    assert "desktop session" in line and "QT_QPA_PLATFORM=offscreen" in line
+
+
+@pytest.mark.parametrize(
+    ("environ", "platform", "opens"),
+    [
+        ({}, "linux", False),
+        ({"DISPLAY": ""}, "linux", False),  # set but empty names no display
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "linux", True),
+        ({}, "freebsd14", False),
+        ({}, "darwin", True),
+        ({}, "win32", True),
+    ],
+)
+def test_a_display_is_needed_only_where_qt_looks_for_one(environ, platform, opens):
+    assert (app_main.display_problem(environ, platform) is None) == opens
 
 
 def test_zoom_keys_and_fit(qtbot, window, photo_file):
