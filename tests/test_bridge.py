@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -16,16 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scnn_plugin import Inpainter, InpaintOptions
-from scnn_plugin.bridge import (
-    PROTOCOL,
-    as_layer,
-    from_engine_image,
-    main,
-    read_pixels,
-    serve,
-    to_engine_image,
-)
+from scnn_plugin import Inpainter, InpaintOptions, bridge
+from scnn_plugin.bridge import PROTOCOL, main, serve
+from scnn_plugin.raw_pixels import as_layer, from_engine_image, read_pixels, to_engine_image
 
 OPTIONS = {"tile": 128, "overlap": 16, "device": "cpu"}
 
@@ -102,6 +97,14 @@ def converse(request: dict | str, *after: str, close: bool = False) -> tuple[int
 
 def result_pixels(reply: dict, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
     return np.frombuffer(Path(reply["output"]).read_bytes(), dtype=dtype).reshape(shape)
+
+
+def test_the_protocols_documented_options_are_the_request_types_fields():
+    """Issue 35: the docstring left out ``texture``, which the plug-in sends."""
+    block = re.search(r'"options": \{(.*?)\}', bridge.__doc__, re.DOTALL)
+    assert block is not None
+    documented = set(re.findall(r'"(\w+)": \.\.', block.group(1)))
+    assert documented == {f.name for f in dataclasses.fields(InpaintOptions)}
 
 
 def test_inpaint_request_fills_the_mask_like_the_engine(tmp_path, default_weights, engine, crop):

@@ -29,6 +29,7 @@ LAYERS: dict[str, str] = {
             "imaging",
             "image_io",
             "rgb16",
+            "raw_pixels",
             "views",
             "options",
             "devices",
