@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from scnn_plugin.app import main as app_main
 from scnn_plugin.app.document import FILL
-from scnn_plugin.app.run_progress import describe_progress
+from scnn_plugin.app.run_progress import RunState, describe_progress
 from scnn_plugin.app.settings import AppSettings, SettingsStore
 from scnn_plugin.app.settings_dialog import SettingsDialog
 from scnn_plugin.app.shortcuts_dialog import ShortcutsDialog
@@ -493,3 +493,13 @@ def test_progress_text_names_the_stage_and_its_own_eta():
     assert describe_progress(32, 34, 30, 4.0) == "Filling: 2/4 · about 4 s left"
     assert describe_progress(34, 34, 30, 8.0) == "Filling: 4/4"
     assert describe_progress(3, 10, 0, 150.0) == "Filling: 3/10 · about 5 min 50 s left"
+
+
+def test_run_state_times_each_stage_and_keeps_the_cancel_line():
+    """Issue 35: the window read its run state back from the status bar's text."""
+    run = RunState(adapt_steps=2, stage_started=100.0)
+    assert run.progress(1, 6, 110.0) == "Adapting to the photo: 1/2 · about 10 s left"
+    assert run.progress(2, 6, 120.0) == "Adapting to the photo: 2/2"  # the fill's clock starts
+    assert run.progress(3, 6, 124.0) == "Filling: 1/4 · about 12 s left"
+    run.cancelling = True
+    assert run.progress(4, 6, 125.0) is None  # "Cancelling…" stays on screen
