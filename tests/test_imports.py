@@ -220,3 +220,16 @@ def test_the_package_and_its_light_front_doors_load_no_torch():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["[]", "scnn_plugin.engine True"]
+
+
+def test_the_window_imports_no_torch_of_its_own():
+    """Issue 35: the fine-tuning panel imported torch to work out the device again; devices.py
+    owns that question, the engine and the training entry point the rest."""
+    app = ROOT / PACKAGE / "app"
+    found = [
+        f"{path.name}:{line}: {target}"
+        for path in sorted(app.rglob("*.py"))
+        for line, target in imports_of(path, module_name(path, ROOT / PACKAGE), False)
+        if target.split(".")[0] == "torch"
+    ]
+    assert not found, found
