@@ -11,9 +11,12 @@ plug-in -> bridge (stdin)
         {"protocol": 1, "command": "inpaint",
          "width": W, "height": H, "channels": 1..4, "depth": 8 | 16,
          "image": PATH, "mask": PATH, "output": PATH, "result": "replace" | "layer",
-         "options": {"tile": .., "overlap": .., "timesteps": .., "device": .., "adapt": ..,
-                     "views": ..},
+         "options": {"tile": .., "overlap": .., "timesteps": .., "batch": .., "device": ..,
+                     "adapt": .., "views": .., "texture": ..},
          "weights": PATH | null, "config": "default"}
+
+       ``options`` are ``InpaintOptions``' fields (options.py, each ranged there): a missing one
+       takes its default, an unknown one is ignored, a bad value is an ``InputError``.
 
        ``image``: raw interleaved pixels, row-major, ``channels`` of ``depth``-bit native-endian
        unsigned ints (Y, YA, RGB or RGBA; alpha last). ``mask``: ``W*H`` bytes of selection coverage
@@ -42,7 +45,6 @@ import json
 import logging
 import os
 import platform
-import stat
 import sys
 import tempfile
 import threading
@@ -56,9 +58,10 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
-from . import __version__
 from .errors import Cancelled, InputError, ScnnError
 from .options import InpaintOptions
+from .raw_pixels import as_layer, from_engine_image, read_pixels, to_engine_image
+from .version import __version__
 
 PROTOCOL = 1
 # Longest request line read; real ones are a few hundred characters (paths and options), and an
@@ -109,13 +112,15 @@ def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, 
         "platform": platform.platform(),
         "package": str(Path(__file__).resolve().parent),
     }
-    try:
-        import torch
-
+    torch, broken = _import_torch()
+    if torch is None:
+        info["torch"] = f"unavailable ({broken})"
+    else:
         info["torch"] = torch.__version__
-        info["cuda"] = torch.cuda.is_available()
-    except Exception as err:  # noqa: BLE001 - a broken torch is exactly what diagnostics must report
-        info["torch"] = f"unavailable ({err})"
+        try:
+            info["cuda"] = torch.cuda.is_available()
+        except Exception as err:  # noqa: BLE001 - diagnostics never raise
+            info["cuda"] = f"unknown ({err})"
     if inpainter is not None:
         info["device"] = inpainter.device_name
         info["weights"] = str(inpainter.info.path)
@@ -123,6 +128,23 @@ def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, 
     elif weights:
         info["weights"] = weights
     return info
+
+
+def _import_torch() -> tuple[Any, str | None]:
+    """``(torch, None)``, or ``(None, why)`` when importing it fails in any way: a broken torch is
+    exactly what diagnostics must report, so nothing above this function imports it."""
+    try:
+        import torch
+    except Exception as err:  # noqa: BLE001 - ImportError, OSError (a missing .so), anything
+        return None, f"{type(err).__name__}: {err}"
+    return torch, None
+
+
+def _broken_torch_message(why: str) -> str:
+    return (
+        f"the engine cannot import torch ({why}); its Python environment is broken: run "
+        "installer/install.sh again"
+    )
 
 
 @dataclass(frozen=True)
@@ -192,80 +214,6 @@ def parse_request_line(line: str) -> dict[str, Any]:
     return request
 
 
-def read_pixels(
-    path: str, width: int, height: int, channels: int, depth: int, name: str = "image"
-) -> np.ndarray:
-    """``[H, W, C]`` uint8 or uint16 from a raw file; ``InputError`` unless it is a regular file
-    of exactly the layout's size, so a device or pipe (``/dev/zero``) is never read without end."""
-    dtype = np.dtype(np.uint8 if depth == 8 else np.uint16)
-    expected = width * height * channels * dtype.itemsize
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
-        raise InputError(f"{name} {path} cannot be read: {_reason(err)}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise InputError(f"{name} {path} is not a regular file")
-    size = info.st_size
-    if size == expected:
-        try:
-            with open(path, "rb") as file:
-                data = file.read(expected)
-        except OSError as err:
-            raise InputError(f"{name} {path} cannot be read: {_reason(err)}") from None
-        size = len(data)
-    if size != expected:
-        raise InputError(
-            f"{name} {path} holds {size} bytes; "
-            f"{width}x{height}x{channels} at {depth} bit needs {expected}"
-        )
-    return np.frombuffer(data, dtype=dtype).reshape(height, width, channels)
-
-
-def to_engine_image(pixels: np.ndarray) -> Image.Image:
-    """The PIL image the engine fills: 8-bit Y/YA/RGB/RGBA as is, 16-bit Y as ``I;16``.
-
-    16-bit YA, RGB and RGBA have no Pillow mode, so the engine sees them rounded to 8 bit, alpha 0
-    exactly where the layer's is: the engine takes fully transparent pixels as unknown, never as
-    context. ``from_engine_image`` keeps every unfilled pixel at full precision.
-    """
-    channels = pixels.shape[2]
-    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
-    if pixels.dtype == np.uint8:
-        return Image.fromarray(pixels[..., 0] if channels == 1 else pixels, mode)
-    if channels == 1:
-        return Image.fromarray(np.ascontiguousarray(pixels[..., 0]))  # I;16
-    eight = ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    if channels in (2, 4):  # rounded up: an alpha of 1..128 is not fully transparent
-        eight[..., -1] = (pixels[..., -1].astype(np.uint32) + 256) // 257
-    return Image.fromarray(eight, mode)
-
-
-def from_engine_image(filled: Image.Image, pixels: np.ndarray, holes: np.ndarray) -> np.ndarray:
-    """Engine output back in the request's layout; pixels outside ``holes`` are the input's, exactly."""
-    out = np.array(pixels)
-    result = np.asarray(filled)
-    if result.ndim == 2:
-        result = result[..., None]
-    colour = 1 if pixels.shape[2] <= 2 else 3
-    values = result[..., :colour]
-    if pixels.dtype == np.uint16 and values.dtype == np.uint8:
-        values = values.astype(np.uint16) * 257
-    out[..., :colour][holes] = values[holes].astype(out.dtype)
-    return out
-
-
-def as_layer(pixels: np.ndarray, coverage: np.ndarray) -> np.ndarray:
-    """Add (or keep) alpha and multiply it by the selection coverage (``[H, W]`` uint8 0..255)."""
-    has_alpha = pixels.shape[2] in (2, 4)
-    top = np.iinfo(pixels.dtype).max
-    alpha = (
-        pixels[..., -1].astype(np.float64) if has_alpha else np.full(pixels.shape[:2], float(top))
-    )
-    alpha = np.rint(alpha * coverage / 255.0).astype(pixels.dtype)
-    colour = pixels[..., :-1] if has_alpha else pixels
-    return np.concatenate([colour, alpha[..., None]], axis=2)
-
-
 def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool]) -> dict[str, Any]:
     """Do one ``inpaint`` request; returns the final reply (``status`` ok) or raises."""
     req = InpaintRequest.parse(request)
@@ -276,7 +224,10 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
     if not holes.any():
         raise InputError("the selection is empty inside the layer: nothing to fill")
 
-    from .engine import Inpainter  # imported late so "diagnose" works even when torch is broken
+    torch, broken = _import_torch()  # imported late so "diagnose" works even when torch is broken
+    if torch is None:
+        raise ScnnError(_broken_torch_message(broken))
+    from .engine import Inpainter
 
     start = time.monotonic()
     inpainter = Inpainter.from_pretrained(
@@ -336,6 +287,11 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
             )
         command = request.get("command", "inpaint")
         if command == "diagnose":
+            torch, broken = _import_torch()
+            if torch is None:
+                message = _broken_torch_message(broken)
+                emit(_reply("error", message, error="ImportError", diagnostics=diagnostics()))
+                return 1
             emit(_reply("ok", "engine is ready", diagnostics=diagnostics()))
             return 0
         if command != "inpaint":
@@ -418,11 +374,6 @@ def _path(request: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise InputError(f"{name} must be a path, got {_shown(value)}")
     return value
-
-
-def _reason(err: Exception) -> str:
-    """``No such file or directory``, not the errno and the path again."""
-    return getattr(err, "strerror", None) or str(err)
 
 
 def _shown(value: Any) -> str:

@@ -9,38 +9,79 @@ import time
 import traceback
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 from PIL import Image
 
-from . import __version__
-from .engine import Inpainter
 from .errors import InputError, ScnnError
 from .image_io import load_image, save_image
-from .masks import alpha_mask
+from .masks import alpha_mask, mask_array
 from .options import InpaintOptions
+from .version import __version__
+
+if TYPE_CHECKING:  # the engine loads torch: only a run pays for it, never --help or --version
+    from .engine import Inpainter
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 
 
+USAGE = """\
+scnn-inpaint IMAGE [--mask MASK] -o OUTPUT [options]
+       scnn-inpaint FOLDER --mask-dir MASKS -o OUTPUT_FOLDER [options]
+       scnn-inpaint --demo [-o OUTPUT]"""
+
+EXAMPLES = """\
+examples:
+  scnn-inpaint photo.jpg --mask mask.png -o filled.jpg   # white (nonzero) mask pixels are filled
+  scnn-inpaint photos/ --mask-dir masks/ -o out/         # a folder; masks matched by file name
+
+With no --mask, the transparent pixels of IMAGE are filled. The input is never overwritten."""
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    # Only argparse here: --help and --version print before anything heavy (torch) is imported.
     p = argparse.ArgumentParser(
         prog="scnn-inpaint",
+        usage=USAGE,
         description="Fill the masked parts of photos with the SC-NN hybrid spiking network.",
-        epilog="With no --mask, the transparent pixels of IMAGE are filled.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("image", nargs="?", type=Path, help="image file, or a folder with --mask-dir")
-    p.add_argument("--mask", type=Path, help="mask image of the same size; nonzero = fill")
+    p.add_argument("--mask", type=Path, help="mask image of the same size as IMAGE; nonzero = fill")
     p.add_argument(
         "--mask-dir", type=Path, help="folder of masks named like the images (batch mode)"
     )
-    p.add_argument("-o", "--output", type=Path, help="output file (or folder in batch mode)")
-    p.add_argument("--demo", action="store_true", help="inpaint the bundled sample photo")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument(
-        "--timesteps", type=int, default=None, help="LIF timesteps (default: as trained)"
+        "-o",
+        "--output",
+        type=Path,
+        help="output file, required with one IMAGE; the output folder in batch mode "
+        "(default with --demo: scnn-inpaint-demo.png)",
     )
-    p.add_argument("--tile", type=int, default=InpaintOptions.tile, help="tile side in px")
-    p.add_argument("--overlap", type=int, default=InpaintOptions.overlap, help="tile overlap in px")
+    p.add_argument("--demo", action="store_true", help="inpaint the bundled sample photo")
+    p.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)"
+    )
+    p.add_argument(
+        "--timesteps",
+        type=int,
+        default=None,
+        help="LIF timesteps, 1-64 (default: as the weights were trained, 4 for the shipped ones)",
+    )
+    p.add_argument(
+        "--tile",
+        type=int,
+        default=InpaintOptions.tile,
+        help=f"tile side in px, a multiple of 8, 64-2048 (default: {InpaintOptions.tile})",
+    )
+    p.add_argument(
+        "--overlap",
+        type=int,
+        default=InpaintOptions.overlap,
+        help=f"tile overlap in px, 0 to tile/2 (default: {InpaintOptions.overlap})",
+    )
     p.add_argument(
         "--adapt",
         type=int,
@@ -114,6 +155,11 @@ def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path | None, Path]]:
                 raise ScnnError(f"{image.name}: no mask named {image.stem}.* in {args.mask_dir}")
             jobs.append((image, masks[0], args.output / image.name))
         return jobs
+    if args.mask is not None and args.mask.is_dir():
+        raise InputError(
+            f"{args.mask}: is a folder, not a mask image; a folder of masks goes with "
+            "--mask-dir and a folder of images (scnn-inpaint FOLDER --mask-dir MASKS -o OUT)"
+        )
     if args.output is None:
         raise ScnnError("give -o OUTPUT (the input is never overwritten in place)")
     return [(args.image, args.mask, args.output)]
@@ -150,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as err:  # a bad --tile, --overlap, --timesteps, --adapt or --views
         raise ScnnError(str(err)) from None
+    from .engine import Inpainter
+
     inpainter = Inpainter.from_pretrained(args.weights, args.device, options, config=args.config)
     show = not args.quiet and sys.stderr.isatty()
     failures = 0
@@ -170,13 +218,46 @@ def _inpaint_file(
 ) -> None:
     image = load_image(image_path)
     mask = load_image(mask_path) if mask_path else Image.fromarray(alpha_mask(image))
+    holes = mask_array(mask, image.size)
+    hidden = alpha_mask(image) if _has_transparency(image) else None
+    if holes.any() and (holes if hidden is None else holes | hidden).all():
+        raise InputError(f"{image_path}: {_covered(mask_path, hidden, holes)}")
     start = time.monotonic()
     result = inpainter.inpaint(image, mask, progress=ProgressBar(image_path.name, show))
     save_image(result, out_path)
+    if not holes.any():  # the engine returned a copy; say so rather than report a fill
+        what = (
+            f"the mask {mask_path} is empty (all black)" if mask_path else "no pixel is transparent"
+        )
+        print(
+            f"scnn-inpaint: {image_path}: {what}, nothing to fill; {out_path} is an unchanged copy",
+            file=sys.stderr,
+        )
+        return
     print(
         f"{image_path} -> {out_path.resolve()} ({time.monotonic() - start:.2f} s on "
         f"{inpainter.device_name}, T={inpainter.timesteps})"
     )
+
+
+def _covered(mask_path: Path | None, hidden: np.ndarray | None, holes: np.ndarray) -> str:
+    """Why nothing is left to fill from, in the command line's terms (the engine's own message
+    speaks of no front end; GIMP's context margin, say, is no option here)."""
+    if mask_path is None:
+        return "every pixel is transparent, so none is left to fill from; give a --mask instead"
+    where = (
+        "together with the image's transparent pixels "
+        if hidden is not None and not holes.all()
+        else ""
+    )
+    return (
+        f"the mask {mask_path} {where}covers the whole image, so no pixel is left to fill "
+        "from; leave the photo around what you remove black in the mask"
+    )
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    return "A" in image.getbands() or "transparency" in image.info
 
 
 def _report(err: BaseException, verbose: bool) -> None:

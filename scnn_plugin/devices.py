@@ -26,6 +26,20 @@ def describe_device(device: torch.device) -> str:
     return str(device)
 
 
+def cpu_threads() -> int:
+    """Threads torch runs CPU work on in this process (what a CPU time estimate scales with)."""
+    return torch.get_num_threads()
+
+
+def runs_on_accelerator(name: str) -> bool:
+    """Whether device name ``name`` would run on a GPU (CUDA or MPS) here; False for a name that
+    does not resolve (the run itself then reports why)."""
+    try:
+        return resolve_device(name).type in ("cuda", "mps")
+    except DeviceError:
+        return False
+
+
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; anything else must exist here."""
     if name == "auto":

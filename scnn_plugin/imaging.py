@@ -120,7 +120,7 @@ def open_canvas(image: Image.Image, holes: np.ndarray | None = None) -> Canvas:
     if holes.any() and unknown.all():
         raise InputError(
             "nothing is left to fill from: the mask (with the fully transparent pixels) covers the "
-            "whole image; select less, or include some surrounding pixels (the context margin)"
+            "whole image; mask less, so some of the photo around what is filled stays known"
         )
     return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range, unknown)
 

@@ -1,8 +1,16 @@
-"""Shared fixtures: a real photograph, a realistic mask, and inpainters on real weights."""
+"""Shared fixtures: a real photograph, a realistic mask, and inpainters on real weights.
+
+The session is hermetic: ``HOME`` and the user's ``XDG_*`` folders point at one empty temporary
+folder, so no cache, setting or fine-tuning run of the developer's can make a test pass (or fail),
+and no test writes into the real home. The real-GIMP tests are unaffected: their Debian roots live
+under ``/opt`` (``SCNN_GIMP_CACHE``) and GIMP gets a HOME of its own.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -11,6 +19,35 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# The per-user folders platformdirs, Qt and GLib read on Linux; the system-wide *_DIRS lists stay.
+USER_DIRS = {
+    "XDG_CONFIG_HOME": ".config",
+    "XDG_CACHE_HOME": ".cache",
+    "XDG_DATA_HOME": ".local/share",
+    "XDG_STATE_HOME": ".local/state",
+    "XDG_RUNTIME_DIR": "runtime",
+}
+HOME_KEY = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point HOME and the XDG user folders at an empty temporary folder for the whole session
+    (subprocesses the tests start inherit it)."""
+    home = Path(tempfile.mkdtemp(prefix="scnn-test-home-"))
+    config.stash[HOME_KEY] = home
+    os.environ["HOME"] = str(home)
+    for name, sub in USER_DIRS.items():
+        os.environ[name] = str(home / sub)
+    runtime = home / USER_DIRS["XDG_RUNTIME_DIR"]
+    runtime.mkdir(mode=0o700)  # Qt refuses a runtime folder others may read
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = config.stash.get(HOME_KEY, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
+
 
 SAMPLES = Path(str(resources.files("scnn_plugin.samples")))
 

@@ -120,3 +120,51 @@ def test_mask_image_is_a_snapshot(doc):
     snapshot = doc.mask_image()
     doc.clear_mask()
     assert snapshot.mode == "L" and np.asarray(snapshot)[30, 30] == FILL
+
+
+# --- the document owns its files (issue 35: the window wrote them itself) -------------------------
+
+
+def test_the_document_opens_saves_and_asks_before_replacing_only_files_it_did_not_write(
+    qapp, photo, tmp_path
+):
+    original = tmp_path / "photo.png"
+    photo.save(original)
+    doc = Document.open(original)
+    assert doc.path == original and not doc.dirty
+    assert doc.needs_consent_to_replace(original)  # the photo as opened: ask first
+    assert doc.suggested_path() == tmp_path / "photo-inpainted.png"
+    assert not doc.needs_consent_to_replace(doc.suggested_path())  # nothing there yet
+    doc.apply_result(Image.new("RGB", photo.size, (1, 2, 3)))
+    assert doc.dirty
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(b"someone else's")
+    doc.approve(copy)  # a file dialog asked
+    doc.save(copy)
+    assert doc.path == copy and not doc.dirty and not doc.needs_consent_to_replace(copy)
+    with Image.open(copy) as saved:
+        assert saved.getpixel((0, 0)) == (1, 2, 3)
+    assert doc.needs_consent_to_replace(original)  # still not written by it
+    with pytest.raises(InputError, match="unknown image file extension"):
+        doc.save(tmp_path / "photo.xyz")
+    assert doc.path == copy
+
+
+def test_the_document_writes_and_reads_its_mask_file(qapp, photo, tmp_path):
+    doc = Document(photo, tmp_path / "photo.jpg")
+    _stroke(doc, [(40.0, 40.0), (90.0, 60.0)])
+    painted = doc.mask.copy()
+    assert doc.mask_dirty and doc.suggested_mask_path() == tmp_path / "photo-mask.png"
+    (tmp_path / "a file").write_text("not a folder")
+    with pytest.raises(InputError, match="could not save"):
+        doc.save_mask(tmp_path / "a file" / "m.png")
+    assert doc.mask_dirty  # not written: still work to lose
+    doc.save_mask(tmp_path / "m.png")
+    assert not doc.mask_dirty
+    with Image.open(tmp_path / "m.png") as written:
+        assert written.mode == "L" and set(np.unique(np.asarray(written))) <= {0, FILL}
+    doc.clear_mask()
+    doc.load_mask_file(tmp_path / "m.png")
+    np.testing.assert_array_equal(doc.mask, painted)
+    with pytest.raises(InputError, match="no such file"):
+        doc.load_mask_file(tmp_path / "missing.png")

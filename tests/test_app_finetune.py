@@ -205,3 +205,28 @@ def test_an_error_goes_once_the_value_is_fixed(qtbot, settings, tmp_path, defaul
     assert "not found" in dialog.error.text()
     dialog.custom_path.setText(str(default_weights))
     assert dialog.error.text() == "", "the message stayed after the path was fixed"
+
+
+def test_the_estimate_names_the_device_that_devices_py_resolves(qtbot, settings, monkeypatch):
+    from scnn_plugin.app import finetune_panel
+
+    monkeypatch.setattr(finetune_panel, "cpu_threads", lambda: 3)
+    monkeypatch.setattr(finetune_panel, "runs_on_accelerator", lambda name: False)
+    panel = FinetunePanel(settings)
+    qtbot.addWidget(panel)
+    assert "on this CPU (3 threads)" in panel.estimate.text()
+    asked: list[str] = []
+    monkeypatch.setattr(finetune_panel, "runs_on_accelerator", lambda name: not asked.append(name))
+    panel._update_estimate()
+    assert "on a GPU it is much quicker" in panel.estimate.text()
+    assert asked == [settings.options.device]
+
+
+@pytest.mark.parametrize("name", ["cpu", "cuda:63", "tpu", "auto"])
+def test_runs_on_accelerator_follows_resolve_device(name):
+    import torch
+
+    from scnn_plugin.devices import runs_on_accelerator
+
+    expected = name == "auto" and torch.cuda.is_available()  # no 64th GPU, no TPU backend
+    assert runs_on_accelerator(name) == expected

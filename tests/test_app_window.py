@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from scnn_plugin.app import main as app_main
 from scnn_plugin.app.document import FILL
-from scnn_plugin.app.run_progress import describe_progress
+from scnn_plugin.app.run_progress import RunState, describe_progress
 from scnn_plugin.app.settings import AppSettings, SettingsStore
 from scnn_plugin.app.settings_dialog import SettingsDialog
 from scnn_plugin.app.shortcuts_dialog import ShortcutsDialog
@@ -286,6 +289,42 @@ def test_command_line_argument_opens_the_image(qtbot, store, photo_file, monkeyp
     assert opened[0].doc.mask[0, 0] != FILL
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 / Wayland only")
+def test_without_a_display_the_window_says_so_in_one_line_instead_of_a_qt_abort():
+    """Issue 35: Qt aborted (exit 134), blaming a missing xcb-cursor0 that was installed."""
+    hidden = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    done = subprocess.run(
+        [sys.executable, "-m", "scnn_plugin.app.main"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("scnn-inpaint-gui: error: no display found")
+    assert "desktop session" in line and "QT_QPA_PLATFORM=offscreen" in line
+
+
+@pytest.mark.parametrize(
+    ("environ", "platform", "opens"),
+    [
+        ({}, "linux", False),
+        ({"DISPLAY": ""}, "linux", False),  # set but empty names no display
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "linux", True),
+        ({}, "freebsd14", False),
+        ({}, "darwin", True),
+        ({}, "win32", True),
+    ],
+)
+def test_a_display_is_needed_only_where_qt_looks_for_one(environ, platform, opens):
+    assert (app_main.display_problem(environ, platform) is None) == opens
+
+
 def test_zoom_keys_and_fit(qtbot, window, photo_file):
     window.open_path(photo_file)
     fitted = window.canvas.zoom
@@ -454,3 +493,13 @@ def test_progress_text_names_the_stage_and_its_own_eta():
     assert describe_progress(32, 34, 30, 4.0) == "Filling: 2/4 · about 4 s left"
     assert describe_progress(34, 34, 30, 8.0) == "Filling: 4/4"
     assert describe_progress(3, 10, 0, 150.0) == "Filling: 3/10 · about 5 min 50 s left"
+
+
+def test_run_state_times_each_stage_and_keeps_the_cancel_line():
+    """Issue 35: the window read its run state back from the status bar's text."""
+    run = RunState(adapt_steps=2, stage_started=100.0)
+    assert run.progress(1, 6, 110.0) == "Adapting to the photo: 1/2 · about 10 s left"
+    assert run.progress(2, 6, 120.0) == "Adapting to the photo: 2/2"  # the fill's clock starts
+    assert run.progress(3, 6, 124.0) == "Filling: 1/4 · about 12 s left"
+    run.cancelling = True
+    assert run.progress(4, 6, 125.0) is None  # "Cancelling…" stays on screen

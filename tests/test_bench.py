@@ -27,3 +27,21 @@ def test_bad_method_names_are_refused_before_timing(tmp_path, capsys, method, me
         main(["--methods", f"telea,{method}", "--out", str(tmp_path / "bench"), "--sweep", ""])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "bench").exists()
+
+
+def test_a_sweep_without_held_out_photos_is_one_line_before_any_timing(
+    tmp_path, capsys, monkeypatch
+):
+    """Issue 35: the sweep raised SystemExit from inside a function, after every case was timed."""
+    from scnn_plugin.training import bench
+
+    timed = []
+    monkeypatch.setattr(bench, "run_isolated", lambda *a: timed.append(a))
+    argv = ["--methods", "telea", "--photos", str(tmp_path), "--out", str(tmp_path / "bench")]
+    assert main(argv) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("scnn-bench: the timesteps sweep needs held-out photos in ")
+    assert str(tmp_path / "val") in line and "--sweep ''" in line
+    assert timed == [] and not (tmp_path / "bench").exists()
+    with pytest.raises(bench.InputError, match="held-out photos"):
+        bench.sweep_photos(tmp_path)  # a function raises a typed error, never exits

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -16,16 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scnn_plugin import Inpainter, InpaintOptions
-from scnn_plugin.bridge import (
-    PROTOCOL,
-    as_layer,
-    from_engine_image,
-    main,
-    read_pixels,
-    serve,
-    to_engine_image,
-)
+from scnn_plugin import Inpainter, InpaintOptions, bridge
+from scnn_plugin.bridge import PROTOCOL, main, serve
+from scnn_plugin.raw_pixels import as_layer, from_engine_image, read_pixels, to_engine_image
 
 OPTIONS = {"tile": 128, "overlap": 16, "device": "cpu"}
 
@@ -102,6 +97,14 @@ def converse(request: dict | str, *after: str, close: bool = False) -> tuple[int
 
 def result_pixels(reply: dict, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
     return np.frombuffer(Path(reply["output"]).read_bytes(), dtype=dtype).reshape(shape)
+
+
+def test_the_protocols_documented_options_are_the_request_types_fields():
+    """Issue 35: the docstring left out ``texture``, which the plug-in sends."""
+    block = re.search(r'"options": \{(.*?)\}', bridge.__doc__, re.DOTALL)
+    assert block is not None
+    documented = set(re.findall(r'"(\w+)": \.\.', block.group(1)))
+    assert documented == {f.name for f in dataclasses.fields(InpaintOptions)}
 
 
 def test_inpaint_request_fills_the_mask_like_the_engine(tmp_path, default_weights, engine, crop):
@@ -340,6 +343,39 @@ def test_diagnose_reports_versions(capsys):
     assert info["protocol"] == PROTOCOL and info["torch"] and info["scnn-inpaint"]
     code, lines = converse(json.dumps({"command": "diagnose"}))
     assert code == 0 and lines[-1]["status"] == "ok" and lines[-1]["diagnostics"]["python"]
+
+
+@pytest.fixture
+def broken_torch(tmp_path) -> dict[str, str]:
+    """An environment whose ``import torch`` raises: a ``torch`` package on PYTHONPATH whose
+    ``__init__`` fails, as a half-installed or mismatched torch does."""
+    stub = tmp_path / "broken" / "torch"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text('raise ImportError("libtorch_cpu.so: cannot open (stub)")\n')
+    return {**os.environ, "PYTHONPATH": str(stub.parent)}
+
+
+def test_diagnose_answers_in_json_when_torch_is_broken(tmp_path, broken_torch, crop):
+    """Issue 35: ``import scnn_plugin`` loaded torch, so the diagnose path died with a traceback."""
+    bridge = [sys.executable, "-m", "scnn_plugin.bridge"]
+    run = {"env": broken_torch, "capture_output": True, "text": True, "timeout": 60}
+    done = subprocess.run([*bridge, "--diagnose"], check=False, **run)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert info["torch"].startswith("unavailable (ImportError: libtorch_cpu.so")
+    assert info["protocol"] == PROTOCOL and info["scnn-inpaint"]
+
+    done = subprocess.run(bridge, input='{"command": "diagnose"}\n', check=False, **run)
+    [reply] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and reply["status"] == "error" and reply["error"] == "ImportError"
+    assert "cannot import torch" in reply["message"] and "install.sh" in reply["message"]
+    assert reply["diagnostics"]["torch"].startswith("unavailable")
+
+    request = write_request(tmp_path, crop, ellipse_coverage(*crop.shape[:2]))
+    done = subprocess.run(bridge, input=json.dumps(request) + "\n", check=False, **run)
+    [reply] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and "cannot import torch" in reply["message"]
+    assert "Traceback" not in done.stderr and not Path(request["output"]).exists()
 
 
 def spawn_bridge(request: dict, stderr: int) -> subprocess.Popen:

@@ -239,3 +239,84 @@ def test_batch_reports_each_bad_image_and_finishes_the_rest(tmp_path, capsys, fa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "b.png" in err[0] and "must match" in err[1]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
+
+
+# --- what a newcomer types (issue 35) -------------------------------------------------------------
+
+
+def test_an_all_black_mask_says_there_is_nothing_to_fill_and_writes_a_copy(
+    tmp_path, monkeypatch, capsys, fast_weights
+):
+    monkeypatch.chdir(tmp_path)
+    Image.effect_noise((64, 48), 60).convert("RGB").save("in.png")
+    Image.new("L", (64, 48), 0).save("black.png")
+    args = ["in.png", "--mask", "black.png", "-o", "out.png", "--weights", str(fast_weights)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    [line] = captured.err.strip().splitlines()
+    assert line == (
+        "scnn-inpaint: in.png: the mask black.png is empty (all black), nothing to fill; "
+        "out.png is an unchanged copy"
+    )
+    assert captured.out == ""  # no "filled in 0.01 s" line beside it
+    assert np.array_equal(np.asarray(Image.open("out.png")), np.asarray(Image.open("in.png")))
+
+
+def test_a_folder_given_as_mask_says_it_is_a_folder_and_names_mask_dir(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (64, 48), (9, 9, 9)).save("in.png")
+    (tmp_path / "adir").mkdir()
+    assert main(["in.png", "--mask", "adir/", "-o", "out.png"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("scnn-inpaint: error: adir: is a folder, not a mask image")
+    assert "--mask-dir" in line and "no such file" not in line
+    assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_an_all_white_mask_is_refused_in_the_command_lines_own_words(
+    tmp_path, monkeypatch, capsys, fast_weights, transparent
+):
+    """The engine spoke of "the context margin", an option only GIMP has."""
+    monkeypatch.chdir(tmp_path)
+    image = Image.new("RGBA", (64, 48), (9, 9, 9, 255))
+    mask = Image.new("L", (64, 48), 255)
+    if transparent:  # half the mask, the other half transparent: still nothing known
+        mask.paste(0, (0, 0, 32, 48))
+        image.paste((0, 0, 0, 0), (0, 0, 32, 48))
+    image.save("in.png")
+    mask.save("white.png")
+    args = ["in.png", "--mask", "white.png", "-o", "out.png", "--weights", str(fast_weights)]
+    assert main(args) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("scnn-inpaint: error: in.png: the mask white.png ")
+    assert "covers the whole image" in line and "black in the mask" in line
+    assert ("transparent pixels" in line) == transparent
+    assert "context margin" not in line and not (tmp_path / "out.png").exists()
+
+
+def test_help_prints_without_loading_torch_and_shows_examples_defaults_and_required_output():
+    probe = (
+        "import sys\n"
+        "from scnn_plugin.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0\n"
+        "print('torch loaded:', 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert out.rstrip().endswith("torch loaded: False")
+    usage = out.split("\n\n")[0]
+    assert "scnn-inpaint IMAGE [--mask MASK] -o OUTPUT" in usage  # -o is not optional there
+    assert "scnn-inpaint FOLDER --mask-dir MASKS -o OUTPUT_FOLDER" in usage
+    flat = " ".join(out.split())  # argparse wraps help text at the terminal's width
+    for shown in ("(default: 512)", "(default: 64)", "(default: as the weights were trained"):
+        assert shown in flat
+    assert "required with one IMAGE" in flat
+    examples = [line for line in out.splitlines() if line.startswith("  scnn-inpaint ")]
+    assert len(examples) == 2

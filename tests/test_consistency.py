@@ -119,6 +119,9 @@ def test_ci_runs_the_readme_test_command_and_it_deselects_nothing():
     ci = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()]
     assert command in ci
     assert any(line.startswith(".venv/bin/ruff check") for line in ci)
+    # checks and tests run with an empty temporary HOME: no cache of whoever runs CI counts
+    hermetic = next(i for i, line in enumerate(ci) if line.startswith('export HOME="$home"'))
+    assert hermetic < ci.index(command) and "mktemp -d" in "".join(ci[:hermetic])
     # the default run leaves the slow tests out; the README's command must bring them back
     addopts = shlex.split(PYPROJECT["tool"]["pytest"]["ini_options"]["addopts"])
     assert addopts[addopts.index("-m") + 1] == "not slow"

@@ -173,7 +173,11 @@ def test_read_only_target_keeps_the_original(tmp_path, monkeypatch):
     assert path.read_bytes() == before and _leftovers(tmp_path) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="running as root, whom no folder permission stops writing; the same failure, "
+    "simulated, is test_read_only_target_keeps_the_original",
+)
 def test_read_only_folder_is_a_clear_error(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()

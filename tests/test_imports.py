@@ -8,6 +8,8 @@ in a layer below; a new module fails here until it is given one.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +18,7 @@ PLUGIN = ROOT / "gimp" / "scnn-inpaint" / "scnn-inpaint.py"
 
 # Layer of each module, by its first name under the package ("" = the package's __init__).
 LAYERS: dict[str, str] = {
-    **dict.fromkeys(["errors", "atomic", "samples"], "base"),
+    **dict.fromkeys(["errors", "atomic", "samples", "version"], "base"),
     "snn": "snn",
     **dict.fromkeys(
         [
@@ -27,6 +29,7 @@ LAYERS: dict[str, str] = {
             "imaging",
             "image_io",
             "rgb16",
+            "raw_pixels",
             "views",
             "options",
             "devices",
@@ -202,3 +205,31 @@ def test_the_checker_catches_torch_in_the_gimp_plugin(tmp_path):
         "plug-in.py:4: the GIMP plug-in imports torch.nn",
         "plug-in.py:5: the GIMP plug-in imports scnn_plugin.x",
     ]
+
+
+def test_the_package_and_its_light_front_doors_load_no_torch():
+    """Issue 35: ``import scnn_plugin`` loaded torch (2 s, and a broken torch broke diagnostics):
+    the version, the error types and the options come without it; ``Inpainter`` on first use."""
+    probe = (
+        "import sys\n"
+        "import scnn_plugin, scnn_plugin.bridge, scnn_plugin.cli, scnn_plugin.version\n"
+        "from scnn_plugin import InpaintOptions, InputError, __version__\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))\n"
+        "from scnn_plugin import Inpainter\n"
+        "print(Inpainter.__module__, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["[]", "scnn_plugin.engine True"]
+
+
+def test_the_window_imports_no_torch_of_its_own():
+    """Issue 35: the fine-tuning panel imported torch to work out the device again; devices.py
+    owns that question, the engine and the training entry point the rest."""
+    app = ROOT / PACKAGE / "app"
+    found = [
+        f"{path.name}:{line}: {target}"
+        for path in sorted(app.rglob("*.py"))
+        for line, target in imports_of(path, module_name(path, ROOT / PACKAGE), False)
+        if target.split(".")[0] == "torch"
+    ]
+    assert not found, found

@@ -20,6 +20,7 @@ from scnn_plugin.masks import mask_array
 MODES = ["1", "L", "LA", "P", "PA", "RGB", "RGBA", "CMYK", "YCbCr", "I;16", "I", "F"]
 PROPERTY = settings(
     max_examples=25,
+    derandomize=True,  # every run draws the same cases: a failure reproduces, a pass means the same
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -122,9 +122,9 @@ def test_lif_step_reset_is_detached_golden_gradient():
     spikes = []
     for t in range(2):
         s, v = lif_step(x[t], v, beta, thr, spike)
-        spikes.append(float(s))
+        spikes.append(float(s.detach()))  # a value, not part of the graph
     v.backward()
-    assert spikes == [1.0, 0.0] and float(v) == pytest.approx(0.1)
+    assert spikes == [1.0, 0.0] and float(v.detach()) == pytest.approx(0.1)
     assert x.grad.tolist() == pytest.approx(DETACHED_RESET_GRAD, abs=1e-6)
 
 

@@ -1,8 +1,10 @@
-"""The document: image, mask, undo stack, file path and dirty flag, observable through Qt signals.
+"""The document: image, mask, undo stack, its files and dirty flags, observable through Qt signals.
 
 Why a model without widgets: every edit the window offers (strokes, clear, invert, load mask, an
 inpainting result) goes through here as an undo command, so undo/redo and the dirty flag are tested
-without a screen, and the canvas only draws what the signals say changed.
+without a screen, and the canvas only draws what the signals say changed. The document also owns
+its files: it opens, saves and writes its mask, and knows which files it may replace without asking;
+the window only asks the user and shows errors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from PIL import Image
 from PyQt6.QtCore import QObject, QRect, pyqtSignal
 from PyQt6.QtGui import QUndoCommand, QUndoStack
 
+from ..atomic import atomic_write
+from ..errors import InputError
+from ..image_io import load_image, save_image
 from ..masks import mask_array
 from .brush import Box, stamp_segment
 
@@ -42,6 +47,59 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self._stroke_before: np.ndarray | None = None
         self._stroke_box: Box | None = None
+        self._approved: set[Path] = set()  # files this document wrote or the user let it replace
+
+    # --- files ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Document:
+        """The image at ``path`` as a new document; ``InputError`` naming why it cannot be read."""
+        return cls(load_image(path), path)
+
+    def needs_consent_to_replace(self, path: Path) -> bool:
+        """True when saving to ``path`` would replace a file this document did not write and the
+        user has not yet agreed to replace (the photo it was opened from, say)."""
+        return path.exists() and path not in self._approved
+
+    def approve(self, path: Path) -> None:
+        """The user agreed to replace ``path`` (a file dialog asked): do not ask again."""
+        self._approved.add(path)
+
+    def save(self, path: Path) -> None:
+        """Write the image to ``path`` atomically and make it the document's file.
+
+        ``InputError`` (a full disk, a format that cannot hold the image) leaves any file at
+        ``path`` as it was and the document unchanged.
+        """
+        save_image(self._image, path)
+        self._approved.add(path)
+        self.mark_saved(path)
+
+    def save_mask(self, path: Path) -> None:
+        """Write the mask as a greyscale PNG (255 = fill), the form ``load_mask_file`` and the
+        command line read; ``InputError`` when it cannot be written (any old file is kept)."""
+        mask = self.mask_image()
+        try:
+            atomic_write(path, lambda tmp: mask.save(tmp, format="PNG"))
+        except OSError as err:
+            raise InputError(f"{path}: could not save ({err.strerror or err})") from None
+        self.mark_mask_saved()
+
+    def load_mask_file(self, path: Path) -> None:
+        """Use the image at ``path`` as the mask (nonzero = fill); ``InputError`` if it cannot be
+        read or its size differs from the image's."""
+        self.load_mask(load_image(path))
+
+    def suggested_path(self) -> Path:
+        """Where Save As proposes to write: beside the original, never over it."""
+        if self._path is None:
+            return Path.home() / "inpainted.png"
+        return self._path.with_name(f"{self._path.stem}-inpainted{self._path.suffix}")
+
+    def suggested_mask_path(self) -> Path:
+        if self._path is None:
+            return Path.home() / "mask.png"
+        return self._path.with_name(f"{self._path.stem}-mask.png")
 
     # --- observable state -------------------------------------------------------------------
 

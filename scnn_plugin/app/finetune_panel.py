@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PyQt6.QtWidgets import (
@@ -32,6 +31,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..devices import cpu_threads, runs_on_accelerator
 from ..errors import WeightsError
 from ..training.finetune import (
     DEFAULT_STEPS,
@@ -208,11 +208,9 @@ class FinetunePanel(QWidget):
     def _update_estimate(self) -> None:
         """Say before Start how long the run will take, from the measured 2-core CPU figures."""
         opts = {k: v for k, v in self.job_options.items() if k in ("batch", "crop", "val_every")}
-        threads = torch.get_num_threads()
+        threads = cpu_threads()
         per_step = estimate_seconds(100, threads=threads, **opts) / 100
-        gpu = self.settings.options.device.startswith(("cuda", "mps")) or (
-            self.settings.options.device == "auto" and torch.cuda.is_available()
-        )
+        gpu = runs_on_accelerator(self.settings.options.device)
         where = "on a GPU it is much quicker" if gpu else f"on this CPU ({threads} threads)"
         if self.unit.currentText() == "steps":
             seconds = estimate_seconds(self.budget.value(), threads=threads, **opts)

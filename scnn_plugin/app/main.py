@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from PyQt6.QtWidgets import QApplication
+from ..version import __version__
 
-from .. import __version__
-from .settings import SettingsStore
-from .window import MainWindow
+# Qt's own platform choice on Linux and the BSDs needs one of these; without them it aborts the
+# process (exit 134) with a hint about missing xcb libraries, which misleads when they are there.
+DISPLAY_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -22,8 +24,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def display_problem(environ: Mapping[str, str], platform: str) -> str | None:
+    """Why the window cannot open here, in one line; None when it can (or Qt is told where to draw).
+
+    Only the X11 / Wayland desktops need a display named in the environment; macOS and Windows
+    always have one, and ``QT_QPA_PLATFORM`` (e.g. ``offscreen``) is the user's own choice.
+    """
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    if environ.get("QT_QPA_PLATFORM") or any(environ.get(v) for v in DISPLAY_VARIABLES):
+        return None
+    return (
+        "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set): run it in a desktop "
+        "session, or with QT_QPA_PLATFORM=offscreen for tests"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    problem = display_problem(os.environ, sys.platform)
+    if problem is not None:
+        print(f"scnn-inpaint-gui: error: {problem}", file=sys.stderr)
+        return 1
+    # Qt and the window (which loads the engine) only once a window can open.
+    from PyQt6.QtWidgets import QApplication
+
+    from .settings import SettingsStore
+    from .window import MainWindow
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SC-NN Inpaint")
     app.setApplicationVersion(__version__)

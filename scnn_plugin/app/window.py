@@ -1,4 +1,7 @@
-"""The main window: menus, tool bar and status bar around the canvas; file and run handling.
+"""The main window: menus, tool bar and status bar around the canvas; asks, shows and runs.
+
+The document owns its files (open, save, mask files, which files it may replace) and ``RunState``
+the state of a run; the window builds the widgets, asks the user, and shows what they report.
 
 Why errors use non-blocking dialogs (``QMessageBox.open``): a failed open or run must never take the
 window down, and the window stays usable (and testable) while the message is shown.
@@ -35,14 +38,12 @@ from PyQt6.QtWidgets import (
     QToolButton,
 )
 
-from ..atomic import atomic_write
 from ..errors import InputError
-from ..image_io import load_image, save_image
 from .brush import SLIDER_STEPS, position_to_size, size_to_position
 from .canvas_view import CanvasView
 from .document import Document
 from .model_cache import ModelCache
-from .run_progress import describe_progress
+from .run_progress import RunState
 from .settings import BRUSH_SIZES, AppSettings, SettingsStore
 from .settings_dialog import SettingsDialog
 from .shortcuts_dialog import ShortcutsDialog
@@ -67,13 +68,12 @@ class MainWindow(QMainWindow):
         self.doc: Document | None = None
         self.worker: InpaintWorker | None = None
         self.last_run: RunReport | None = None
-        self._approved_paths: set[Path] = set()  # files the user agreed to overwrite
+        self.run: RunState | None = None  # the run in progress, from inpaint() to its end
         self._undo_group = QUndoGroup(self)
 
         self.canvas = CanvasView()
         self.canvas.brush_size = self.settings.brush_size
         self.setCentralWidget(self.canvas)
-        self._stage_started = 0.0  # monotonic time the current stage of a run began
         self.setAcceptDrops(True)
         self.resize(1100, 800)
 
@@ -324,12 +324,11 @@ class MainWindow(QMainWindow):
         if self.running or not self._may_discard_changes():
             return False
         try:
-            image = load_image(path)
+            doc = Document.open(path)
         except InputError as err:
             self.show_message("Cannot open image", str(err))
             return False
-        self._approved_paths.clear()
-        self._set_document(Document(image, path))
+        self._set_document(doc)
         self._remember(path)
         return True
 
@@ -366,7 +365,7 @@ class MainWindow(QMainWindow):
         path = self.doc.path
         if path is None:
             return self.save_as()
-        if path.exists() and path not in self._approved_paths:
+        if self.doc.needs_consent_to_replace(path):
             question = f"Replace {path.name} with the edited image? The original will be lost."
             if not self._confirm_replace(question):
                 return False
@@ -376,7 +375,7 @@ class MainWindow(QMainWindow):
         """Save under a new name; the file dialog asks before overwriting."""
         if self.doc is None:
             return False
-        suggestion = self._suggested_path()
+        suggestion = self.doc.suggested_path()
         chosen, _ = QFileDialog.getSaveFileName(self, "Save as", str(suggestion), SAVE_FILTER)
         if not chosen:
             return False
@@ -387,14 +386,8 @@ class MainWindow(QMainWindow):
                 f"{path.name} already exists. Replace it?"
             ):
                 return False
-        self._approved_paths.add(path)
+        self.doc.approve(path)
         return self._write(path)
-
-    def _suggested_path(self) -> Path:
-        assert self.doc is not None
-        if self.doc.path is None:
-            return Path.home() / "inpainted.png"
-        return self.doc.path.with_name(f"{self.doc.path.stem}-inpainted{self.doc.path.suffix}")
 
     def _confirm_replace(self, question: str) -> bool:
         answer = QMessageBox.question(
@@ -409,12 +402,10 @@ class MainWindow(QMainWindow):
     def _write(self, path: Path) -> bool:
         assert self.doc is not None
         try:
-            save_image(self.doc.image, path)
+            self.doc.save(path)
         except InputError as err:
             self.show_message("Cannot save image", str(err))
             return False
-        self._approved_paths.add(path)
-        self.doc.mark_saved(path)
         self._remember(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
@@ -504,7 +495,7 @@ class MainWindow(QMainWindow):
         if self.doc is None:
             return False
         chosen, _ = QFileDialog.getSaveFileName(
-            self, "Save mask", str(self._suggested_mask_path()), MASK_FILTER
+            self, "Save mask", str(self.doc.suggested_mask_path()), MASK_FILTER
         )
         if not chosen:
             return False
@@ -514,27 +505,19 @@ class MainWindow(QMainWindow):
     def save_mask(self, path: Path) -> bool:
         """Write the mask as a greyscale PNG (255 = fill), the form Load mask and the CLI read."""
         assert self.doc is not None
-        mask = self.doc.mask_image()
         try:
-            atomic_write(path, lambda tmp: mask.save(tmp, format="PNG"))
-        except OSError as err:
-            self.show_message("Cannot save mask", f"{path}: could not save ({err.strerror or err})")
+            self.doc.save_mask(path)
+        except InputError as err:
+            self.show_message("Cannot save mask", str(err))
             return False
-        self.doc.mark_mask_saved()
         self.statusBar().showMessage(f"Saved mask {path}", 5000)
         return True
-
-    def _suggested_mask_path(self) -> Path:
-        assert self.doc is not None
-        if self.doc.path is None:
-            return Path.home() / "mask.png"
-        return self.doc.path.with_name(f"{self.doc.path.stem}-mask.png")
 
     def load_mask(self, path: Path) -> bool:
         """Use the image at ``path`` as the mask (nonzero = fill); it must match the image's size."""
         assert self.doc is not None
         try:
-            self.doc.load_mask(load_image(path))
+            self.doc.load_mask_file(path)
         except InputError as err:
             self.show_message("Cannot use mask", str(err))
             return False
@@ -559,7 +542,7 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(lambda message: self.show_message("Inpainting failed", message))
         self.worker.finished.connect(self._on_worker_finished)
         self.progress.setRange(0, 0)  # busy until the first tile reports
-        self._stage_started = time.monotonic()
+        self.run = RunState(adapt_steps=settings.options.adapt, stage_started=time.monotonic())
         self.progress.show()
         self.cancel_button.show()
         self.cancel_button.setEnabled(True)
@@ -568,31 +551,34 @@ class MainWindow(QMainWindow):
         self.worker.start()
 
     def cancel_inpaint(self) -> None:
-        if self.worker is not None:
+        if self.worker is not None and self.run is not None:
             self.worker.cancel()
+            self.run.cancelling = True
             self.cancel_button.setEnabled(False)
             self.statusBar().showMessage("Cancelling…")
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        adapt = self.settings.options.adapt
-        now = time.monotonic()
-        elapsed = now - self._stage_started
-        if adapt and done == adapt:  # adaptation over: the fill's clock starts now
-            self._stage_started = now
-        if self.statusBar().currentMessage() != "Cancelling…":
-            self.statusBar().showMessage(describe_progress(done, total, adapt, elapsed))
+        text = self.run.progress(done, total, time.monotonic()) if self.run else None
+        if text is not None:
+            self.statusBar().showMessage(text)
 
     def _on_result(self, result: Image.Image, report: RunReport) -> None:
         if self.doc is not None:
             self.doc.apply_result(result)
         self.last_run = report
         self._update_status()
-        self.statusBar().showMessage(f"Inpainted in {report.seconds:.1f} s", 5000)
+        self._show_outcome(f"Inpainted in {report.seconds:.1f} s")
 
     def _on_cancelled(self) -> None:
-        self.statusBar().showMessage("Cancelled: the image was not changed", 5000)
+        self._show_outcome("Cancelled: the image was not changed")
+
+    def _show_outcome(self, message: str) -> None:
+        """The run's last word replaces its progress line and stays when the run ends."""
+        if self.run is not None:
+            self.run.ended_with_message = True
+        self.statusBar().showMessage(message, 5000)
 
     def _on_worker_finished(self) -> None:
         if self.worker is not None:
@@ -600,9 +586,9 @@ class MainWindow(QMainWindow):
         self.worker = None
         self.progress.hide()
         self.cancel_button.hide()
-        message = self.statusBar().currentMessage()
-        if message in ("Inpainting…", "Cancelling…") or message.startswith(("Adapting", "Filling")):
+        if self.run is not None and not self.run.ended_with_message:  # failed: a dialog says why
             self.statusBar().clearMessage()
+        self.run = None
         self._update_actions()
 
     # --- settings, drops, closing -------------------------------------------------------------

@@ -16,13 +16,18 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from ..errors import InputError
 from ..options import InpaintOptions
 from ..tiling import plan_tiles
+
+if TYPE_CHECKING:
+    from .data import PhotoFolder
 
 # (label, width, height, selection share); a 512x512 with a medium free-form mask comes first, then
 # one with an object-sized selection (8 %), where the texture stage does the most work.
@@ -128,20 +133,28 @@ def run_isolated(method: str, case: tuple, repeats: int, threads: int) -> Row:
     return row
 
 
-def timestep_sweep(steps: tuple[int, ...], threads: int, photos_dir: Path | None) -> list[dict]:
-    """Time and masked PSNR of the default model at each T on held-out 512² samples."""
-    from ..engine import Inpainter
+def sweep_photos(photos_dir: Path | None) -> PhotoFolder:
+    """The held-out photos the timesteps sweep fills; ``InputError`` when there are none, so
+    ``main`` can say so before any timing starts (the sweep runs last)."""
     from .data import default_pool_dir, find_photos, load_photos
+
+    folder = (photos_dir or default_pool_dir()) / "val"
+    pool = load_photos(find_photos(folder))
+    if not pool.photos:
+        raise InputError(
+            f"the timesteps sweep needs held-out photos in {folder}; build the pool first "
+            "(python -m scnn_plugin.training.photos), pass --photos POOL, or --sweep ''"
+        )
+    return pool
+
+
+def timestep_sweep(steps: tuple[int, ...], threads: int, pool: PhotoFolder) -> list[dict]:
+    """Time and masked PSNR of the default model at each T on held-out 512² samples of ``pool``."""
+    from ..engine import Inpainter
     from .evalset import build_eval_set
     from .metrics import masked_psnr
 
     torch.set_num_threads(threads)
-    pool = load_photos(find_photos((photos_dir or default_pool_dir()) / "val"))
-    if not pool.photos:
-        raise SystemExit(
-            "scnn-bench: the sweep needs held-out photos; build the pool first "
-            "(python -m scnn_plugin.training.photos)"
-        )
     samples = build_eval_set(pool.photos[:6], pool.names[:6], kinds=("medium",))
     base = Inpainter.from_pretrained(device="cpu")
     rows = []
@@ -217,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
                 scnn_options(method)
             except ValueError as err:  # before any timing starts
                 p.error(str(err))
+    try:
+        pool = sweep_photos(args.photos) if args.sweep else None
+    except InputError as err:
+        print(f"scnn-bench: {err}", file=sys.stderr)
+        return 2
     wanted = set(args.cases.split(",")) if args.cases else None
     cases = [c for c in CASES if wanted is None or c[0] in wanted]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -232,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     table = markdown(rows)
     sweep = (
-        timestep_sweep(tuple(int(t) for t in args.sweep.split(",")), args.threads, args.photos)
-        if args.sweep
+        timestep_sweep(tuple(int(t) for t in args.sweep.split(",")), args.threads, pool)
+        if pool is not None
         else []
     )
     if sweep:

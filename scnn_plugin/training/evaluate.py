@@ -137,6 +137,19 @@ def main(argv: list[str] | None = None) -> int:
             f"scnn-eval: unknown hole kind(s) {unknown}; known: {', '.join(KINDS)}", file=sys.stderr
         )
         return 2
+    # Every argument is checked before the silhouettes' cache is read, so a typo is reported as
+    # itself on any machine, with the cache or without it.
+    names = (
+        list(FILLS)
+        if args.methods is None
+        else [n for n in args.methods.split(",") if n not in ("", "none")]
+    )
+    try:
+        asked = InpaintOptions(adapt=args.adapt, views=args.views)
+        classical = classical_methods(names)
+    except ValueError as err:
+        print(f"scnn-eval: {err}", file=sys.stderr)
+        return 2
     shapes = None
     if OBJECT_KIND in kinds:
         shapes = load_silhouettes(args.silhouettes or silhouettes_dir(default_pool_dir()))
@@ -150,14 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     samples = build_eval_set(found.photos, found.names, args.size, tuple(kinds), shapes=shapes)
 
-    names = (
-        list(FILLS)
-        if args.methods is None
-        else [n for n in args.methods.split(",") if n not in ("", "none")]
-    )
     try:
         weights = {"default": args.weights_default, "paper": args.weights_paper}
-        asked = InpaintOptions(adapt=args.adapt, views=args.views)  # refuses bad values first
         # the plain row (what users get), the same without texture, each variant, then both
         variants = [PLAIN, InpaintOptions(texture=False)]
         variants += [InpaintOptions(adapt=asked.adapt)] if asked.adapt else []
@@ -165,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         variants += [asked] if asked.adapt and asked.views > 1 else []
         methods = scnn_methods("default", weights["default"], args.device, variants)
         methods += scnn_methods("paper", weights["paper"], args.device, [PLAIN])
-        methods += classical_methods(names)
+        methods += classical
     except (ScnnError, ValueError) as err:
         print(f"scnn-eval: {err}", file=sys.stderr)
         return 2

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from .. import __version__
 from ..errors import InputError, ScnnError
 from ..models import InpaintNet
+from ..version import __version__
 from ..weights import file_sha256, finetuned_dir, load_weights, resolve_weights, save_weights
 from .data import PHOTO_SUFFIXES, find_photos, load_photos
 from .evalset import build_eval_set
