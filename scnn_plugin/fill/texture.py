@@ -19,8 +19,8 @@ from .completion import complete
 from .periodic import copy_along, find_lattice
 
 # Hole pixels this close to a known one keep the network's fill; the photo's structure is faded in
-# over _RAMP px.
-_NEAR, _RAMP = 2, 2
+# over _RAMP px (2 -> 4 px: +0.08 dB for 0.03 less b0 on the tuning photos).
+_NEAR, _RAMP = 2, 4
 # Only parts of the hole with a pixel this far (px) from every known one, and what lies within this
 # distance of it, are completed: strokes under ~10 px wide keep the network's fill.
 _WIDE = 5
