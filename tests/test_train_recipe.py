@@ -266,3 +266,14 @@ def test_math_of_the_decay_share_matches_a_step_decay_of_the_same_length():
         pytest.approx(by_steps.learning_rate(s)) for s in range(100)
     ]
     assert not math.isnan(by_share.learning_rate(1000))
+
+
+def test_a_cycle_from_the_gpu_trained_default_counts_on_from_its_cpu_hours(default_weights):
+    from scnn_plugin.training.trainer import cpu_hours_in
+    from scnn_plugin.weights import load_weights
+
+    _, info = load_weights(default_weights)
+    assert "cpu_hours" not in info.training  # the GPU cycle recorded steps, not CPU-hours
+    assert cpu_hours_in(info.training) == pytest.approx(12.2979)  # those of its start
+    assert cpu_hours_in({"cpu_hours": 2.5, "init": {"cpu_hours": 1.0}}) == 2.5
+    assert cpu_hours_in({}) == 0.0

@@ -489,7 +489,7 @@ class Trainer:
                 raise ValueError(f"{flag} weights are config {info.config!r}, not {cfg.config!r}")
             lineage = {
                 "steps": int(info.training.get("steps", 0)),
-                "cpu_hours": float(info.training.get("cpu_hours", 0.0)),
+                "cpu_hours": cpu_hours_in(info.training),
             }
             if cfg.widen_from is not None:
                 kwargs = {**info.model_kwargs, **cfg.model_kwargs}
@@ -665,6 +665,16 @@ class Trainer:
                 w.writerows(run.in_all(row) for row in run.history)
 
         atomic_write(self.run_dir / "curve.csv", write)
+
+
+def cpu_hours_in(training: dict[str, Any]) -> float:
+    """CPU-hours a weights file's training summary says went into it. A cycle trained on a GPU
+    (the shipped ``default`` since issue 34) records steps but no CPU-hours: its CPU-hours are
+    those of the weights it started from, so a later cycle's curve does not restart at zero."""
+    if "cpu_hours" in training:
+        return float(training["cpu_hours"])
+    start = training.get("init")
+    return float(start.get("cpu_hours", 0.0)) if isinstance(start, dict) else 0.0
 
 
 def format_eta(seconds: float | None) -> str:
