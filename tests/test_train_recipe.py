@@ -277,3 +277,17 @@ def test_a_cycle_from_the_gpu_trained_default_counts_on_from_its_cpu_hours(defau
     assert cpu_hours_in(info.training) == pytest.approx(12.2979)  # those of its start
     assert cpu_hours_in({"cpu_hours": 2.5, "init": {"cpu_hours": 1.0}}) == 2.5
     assert cpu_hours_in({}) == 0.0
+
+
+def test_batches_travel_as_8_bit_and_arrive_as_the_samples_to_half_a_level(photos):
+    from scnn_plugin.training.trainer import pack_batch, unpack_batch
+
+    rng = np.random.default_rng(0)
+    samples = [CropSampler(photos, 32, objects=0.5).sample(rng) for _ in range(4)]
+    x8, m8 = pack_batch(samples)
+    assert x8.dtype == m8.dtype == torch.uint8  # a quarter of float32's bytes between processes
+    x, m = unpack_batch(x8, m8, torch.device("cpu"))
+    images, holes = (torch.stack(t) for t in zip(*samples))
+    assert x.dtype == m.dtype == torch.float32
+    assert (x - images).abs().max() <= 0.5 / 255 + 1e-6
+    assert torch.equal(m, holes)

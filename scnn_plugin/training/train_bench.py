@@ -22,7 +22,7 @@ import torch
 
 from .data import default_pool_dir, find_photos, load_photos
 from .evalset import build_eval_set
-from .trainer import TrainConfig, Trainer
+from .trainer import TrainConfig, Trainer, unpack_batch
 
 
 def bench_step(
@@ -65,19 +65,28 @@ def bench_step(
 
 
 def bench_feed(photos: list, workers: int, batch: int, crop: int, seconds: float) -> dict:
-    """Crops/s out of the trainer's loader with ``workers`` processes, after its first batches."""
+    """Crops/s out of the trainer's loader with ``workers`` processes, after its first batches,
+    unpacked to float as a training step takes them."""
     cfg = TrainConfig(
         run_dir=Path("unused"), batch=batch, crop=crop, workers=workers, objects=0.25, cables=0.3
     )
     batches = iter(Trainer(cfg, photos, [object()]).loader(step=0))
     for _ in range(max(2, 2 * workers)):  # workers started and their first batches made
         next(batches)
-    n, t0 = 0, time.perf_counter()
+    cpu = torch.device("cpu")
+    n, t0, cpu0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
-        n += len(next(batches)[0])
-    elapsed = time.perf_counter() - t0
+        n += len(unpack_batch(*next(batches), cpu)[0])
+    elapsed, used = time.perf_counter() - t0, time.process_time() - cpu0
     del batches  # shuts the workers down
-    return {"workers": workers, "crops_per_s": n / elapsed, "crops": n}
+    # The training process's own CPU per crop: all of the work without workers, only receiving
+    # the batches with them.
+    return {
+        "workers": workers,
+        "crops_per_s": n / elapsed,
+        "crops": n,
+        "main_cpu_ms_per_crop": 1000 * used / max(1, n),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
