@@ -27,6 +27,7 @@ from scnn_plugin.training.scoring import (
     SpikeMeter,
     photo_margins,
 )
+from scnn_plugin.weights import load_weights, save_weights
 
 KINDS = ["thin", "medium", "thick", "object"]
 SAMPLES = resources.files("scnn_plugin.samples")
@@ -164,6 +165,43 @@ def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
         for name in (variants[0], variants[2]):
             seconds = rows[name]["per_kind"][kind]["seconds"]
             assert seconds > rows["SC-NN default"]["per_kind"][kind]["seconds"]
+
+
+def test_weights_variants_are_scored_alone_beside_the_shipped_rows(
+    photos_dir, default_weights, silhouettes, tmp_path
+):
+    """The same file as a variant fills exactly like the shipped no-texture row; another differs."""
+    model, info = load_weights(default_weights)
+    with torch.no_grad():
+        model.out.weight.mul_(0.5)  # a changed network: its fills must differ
+    other = tmp_path / "other.safetensors"
+    save_weights(other, model, info.config, info.model_kwargs, "test")
+    results = _run(
+        photos_dir,
+        default_weights,
+        tmp_path,
+        silhouettes,
+        *("--methods", "none", "--kinds", "thin,thick"),
+        *("--weights-variant", f"same={default_weights}", "--weights-variant", f"B={other}"),
+    )
+    rows = results["methods"]
+    plain = ["SC-NN default", "SC-NN default, no texture"]
+    assert list(rows) == [*plain, "SC-NN same, no texture", "SC-NN B, no texture", "SC-NN paper"]
+    alone = rows["SC-NN default, no texture"]["psnr_per_sample"]
+    assert rows["SC-NN same, no texture"]["psnr_per_sample"] == alone
+    assert rows["SC-NN B, no texture"]["psnr_per_sample"] != alone
+    assert rows["SC-NN B, no texture"]["info"]["weights"] == str(other)
+    assert rows["SC-NN B, no texture"]["info"]["texture"] is False
+
+
+@pytest.mark.parametrize("spec", ["B", "=w.safetensors", "default=w.safetensors"])
+def test_a_weights_variant_without_a_new_name_and_a_path_is_refused(
+    photos_dir, default_weights, tmp_path, capsys, spec
+):
+    argv = ["--photos", str(photos_dir), "--out", str(tmp_path), "--kinds", "thin"]
+    argv += ["--weights-default", str(default_weights), "--weights-variant", spec]
+    assert main(argv) == 2
+    assert "--weights-variant" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

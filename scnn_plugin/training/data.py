@@ -2,7 +2,8 @@
 
 A few hundred photos become millions of distinct samples: each sample picks a photo, a crop scale
 (1:1 for detail, downscaled for structure), a flip, a mild colour jitter, on request cables drawn
-across it (cables.py), and a fresh hole mask of a kind drawn uniformly.
+across it (cables.py), and a fresh hole mask of a kind drawn uniformly, or on request an object-like
+blob (blob_masks.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..imaging import to_tensor
+from .blob_masks import make_blob
 from .cables import draw_cables
 from .hole_masks import MASK_KINDS, make_mask
 
@@ -81,13 +83,17 @@ class CropSampler(torch.utils.data.IterableDataset):
         size: int = 256,
         seed: int = 0,
         cables: float = 0.0,
+        objects: float = 0.0,
     ) -> None:
         if not photos:
             raise ValueError("no photos to sample from")
         self.photos, self.size, self.seed = photos, size, seed
         self.cables = cables  # chance a sample gets cables drawn across it
+        self.objects = objects  # chance its hole is an object-like blob instead of strokes
 
     def __iter__(self):
+        # One stream per (seed, rank, loader worker): seed sequences that differ in any entry give
+        # independent generators, so no two workers or ranks draw the same samples.
         info = torch.utils.data.get_worker_info()
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
         rng = np.random.default_rng([self.seed, rank, info.id if info else 0])
@@ -102,8 +108,12 @@ class CropSampler(torch.utils.data.IterableDataset):
         # No random draw at 0, so runs without cables keep their sample sequence.
         if self.cables and rng.random() < self.cables:
             image = draw_cables(image, rng)
-        kind = _KINDS[rng.integers(len(_KINDS))]
-        hole = make_mask(kind, self.size, self.size, rng)
+        # Likewise no draw at 0, so runs without blobs keep theirs.
+        if self.objects and rng.random() < self.objects:
+            hole = make_blob(self.size, rng)
+        else:
+            kind = _KINDS[rng.integers(len(_KINDS))]
+            hole = make_mask(kind, self.size, self.size, rng)
         return image, torch.from_numpy(hole)[None].float()
 
     def _crop(self, photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:

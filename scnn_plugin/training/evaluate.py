@@ -62,6 +62,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--weights-paper", type=Path, default=None, help="default: the shipped weights")
     p.add_argument(
+        "--weights-variant",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also score the weights file PATH, the network alone (no texture stage), as the row "
+        "'SC-NN NAME, no texture', beside the shipped weights' rows; repeatable",
+    )
+    p.add_argument(
         "--methods",
         default=None,
         help=f"comma-separated classical fills (default: all of {', '.join(FILLS)}); 'none' for none",
@@ -107,6 +115,20 @@ def textured_objects(samples: list[EvalSample], n: int) -> list[int]:
     objects = [i for i, s in enumerate(samples) if s.kind == OBJECT_KIND]
     texture = {i: hole_bands(samples[i].image / 255.0, samples[i].hole)[1] for i in objects}
     return sorted(sorted(objects, key=lambda i: -np.nan_to_num(texture[i]))[:n])
+
+
+def weights_variants(given: list[str]) -> dict[str, Path]:
+    """``NAME=PATH`` arguments as name -> path; a name must be new and not a config's own row."""
+    variants: dict[str, Path] = {}
+    for item in given:
+        name, sep, path = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not path:
+            raise ValueError(f"--weights-variant takes NAME=PATH, not {item!r}")
+        if name in ("default", "paper") or name in variants:
+            raise ValueError(f"--weights-variant name {name!r} is already a row; pick another")
+        variants[name] = Path(path).expanduser()
+    return variants
 
 
 def heldout_dir(photos: Path | None) -> Path:
@@ -171,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         variants += [InpaintOptions(views=asked.views)] if asked.views > 1 else []
         variants += [asked] if asked.adapt and asked.views > 1 else []
         methods = scnn_methods("default", weights["default"], args.device, variants)
+        for name, path in weights_variants(args.weights_variant).items():
+            alone = [InpaintOptions(texture=False)]
+            methods += scnn_methods("default", path, args.device, alone, label=name)
         methods += scnn_methods("paper", weights["paper"], args.device, [PLAIN])
         methods += classical
     except (ScnnError, ValueError) as err:

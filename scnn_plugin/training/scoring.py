@@ -155,11 +155,17 @@ class SpikeMeter:
 
 
 def scnn_methods(
-    config: str, weights: Path | None, device: str, variants: list[InpaintOptions]
+    config: str,
+    weights: Path | None,
+    device: str,
+    variants: list[InpaintOptions],
+    label: str | None = None,
 ) -> list[Method]:
     """One SC-NN row per options in ``variants`` (adapted to each photo, averaged over views, no
-    texture), all on one loaded model; a config whose weights do not exist is skipped with a note."""
-    names = [row_name(config, options) for options in variants]
+    texture), all on one loaded model; a config whose weights do not exist is skipped with a note.
+
+    ``label`` names the rows instead of ``config`` (another weights file of the same config)."""
+    names = [row_name(label or config, options) for options in variants]
     if weights is not None and not weights.is_file():
         return [Method(n, "sc-nn", None, f"skipped: no weights file at {weights}") for n in names]
     try:

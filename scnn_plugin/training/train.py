@@ -1,4 +1,10 @@
-"""``scnn-train``: train a configuration on the photo pool; argument parsing and reporting only."""
+"""``scnn-train``: train a configuration on the photo pool; argument parsing and reporting only.
+
+The recipe for a lent GPU (how issue 34's candidates were made, README "Training"): crops from
+loader workers, a quarter of the holes object-like blobs, bf16 autocast and TF32, a wall-clock
+budget whose last 40 % decays the rate, the loss read back every 50 steps, and optionally a network
+widened from the shipped weights (--widen-from).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,18 @@ from pathlib import Path
 
 import torch
 
+from ..devices import resolve_device
 from .data import default_pool_dir, find_photos, load_photos
 from .evalset import build_eval_set
 from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="scnn-train", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="scnn-train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--config", default="default", help="model config: default or paper")
     p.add_argument("--model-kwargs", default="{}", help="JSON, e.g. '{\"spiking\": false}'")
     p.add_argument(
@@ -23,8 +34,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--run-dir", type=Path, required=True, help="checkpoint, best weights, curve")
     p.add_argument("--init", type=Path, default=None, help="start from these weights")
-    p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--minutes", type=float, default=None)
+    p.add_argument(
+        "--widen-from",
+        type=Path,
+        default=None,
+        metavar="WEIGHTS",
+        help="start from these weights widened to --model-kwargs (e.g. '{\"width\": 32}'): "
+        "new channels first read zeros, so the wide network fills exactly as the narrow one",
+    )
+    p.add_argument("--steps", type=int, default=None, help="stop after this many steps in all")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="stop after this much wall-clock time in this session (with --decay-share: in the "
+        "whole run, so a resumed run finishes its schedule)",
+    )
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -34,6 +59,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="cosine-decay the learning rate over the last N of --steps",
     )
+    p.add_argument(
+        "--decay-share",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="cosine-decay the learning rate over the last share F (0-1) of the budget: of "
+        "--steps or of --minutes, whichever ends first (e.g. 0.4 for a GPU's wall-clock budget)",
+    )
     p.add_argument("--loss", default=None, help="hole (default) or mse (paper default)")
     p.add_argument(
         "--cables",
@@ -41,6 +74,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="chance (0-1) that a training crop gets thin straight lines, like cables, "
         "drawn across it before the hole is cut (default 0)",
+    )
+    p.add_argument(
+        "--objects",
+        type=float,
+        default=0.0,
+        help="chance (0-1) that a training crop's hole is an object-like blob made from smooth "
+        "noise instead of brush strokes (default 0; the GPU recipe: 0.25)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes making training crops, each with its own random stream (default 0: "
+        "in the training process); a GPU needs a dozen or more",
+    )
+    p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="run the forward under bfloat16 autocast (for CUDA; on CPU it works but is slower)",
+    )
+    p.add_argument(
+        "--tf32",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="let CUDA matmuls and convolutions use TF32 (default on; no effect on CPU)",
+    )
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="CUDA only: capture the model with torch.compile and CUDA graphs (fewer launches)",
+    )
+    p.add_argument(
+        "--loss-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="read the loss back from the device every N steps (default 1; on a GPU, 50: each "
+        "read waits for the GPU to finish)",
     )
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--val-photos", type=int, default=None, help="use only the first N val photos")
@@ -64,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as err:
         print(f"scnn-train: {err}", file=sys.stderr)
+        return 2
+    if cfg.compile and resolve_device(cfg.device).type != "cuda":
+        print(
+            f"scnn-train: --compile captures CUDA graphs and needs a CUDA device, not "
+            f"{resolve_device(cfg.device)}",
+            file=sys.stderr,
+        )
         return 2
     pool = args.photos or default_pool_dir()
     train = load_photos(find_photos(pool / "train"))
@@ -92,12 +170,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif p.step % 25 == 0:
             print(
-                f"step {p.step}: loss {p.loss:.4f} {p.elapsed_s / 60:.1f} min "
+                f"step {p.step}: loss {p.loss:.4f} lr {p.lr:.2e} {p.elapsed_s / 60:.1f} min "
                 f"eta {format_eta(p.eta_s)}",
                 flush=True,
             )
 
-    result = Trainer(cfg, train.photos, val_set).run(progress=report)
+    try:
+        result = Trainer(cfg, train.photos, val_set).run(progress=report)
+    except ValueError as err:  # weights that do not fit the asked run (--init, --widen-from)
+        print(f"scnn-train: {err}", file=sys.stderr)
+        return 2
     print(
         f"stopped by {result.stopped_by} at step {result.steps}: base {result.base_psnr:.2f} dB, "
         f"best {result.best_psnr:.2f} dB, {result.cpu_hours:.2f} CPU-hours; best weights "
