@@ -101,9 +101,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-texture",
         dest="texture",
         action="store_false",
-        help="leave the network's fill smooth instead of adding the photo's own grain to it and "
-        "continuing a repeating pattern (slightly higher masked PSNR on most photos, visibly "
-        "smoother in textured areas)",
+        help="leave the network's fill smooth instead of completing it with the photo's own "
+        "structure (grain, blades, ripples, fur) and continuing a repeating pattern (higher "
+        "masked PSNR on most photos, a visible smudge in textured areas)",
     )
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
     p.add_argument("--config", default="default", help="shipped weights to use: default or paper")

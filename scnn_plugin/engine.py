@@ -263,7 +263,7 @@ class Inpainter:
             return run.model(x, m, timesteps=self.timesteps, prior=p)
 
         out = averaged(forward, x, m, crops, self.options.views)[..., : tile.h, : tile.w]
-        if self.options.texture:  # the photo's own grain on the network's structure, per window
+        if self.options.texture:  # the photo's own structure on the network's layout, per window
             known = m[:, 0, : tile.h, : tile.w] < 0.5
             photo = x[..., : tile.h, : tile.w]
             out = torch.stack(

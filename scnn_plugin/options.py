@@ -27,8 +27,8 @@ class InpaintOptions:
     # 0 = off. ~0.25 s a step on a 2-core CPU; sharper thin structure that the photo shows elsewhere
     views: int = 1  # flipped views of each window averaged (views.py); 1..4. n views take n times
     # the model time; 4 fill thin and medium holes ~0.1 dB better
-    texture: bool = True  # add the photo's own grain to the network's fill (fill/texture.py);
-    # False = the network's fill as it is (smooth; scores a little higher on masked PSNR)
+    texture: bool = True  # complete the network's fill with the photo's own structure
+    # (fill/texture.py); False = the network's fill as it is (smooth; higher masked PSNR)
 
     def __post_init__(self) -> None:
         _check("tile", self.tile, 64, 2048)

@@ -1,11 +1,12 @@
-"""scnn-bench's method names: a config with the options it is timed under, refused when unknown."""
+"""scnn-bench: method names (a config with the options it is timed under, refused when unknown)
+and the fills it times beside ours."""
 
 from __future__ import annotations
 
 import pytest
 
 from scnn_plugin.options import InpaintOptions
-from scnn_plugin.training.bench import main, scnn_options
+from scnn_plugin.training.bench import _run_case, main, scnn_options
 
 
 def test_a_method_name_carries_its_options():
@@ -45,3 +46,16 @@ def test_a_sweep_without_held_out_photos_is_one_line_before_any_timing(
     assert timed == [] and not (tmp_path / "bench").exists()
     with pytest.raises(bench.InputError, match="held-out photos"):
         bench.sweep_photos(tmp_path)  # a function raises a typed error, never exits
+
+
+def test_patchmatch_is_timed_beside_the_network_on_the_same_scene():
+    """The object-removal target compares our time with PatchMatch's in one run: the bench must
+    time the real pypatchmatch fill, not a stand-in."""
+    pytest.importorskip("patchmatch")
+    import queue
+
+    rows: queue.Queue = queue.Queue()
+    _run_case("patchmatch", ("tiny object", 96, 64, 0.08), 1, 1, rows)
+    row = rows.get_nowait()
+    assert row.method == "patchmatch" and row.case == "tiny object"
+    assert row.seconds > 0 and row.masked_mpix > 0

@@ -95,7 +95,7 @@ class Settings:
     device: str = "auto"
     adapt: int = 0  # steps of training on the photo before filling; 0 = off
     views: int = 1  # flipped views of each window averaged; n views take n times as long
-    texture: bool = True  # add the photo's own grain to the network's smooth fill
+    texture: bool = True  # complete the network's smooth fill with the photo's own texture
 
 
 # ---- geometry and pixels: pure helpers, unit-tested without GIMP ---------------------------------
@@ -567,8 +567,8 @@ class ScnnInpaint(Gimp.PlugIn):
         )
         procedure.add_boolean_argument(
             "texture",
-            "Photo's own _grain",
-            "Add the texture of the surrounding photo to the fill (off: a smooth fill)",
+            "Photo's own _texture",
+            "Complete the fill with the texture of the surrounding photo (off: a smooth fill)",
             True,
             rw,
         )

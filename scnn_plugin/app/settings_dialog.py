@@ -120,12 +120,13 @@ class SettingsDialog(QDialog):
             "test holes in the same photo."
         )
 
-        self.texture = QCheckBox("Add the photo's own grain to the fill")
+        self.texture = QCheckBox("Fill with the photo's own texture")
         self.texture.setChecked(options.texture)
         self.texture.setToolTip(
-            "Copies the texture of the surrounding photo into the fill, so grass, foliage or "
-            "fabric do not come out as a smooth smudge, and continues tiles or blinds along "
-            "their own period; a clear sky stays smooth. Off: the network's smooth fill."
+            "Completes the fill from the surrounding photo at every scale (grain, grass blades, "
+            "ripples, fur), laid out by the network, so they do not come out as a smooth smudge, "
+            "and continues tiles or blinds along their own period; a clear sky stays smooth. "
+            "Off: the network's smooth fill."
         )
         self.views = QSpinBox()
         self.views.setRange(1, InpaintOptions.MAX_VIEWS)

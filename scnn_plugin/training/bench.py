@@ -92,6 +92,14 @@ def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> No
         def once() -> None:
             cv2.inpaint(rgb, mask8, 5, cv2.INPAINT_TELEA)
 
+    elif method == "patchmatch":  # the fill users compare object removals with
+        from .classical import fill_patchmatch
+
+        rgb = np.asarray(photo)
+
+        def once() -> None:
+            fill_patchmatch(rgb, hole)
+
     else:
         from ..engine import Inpainter
 
@@ -214,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--methods",
         default="telea,default,paper",
-        help="comma-separated: telea, default, paper; +adaptN (N steps first) and "
+        help="comma-separated: telea, patchmatch, default, paper; +adaptN (N steps first) and "
         "+viewsN (N flipped views) after a config, e.g. default+adapt30+views4",
     )
     p.add_argument("--cases", default=None, help="comma-separated case labels (default: all)")
@@ -225,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("bench-results"))
     args = p.parse_args(argv)
     for method in args.methods.split(","):
-        if method != "telea":
+        if method not in ("telea", "patchmatch"):
             try:
                 scnn_options(method)
             except ValueError as err:  # before any timing starts
