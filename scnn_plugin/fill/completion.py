@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from .filters import gaussian_blur, luma
 from .membrane import membrane_fill
-from .patch_match import patch_features, random_field, refine_field, valid_sources
+from .patch_match import random_field, refine_field, valid_sources
 
 # Patch radius (px at every level): 7x7 patches. Tuned on 12 training photos with object-like
 # holes of our own: against 5x5, +0.14 dB and b1/b2 band ratios 0.69/0.64 (were 0.69/0.63 at
@@ -113,17 +113,16 @@ def _complete_crop(
         else:
             field = _upsampled(*below, targets, size, valid, generator)
             iters = _ITERS_FINE if depth == 0 else _ITERS_MID
-        sigma = _GUIDE_SIGMA / 2**depth
+        guided = _Guide(guide, fixed, _GUIDE_SIGMA / 2**depth)
         # the first estimate is the sources' whole band, not the smooth guide itself: matching a
         # flat estimate would pick the flattest sources, and every finer level would inherit that
-        estimate = _guided(
-            torch.where(fixed, image, _vote(image, field, targets, None)), guide, fixed, sigma
-        )
+        vote = _Vote(targets, fixed)
+        estimate = guided(torch.where(fixed, image, vote(image, field, None)))
         project = _projection(image, sources, generator)
         source_features = project(image)
         coarsest = below is None
         for _ in range(iters):
-            target_features = project(estimate)[targets]
+            target_features = project(estimate, targets)
             field = refine_field(
                 field,
                 targets,
@@ -136,8 +135,8 @@ def _complete_crop(
                 generator,
             )
             cost = (source_features[field] - target_features).square().mean(1)
-            voted = torch.where(fixed, image, _vote(image, field, targets, cost))
-            estimate = _guided(voted, guide, fixed, sigma)
+            voted = torch.where(fixed, image, vote(image, field, cost))
+            estimate = guided(voted)
         below = (field, targets, size)
     estimate = _crisp(estimate, image, field, targets, ~fixed)
     return _matched_energy(estimate, fill, known, ~levels[0][3])
@@ -199,7 +198,7 @@ def _layout_field(
         random_field(targets.numel(), sources, generator),
         targets,
         project(lows[0]),
-        project(lows[1])[targets],
+        project(lows[1], targets),
         valid,
         _SWEEPS,
         _STEPS,
@@ -210,40 +209,49 @@ def _layout_field(
 
 def _projection(
     image: torch.Tensor, sources: torch.Tensor, generator: torch.Generator
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A map from an image ``[3, h, w]`` to each pixel's patch, ``[h * w, _COMPONENTS]``, as its
-    coordinates in the main axes of the source patches of ``image``.
+) -> Callable[..., torch.Tensor]:
+    """A map from an image ``[3, h, w]`` (or the part of it around ``pixels``) to each pixel's
+    patch as its coordinates along the ``_COMPONENTS`` main axes of the source patches of
+    ``image``: ``[h * w, _COMPONENTS]``, or ``[len(pixels), _COMPONENTS]``.
 
     Matching compares a few dozen numbers instead of every pixel of every patch (147), and the
-    projection of a whole image is one convolution, not a stack of shifted copies: the search and
-    its features cost a fraction, for distances within a few per cent of the full ones."""
-    c = image.shape[0]
+    projection of an image is one convolution, not a stack of shifted copies: the search and its
+    features cost a fraction, for distances within a few per cent of the full ones."""
+    c, w = image.shape[0], image.shape[2]
     side = 2 * _RADIUS + 1
+    padded = F.pad(image[None], (_RADIUS,) * 4, mode="replicate")[0]
     pick = sources[torch.randint(sources.numel(), (_BASIS_SAMPLES,), generator=generator)]
-    patches = patch_features(image, _RADIUS, 1)[pick]  # [m, side * side * c], taps outermost
+    py, px = pick // w, pick % w
+    taps = [padded[:, py + dy, px + dx] for dy in range(side) for dx in range(side)]
+    patches = torch.stack(taps).reshape(side * side * c, -1).t()  # taps outermost, then colour
     centred = patches - patches.mean(0)
     _, vectors = torch.linalg.eigh(centred.t() @ centred)  # ascending eigenvalues
-    basis = vectors[:, -_COMPONENTS:].flip(1)  # [side * side * c, k], the strongest first
+    basis = vectors[:, -_COMPONENTS:].flip(1)  # the strongest axes first
     weight = basis.t().reshape(-1, side, side, c).permute(0, 3, 1, 2).contiguous()
 
-    def project(x: torch.Tensor) -> torch.Tensor:
+    def project(x: torch.Tensor, pixels: torch.Tensor | None = None) -> torch.Tensor:
         padded = F.pad(x[None], (_RADIUS,) * 4, mode="replicate")
-        return F.conv2d(padded, weight)[0].flatten(1).t().contiguous()
+        if pixels is None:
+            return F.conv2d(padded, weight)[0].flatten(1).t().contiguous()
+        # only the box around ``pixels``: the search's targets are a small part of the crop
+        y, xx = pixels // w, pixels % w
+        y0, y1, x0, x1 = int(y.min()), int(y.max()) + 1, int(xx.min()), int(xx.max()) + 1
+        box = padded[..., y0 : y1 + 2 * _RADIUS, x0 : x1 + 2 * _RADIUS]
+        out = F.conv2d(box, weight)[0].flatten(1)
+        return out[:, (y - y0) * (x1 - x0) + (xx - x0)].t().contiguous()
 
     return project
 
 
 def _levels(fixed: torch.Tensor) -> int:
-    """How many pyramid levels: enough that the region is ``_COARSE_DEPTH`` px deep at the top."""
-    reach = fixed.to(torch.float32)[None, None]
-    depth = 0
-    while not bool(reach.all()) and depth < _COARSE_DEPTH << (_MAX_LEVELS - 1):
-        reach = F.max_pool2d(reach, 3, stride=1, padding=1)
-        depth += 1
-    levels = 1 + max(0, math.ceil(math.log2(max(depth, 1) / _COARSE_DEPTH)))
+    """How many pyramid levels: enough that the region is at most ``_COARSE_DEPTH`` px deep (to
+    the nearest fixed pixel) at the top. Each depth is one box test by running sums."""
+    levels = 1
+    while levels < _MAX_LEVELS and bool(valid_sources(~fixed, _COARSE_DEPTH << (levels - 1)).any()):
+        levels += 1
     while levels > 1 and min(fixed.shape) >> (levels - 1) < 4 * _RADIUS + 4:
         levels -= 1
-    return min(levels, _MAX_LEVELS)
+    return levels
 
 
 def _pyramid(
@@ -275,44 +283,81 @@ def _targets(fixed: torch.Tensor) -> torch.Tensor:
     return torch.nonzero(grown.flatten() > 0.5).squeeze(1)
 
 
-def _vote(
-    image: torch.Tensor,
-    field: torch.Tensor,
-    targets: torch.Tensor,
-    cost: torch.Tensor | None,
-) -> torch.Tensor:
-    """``[3, h, w]``: each pixel the weighted mean of what the patches over it copy there."""
-    c, h, w = image.shape
-    if cost is None:
-        weight = torch.ones_like(field, dtype=image.dtype)
-    else:
-        # floored: where every patch over a pixel matches badly their plain mean still counts
-        scale = _SIMILARITY * cost.median().clamp_min(1e-8)
-        weight = torch.exp(-cost / scale).clamp_min(1e-6)
-    flat = image.reshape(c, -1)
-    total = torch.zeros(c, h * w, dtype=image.dtype, device=image.device)
-    count = torch.zeros(h * w, dtype=image.dtype, device=image.device)
-    ty, tx = targets // w, targets % w
-    sy, sx = field // w, field % w
-    for dy in range(-_RADIUS, _RADIUS + 1):
-        for dx in range(-_RADIUS, _RADIUS + 1):
-            qy, qx = ty + dy, tx + dx
-            inside = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
-            at = (qy.clamp(0, h - 1) * w + qx.clamp(0, w - 1))[inside]
-            src = (sy + dy).clamp(0, h - 1) * w + (sx + dx).clamp(0, w - 1)
-            wt = weight[inside]
-            total.index_add_(1, at, flat[:, src[inside]] * wt)
-            count.index_add_(0, at, wt)
-    voted = total / count.clamp_min(1e-12)
-    return torch.where(count > 0, voted, flat).view(c, h, w)
+class _Vote:
+    """Weighted voting on one level: each completed pixel becomes the weighted mean of what the
+    patches over it copy there. Which patch covers which pixel at which offset depends only on
+    the targets, so it is laid out once per level as flat index lists, and a vote is one gather
+    and one scatter instead of one per offset."""
+
+    def __init__(self, targets: torch.Tensor, fixed: torch.Tensor) -> None:
+        h, w = fixed.shape
+        self.size = (h, w)
+        ty, tx = targets // w, targets % w
+        side = torch.arange(-_RADIUS, _RADIUS + 1, device=targets.device)
+        dy = side.view(-1, 1, 1).expand(-1, side.numel(), 1).reshape(-1, 1)
+        dx = side.view(1, -1, 1).expand(side.numel(), -1, 1).reshape(-1, 1)
+        qy, qx = ty[None] + dy, tx[None] + dx  # [offsets, targets]: where each copies to
+        inside = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
+        at = qy.clamp(0, h - 1) * w + qx.clamp(0, w - 1)
+        inside &= ~fixed.flatten()[at]  # fixed pixels are never written
+        self.patch = torch.nonzero(inside)[:, 1]  # which target's patch
+        self.at = at[inside]  # the pixel it votes for
+        self.dy = dy.expand_as(qy)[inside]
+        self.dx = dx.expand_as(qx)[inside]
+
+    def __call__(
+        self, image: torch.Tensor, field: torch.Tensor, cost: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``image`` ``[3, h, w]`` with every pixel the targets' patches cover set to their vote,
+        the field's matches weighted by ``exp(-cost / (_SIMILARITY * median cost))``."""
+        c = image.shape[0]
+        h, w = self.size
+        if cost is None:
+            weight = torch.ones_like(field, dtype=image.dtype)
+        else:
+            # floored: where every patch over a pixel matches badly their plain mean still counts
+            scale = _SIMILARITY * cost.median().clamp_min(1e-8)
+            weight = torch.exp(-cost / scale).clamp_min(1e-6)
+        match = field[self.patch]
+        sy = (match // w + self.dy).clamp(0, h - 1)
+        sx = (match % w + self.dx).clamp(0, w - 1)
+        wt = weight[self.patch]
+        flat = image.reshape(c, -1)
+        total = torch.zeros(c, h * w, dtype=image.dtype, device=image.device)
+        count = torch.zeros(h * w, dtype=image.dtype, device=image.device)
+        total.index_add_(1, self.at, flat[:, sy * w + sx] * wt)
+        count.index_add_(0, self.at, wt)
+        voted = total / count.clamp_min(1e-12)
+        return torch.where(count > 0, voted, flat).view(c, h, w)
 
 
-def _guided(
-    estimate: torch.Tensor, guide: torch.Tensor, known: torch.Tensor, sigma: float
-) -> torch.Tensor:
-    """The estimate with its low frequencies replaced by the network's, in the hole only."""
-    low = gaussian_blur(torch.stack([estimate, guide]), max(sigma, 0.5))
-    return torch.where(known, estimate, (estimate - low[0] + low[1]).clamp(0, 1))
+class _Guide:
+    """The network's low frequencies (a Gaussian of ``sigma`` level px) on one level, and what
+    puts them back into an estimate. Only the box around what is completed is blurred: the rest
+    of the crop is never changed, and at full resolution it is most of the pixels."""
+
+    def __init__(self, guide: torch.Tensor, fixed: torch.Tensor, sigma: float) -> None:
+        self.sigma = max(sigma, 0.5)
+        margin = math.ceil(3 * self.sigma) + 1
+        rows = torch.nonzero((~fixed).any(1)).squeeze(1)
+        cols = torch.nonzero((~fixed).any(0)).squeeze(1)
+        h, w = fixed.shape
+        self.box = (
+            slice(max(0, int(rows[0]) - margin), min(h, int(rows[-1]) + 1 + margin)),
+            slice(max(0, int(cols[0]) - margin), min(w, int(cols[-1]) + 1 + margin)),
+        )
+        self.fixed = fixed[self.box]
+        self.low = gaussian_blur(guide[:, self.box[0], self.box[1]][None], self.sigma)[0]
+
+    def __call__(self, estimate: torch.Tensor) -> torch.Tensor:
+        """``estimate`` with its low frequencies replaced by the network's where it is completed."""
+        part = estimate[:, self.box[0], self.box[1]]
+        low = gaussian_blur(part[None], self.sigma)[0]
+        out = estimate.clone()
+        out[:, self.box[0], self.box[1]] = torch.where(
+            self.fixed, part, (part - low + self.low).clamp(0, 1)
+        )
+        return out
 
 
 def _upsampled(

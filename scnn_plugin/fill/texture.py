@@ -13,9 +13,9 @@ a fill is repeatable.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from .completion import complete
+from .patch_match import valid_sources
 from .periodic import copy_along, find_lattice
 
 # Hole pixels this close to a known one keep the network's fill; the photo's structure is faded in
@@ -24,6 +24,7 @@ _NEAR, _RAMP = 2, 4
 # Only parts of the hole with a pixel this far (px) from every known one, and what lies within this
 # distance of it, are completed: strokes under ~10 px wide keep the network's fill.
 _WIDE = 5
+_DEPTH_CAP = max(_NEAR + _RAMP, _WIDE)
 
 
 def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -62,11 +63,9 @@ def _depth_ramp(known: torch.Tensor) -> torch.Tensor:
     2 px rather than 4 lifts detail on medium strokes from 0.59 to 0.67 for 0.06 dB. A thin stroke
     has no deep inside for grain to show in, and there the network beats every classical fill: kept
     whole, thin strokes score 26.68 dB against 26.58 with grain, medium strokes lose nothing."""
-    reach = known.to(torch.float32)[None, None]
-    depth = torch.zeros_like(reach)
-    for _ in range(max(_NEAR + _RAMP, _WIDE)):
-        depth += 1 - reach
-        reach = F.max_pool2d(reach, 3, stride=1, padding=1)
+    # depth = min(distance to the nearest known pixel, _DEPTH_CAP), one box test per px of it
+    hidden = [~known] + [valid_sources(~known, d) for d in range(1, _DEPTH_CAP)]
+    depth = torch.stack(hidden).sum(0, dtype=torch.float32)[None]
     ramp = ((depth - _NEAR) / _RAMP).clamp(0, 1)
-    wide = F.max_pool2d((depth >= _WIDE).to(depth.dtype), 2 * _WIDE + 1, stride=1, padding=_WIDE)
-    return (ramp * wide)[0].to(known.device)
+    wide = ~valid_sources(~hidden[_WIDE - 1], _WIDE)  # within _WIDE px of a pixel _WIDE deep
+    return ramp * wide.to(ramp.dtype)
