@@ -220,7 +220,10 @@ def _projection(
     c, w = image.shape[0], image.shape[2]
     side = 2 * _RADIUS + 1
     padded = F.pad(image[None], (_RADIUS,) * 4, mode="replicate")[0]
-    pick = sources[torch.randint(sources.numel(), (_BASIS_SAMPLES,), generator=generator)]
+    draw = torch.randint(
+        sources.numel(), (_BASIS_SAMPLES,), generator=generator, device=sources.device
+    )
+    pick = sources[draw]
     py, px = pick // w, pick % w
     taps = [padded[:, py + dy, px + dx] for dy in range(side) for dx in range(side)]
     patches = torch.stack(taps).reshape(side * side * c, -1).t()  # taps outermost, then colour
