@@ -567,7 +567,7 @@ class ScnnInpaint(Gimp.PlugIn):
         )
         procedure.add_boolean_argument(
             "texture",
-            "Photo's own _texture",
+            "_Photo's own texture",
             "Complete the fill with the texture of the surrounding photo (off: a smooth fill)",
             True,
             rw,
