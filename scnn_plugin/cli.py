@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from .arguments import add_inpaint_arguments, add_model_arguments, inpaint_options, weights_path
 from .errors import InputError, ScnnError
 from .image_io import load_image, save_image
 from .masks import alpha_mask, mask_array
-from .options import InpaintOptions
 from .version import __version__
 
 if TYPE_CHECKING:  # the engine loads torch: only a run pays for it, never --help or --version
@@ -61,52 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(default with --demo: scnn-inpaint-demo.png)",
     )
     p.add_argument("--demo", action="store_true", help="inpaint the bundled sample photo")
-    p.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)"
-    )
-    p.add_argument(
-        "--timesteps",
-        type=int,
-        default=None,
-        help="LIF timesteps, 1-64 (default: as the weights were trained, 4 for the shipped ones)",
-    )
-    p.add_argument(
-        "--tile",
-        type=int,
-        default=InpaintOptions.tile,
-        help=f"tile side in px, a multiple of 8, 64-2048 (default: {InpaintOptions.tile})",
-    )
-    p.add_argument(
-        "--overlap",
-        type=int,
-        default=InpaintOptions.overlap,
-        help=f"tile overlap in px, 0 to tile/2 (default: {InpaintOptions.overlap})",
-    )
-    p.add_argument(
-        "--adapt",
-        type=int,
-        default=0,
-        metavar="STEPS",
-        help="first train a copy of the network for STEPS steps on the rest of each "
-        "photo (0-500, ~0.25 s a step on a 2-core CPU; default 0 = off)",
-    )
-    p.add_argument(
-        "--views",
-        type=int,
-        default=InpaintOptions.views,
-        help="fill each window as it is and mirrored, 1-4 views, and average them "
-        "(n views take n times the model time; default 1)",
-    )
-    p.add_argument(
-        "--no-texture",
-        dest="texture",
-        action="store_false",
-        help="leave the network's fill smooth instead of completing it with the photo's own "
-        "structure (grain, blades, ripples, fur) and continuing a repeating pattern (higher "
-        "masked PSNR on most photos, a visible smudge in textured areas)",
-    )
-    p.add_argument("--weights", type=Path, default=None, help="weights file (default: shipped)")
-    p.add_argument("--config", default="default", help="shipped weights to use: default or paper")
+    add_model_arguments(p, "weights file to fill with")
+    add_inpaint_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -185,20 +141,11 @@ def run(args: argparse.Namespace) -> int:
     """Process every job; 0 when all succeeded, 1 when any image failed (one line each)."""
     jobs = _jobs(args)
     refuse_outputs_that_are_inputs(jobs)
-    try:
-        options = InpaintOptions(
-            tile=args.tile,
-            overlap=args.overlap,
-            timesteps=args.timesteps,
-            adapt=args.adapt,
-            views=args.views,
-            texture=args.texture,
-        )
-    except ValueError as err:  # a bad --tile, --overlap, --timesteps, --adapt or --views
-        raise ScnnError(str(err)) from None
+    options = inpaint_options(args)  # a bad value is one line before the model loads
+    weights = weights_path(args)
     from .engine import Inpainter
 
-    inpainter = Inpainter.from_pretrained(args.weights, args.device, options, config=args.config)
+    inpainter = Inpainter.from_pretrained(weights, options=options)
     show = not args.quiet and sys.stderr.isatty()
     failures = 0
     for image_path, mask_path, out_path in jobs:

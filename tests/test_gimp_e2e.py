@@ -57,6 +57,13 @@ class Gimp:
             env=env,
         )
 
+    def root(self) -> Path:
+        """The root filesystem this GIMP runs in."""
+        done = subprocess.run(
+            ["bash", str(TOOL), "path", self.version], check=True, capture_output=True, text=True
+        )
+        return Path(done.stdout.strip())
+
 
 def installed_package() -> Path | None:
     """Where this Python imports ``scnn_plugin`` from when GIMP starts it (the plug-in drops
@@ -287,3 +294,25 @@ def test_real_gimp_one_megapixel_selection(gimp3, installed, default_weights, ph
     print(
         f"GIMP {gimp3.version}, 1 MP selection ({selected} px): {timing['seconds_run_to_result']} s from run to result"
     )
+
+
+ENV_SNIPPET = """
+import json, os
+json.dump(dict(os.environ), open({io!r} + '/env.json', 'w'))
+"""
+
+
+def test_gimp_sees_its_own_home_only_and_leaves_nothing_in_the_root(gimp3, installed, tmp_path):
+    """The test session's HOME and XDG folders stay out of GIMP, and a run's folders (its bind
+    mounts' mount points under /tmp) go with it instead of piling up in the cached root."""
+    io = tmp_path / "io"
+    io.mkdir()
+    done = gimp3.run(installed, {str(io)}, ENV_SNIPPET.format(io=str(io)))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    seen = json.loads((io / "env.json").read_text())
+    assert seen["HOME"] == str(installed)
+    session_home = os.environ["HOME"]  # tests/conftest.py's temporary one
+    assert not [k for k, v in seen.items() if k.startswith("XDG_") or session_home in v], seen
+    root = gimp3.root()
+    for host_path in (io, installed, Path(session_home)):
+        assert not (root / str(host_path).lstrip("/")).exists(), f"{host_path} left in {root}"

@@ -32,6 +32,7 @@ LAYERS: dict[str, str] = {
             "raw_pixels",
             "views",
             "options",
+            "arguments",
             "devices",
             "weights",
             "losses",

@@ -1,9 +1,13 @@
-"""The photo filter keeps photographs and drops drawn art, so the training pool stays natural."""
+"""The photo filter keeps photographs and drops drawn art, so the training pool stays natural;
+building the pool where Debian's tools or mirror are missing is one line, not a traceback."""
+
+import subprocess
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from scnn_plugin.training import photos
 from scnn_plugin.training.photos import (
     downscale,
     is_duplicate,
@@ -102,3 +106,50 @@ def test_licence_follows_the_last_matching_copyright_stanza() -> None:
     assert licence_for(DEP5, "usr/share/backgrounds/bridge.jpg") == "CC-BY-SA-4.0"
     assert licence_for(DEP5, "textures/tex_a/wall.png") == "CC0-1.0"
     assert licence_for(DEP5, "textures/tex_b/wall.png") == "GPL-2+"
+
+
+def test_no_dpkg_is_one_line_and_nothing_is_written(tmp_path, monkeypatch, capsys) -> None:
+    """Issue 35: main raised SystemExit itself; build_pool now raises a typed error and main
+    answers it with one line and exit 1, before the cache folder is made."""
+    monkeypatch.setattr(photos.shutil, "which", lambda tool: None)
+    cache = tmp_path / "pool"
+    with pytest.raises(photos.DebianPackageError, match="dpkg is needed to unpack"):
+        photos.build_pool(cache, tmp_path / "debs")  # a function raises, never exits
+    assert photos.main(["--cache", str(cache)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert (
+        line
+        == f"{photos.PROG}: dpkg is needed to unpack the Debian packages, and it is not on PATH"
+    )
+    assert not cache.exists()
+
+
+def test_a_package_apt_cannot_download_is_a_typed_error_naming_it(tmp_path, monkeypatch) -> None:
+    calls = []
+
+    def apt(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 100)
+
+    monkeypatch.setattr(photos.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(photos.subprocess, "run", apt)
+    with pytest.raises(photos.DebianPackageError, match=r"apt-get download gnome-backgrounds fail"):
+        photos.fetch_deb("gnome-backgrounds", tmp_path)
+    assert calls == [["apt-get", "download", "gnome-backgrounds"], ["apt-get", "update"]]
+    cached = tmp_path / "gnome-backgrounds_48.0-1_all.deb"
+    cached.write_bytes(b"")
+    assert photos.fetch_deb("gnome-backgrounds", tmp_path) == cached  # a kept .deb needs no apt
+    assert len(calls) == 2
+
+
+def test_the_silhouette_builder_answers_a_missing_tool_with_one_line(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from scnn_plugin.training import object_masks
+
+    monkeypatch.setattr(photos.shutil, "which", lambda tool: None)
+    argv = ["--out", str(tmp_path / "shapes"), "--debs", str(tmp_path / "debs")]
+    assert object_masks.main(argv) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("scnn_plugin.training.object_masks: apt-get is needed to download")
+    assert not list((tmp_path / "shapes").iterdir())

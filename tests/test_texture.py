@@ -192,3 +192,18 @@ def test_complete_changes_only_its_region_and_brings_the_photos_structure(grass)
     assert after[0] > 0.6 and after[1] > 0.6
     assert torch.equal(out, complete(base, known, region=region))  # seeded
     assert complete(base, torch.zeros_like(known)) is None  # nothing known to copy from
+
+
+def test_a_flat_photo_is_completed_flat():
+    """A flat photo's patches are all alike (a covariance of zeros, every eigenvalue equal): the
+    search must still run, and add no structure: every filled value lies between the photo's one
+    colour and the network's guess."""
+    photo = (torch.tensor([50.0, 60.0, 70.0]) / 255).view(3, 1, 1).expand(3, 96, 128)
+    known = torch.ones(96, 128, dtype=torch.bool)
+    known[30:70, 40:90] = False
+    base = torch.where(known, photo, torch.full_like(photo, 0.3))  # the network's guess
+    out = complete(base, known)
+    assert torch.equal(out[:, known], base[:, known])
+    low = torch.minimum(photo, base)[:, ~known] - 0.01
+    high = torch.maximum(photo, base)[:, ~known] + 0.01
+    assert ((out[:, ~known] >= low) & (out[:, ~known] <= high)).all()

@@ -227,9 +227,14 @@ def _projection(
     py, px = pick // w, pick % w
     taps = [padded[:, py + dy, px + dx] for dy in range(side) for dx in range(side)]
     patches = torch.stack(taps).reshape(side * side * c, -1).t()  # taps outermost, then colour
-    centred = patches - patches.mean(0)
-    _, vectors = torch.linalg.eigh(centred.t() @ centred)  # ascending eigenvalues
-    basis = vectors[:, -_COMPONENTS:].flip(1)  # the strongest axes first
+    centred = (patches - patches.mean(0)).double()
+    # in double and with a small ridge: a flat photo's covariance is all but zero, with many
+    # equal eigenvalues, which single-precision eigh can fail to converge on
+    scatter = centred.t() @ centred
+    ridge = 1e-9 * (1 + float(scatter.diagonal().mean()))
+    scatter += ridge * torch.eye(scatter.shape[0], dtype=scatter.dtype, device=scatter.device)
+    _, vectors = torch.linalg.eigh(scatter)  # ascending eigenvalues
+    basis = vectors[:, -_COMPONENTS:].flip(1).to(image.dtype)  # the strongest axes first
     weight = basis.t().reshape(-1, side, side, c).permute(0, 3, 1, 2).contiguous()
 
     def project(x: torch.Tensor, pixels: torch.Tensor | None = None) -> torch.Tensor:

@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from ..arguments import add_model_arguments, weights_path
 from ..errors import InputError, ScnnError
 from ..models import InpaintNet
 from ..version import __version__
-from ..weights import file_sha256, finetuned_dir, load_weights, resolve_weights, save_weights
+from ..weights import file_sha256, finetuned_dir, load_weights, save_weights
 from .data import PHOTO_SUFFIXES, find_photos, load_photos
 from .evalset import build_eval_set
 from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
@@ -326,9 +327,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"step budget (default {DEFAULT_STEPS} without --minutes, as in the window)",
     )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
-    p.add_argument("--weights", type=Path, default=None, help="base weights (default: shipped)")
-    p.add_argument("--config", default="default", help="shipped config when --weights is not given")
+    add_model_arguments(p, "weights to start from")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-4)
@@ -345,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = FinetuneConfig(
             photos_dir=args.photos_dir,
-            base=resolve_weights(args.weights, args.config),
+            base=weights_path(args),
             steps=DEFAULT_STEPS if args.steps is None and args.minutes is None else args.steps,
             minutes=args.minutes,
             device=args.device,

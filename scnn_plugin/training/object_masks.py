@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
 
+from ..errors import ScnnError
 from .data import default_pool_dir
 from .photos import extract_deb, fetch_deb, read_copyright
 
@@ -100,15 +102,20 @@ def object_mask(size: int, rng: np.random.Generator, shapes: list[np.ndarray]) -
     return np.asarray(canvas) > 127
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=None, help="default: the pool's silhouettes/")
     p.add_argument("--debs", type=Path, default=None, help="where .debs are kept or downloaded")
     args = p.parse_args(argv)
     out = args.out or silhouettes_dir()
-    kept = build_silhouettes(out, args.debs or default_pool_dir() / "debs")
+    try:
+        kept = build_silhouettes(out, args.debs or default_pool_dir() / "debs")
+    except (ScnnError, OSError) as err:  # no dpkg or apt-get, no mirror, a damaged .deb
+        print(f"scnn_plugin.training.object_masks: {err}", file=sys.stderr)
+        return 1
     print(f"{kept} silhouettes in {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

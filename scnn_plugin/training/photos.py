@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from ..atomic import atomic_write
+from ..errors import ScnnError
 from .data import default_pool_dir
 
 MIN_SHORT_SIDE = 256
@@ -42,6 +44,7 @@ SIGNATURE_SIZE = 32
 DUPLICATE_CORRELATION = 0.57
 MAX_SHIFT = 3
 LICENCE_EXCERPT_CHARS = 1500
+PROG = "scnn_plugin.training.photos"  # how messages name this command (run with python -m)
 
 # Chosen by eye: the other Plasma wallpapers are renders or abstract art, and Grey and
 # ColdRipple are black-and-white photographs, which the greyscale rule drops anyway.
@@ -180,24 +183,44 @@ def _normalise(a: np.ndarray) -> np.ndarray:
 # --- Debian packages -------------------------------------------------------------------------
 
 
+class DebianPackageError(ScnnError):
+    """A Debian package cannot be fetched or unpacked here: no dpkg or apt-get, no mirror
+    reachable, or a damaged .deb. Raised, never exited on, so ``main`` answers with one line."""
+
+
+def require_tool(tool: str, why: str) -> None:
+    """``DebianPackageError`` unless ``tool`` is on PATH."""
+    if shutil.which(tool) is None:
+        raise DebianPackageError(f"{tool} is needed to {why}, and it is not on PATH")
+
+
 def fetch_deb(package: str, debs: Path) -> Path:
     """Path of ``package``'s .deb in ``debs``, downloading it (after one apt update if needed)."""
     debs.mkdir(parents=True, exist_ok=True)
-    for attempt in range(2):
-        found = sorted(debs.glob(f"{package}_*.deb"))
-        if found:
-            return found[-1]
-        if attempt == 0:
-            done = subprocess.run(["apt-get", "download", package], cwd=debs, check=False)
-            if done.returncode != 0:
-                subprocess.run(["apt-get", "update"], check=True)
-                subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
-    raise FileNotFoundError(f"apt-get download {package} left no {package}_*.deb in {debs}")
+    found = sorted(debs.glob(f"{package}_*.deb"))
+    if found:
+        return found[-1]
+    require_tool("apt-get", f"download {package} (or put its .deb in {debs})")
+    download = ["apt-get", "download", package]
+    if subprocess.run(download, cwd=debs, check=False).returncode != 0:
+        # The package lists may be missing or stale: refresh them once and try again.
+        refreshed = subprocess.run(["apt-get", "update"], check=False).returncode == 0
+        if not refreshed or subprocess.run(download, cwd=debs, check=False).returncode != 0:
+            raise DebianPackageError(
+                f"apt-get download {package} failed: is a Debian mirror reachable? "
+                f"(or put {package}_*.deb in {debs})"
+            )
+    found = sorted(debs.glob(f"{package}_*.deb"))
+    if not found:
+        raise DebianPackageError(f"apt-get download {package} left no {package}_*.deb in {debs}")
+    return found[-1]
 
 
 def extract_deb(deb: Path, dest: Path) -> Path:
     """Unpack ``deb`` into ``dest`` with dpkg -x and return ``dest``."""
-    subprocess.run(["dpkg", "-x", str(deb), str(dest)], check=True)
+    require_tool("dpkg", "unpack the Debian packages")
+    if subprocess.run(["dpkg", "-x", str(deb), str(dest)], check=False).returncode != 0:
+        raise DebianPackageError(f"dpkg -x {deb} failed; delete the file to download it again")
     return dest
 
 
@@ -367,6 +390,7 @@ def build_pool(cache: Path, debs: Path) -> dict:
     short is redone from scratch: its files are removed first, and the manifest is rewritten
     after each source, so an interrupted run never leaves photos the manifest does not know.
     """
+    require_tool("dpkg", "unpack the Debian packages")  # before anything is written
     for split in ("train", "val"):
         (cache / split).mkdir(parents=True, exist_ok=True)
     manifest_path = cache / "manifest.json"
@@ -460,7 +484,7 @@ def _load_manifest(path: Path) -> dict:
     return {"version": 1, "photos": [], "sources": {}}
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--cache",
@@ -474,12 +498,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     cache = (args.cache or default_pool_dir()).resolve()
     debs = (args.debs or cache / "debs").resolve()
-    if shutil.which("dpkg") is None:
-        raise SystemExit("dpkg is needed to unpack the Debian packages")
-    manifest = build_pool(cache, debs)
+    try:
+        manifest = build_pool(cache, debs)
+    except (ScnnError, OSError) as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"{PROG}: interrupted; run it again to finish (done sources are kept)", file=sys.stderr
+        )
+        return 130
     for split in ("train", "val"):
         print(f"{split}: {sum(e['split'] == split for e in manifest['photos'])} photos")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

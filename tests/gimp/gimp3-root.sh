@@ -23,8 +23,10 @@
 # Exit status: setup 0 = ready, 3 = cannot build here (the message says why); run: GIMP's own
 # (0 = batch ran, 64 = a batch command raised), 124 = timed out.
 #
-# Every command inside the root runs in private mount and PID namespaces: /proc, /dev, /sys and the
-# bind mounts exist only for that command and vanish with it, so nothing is left mounted on the host.
+# Every command inside the root runs in private mount and PID namespaces: /proc, /dev, /sys, a fresh
+# /tmp and the bind mounts exist only for that command and vanish with it, so nothing is left mounted
+# on the host and nothing of one run (mount points, GIMP's temporary files) is left in the root.
+# Commands see only the environment set here, never the caller's HOME or XDG_* folders.
 set -euo pipefail
 SELF=$(readlink -f "$0")
 
@@ -67,6 +69,9 @@ inside() {
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
     mount --bind /sys "$root/sys"
+    # Before the binds: a bind's mount point under /tmp (a test's temporary folder) is made in this
+    # run's own /tmp and goes with it, instead of piling up in the cached root run after run.
+    mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
     cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
     local spec host target pairs=()
     while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
@@ -99,8 +104,8 @@ inside() {
 apt_in() { # apt_in ROOT APT-ARGS... : apt-get inside the root, non-interactive
     local root=$1
     shift
-    enter "$root" -- env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        apt-get -q "$@"
+    enter "$root" -- env -i DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 apt-get -q "$@"
 }
 
 setup() {
@@ -142,7 +147,8 @@ setup() {
     apt_in "$root" clean >&2
     [ -x "$root/usr/bin/gimp-console-$version" ] || cannot "the root has no gimp-console-$version"
     recipe_of "$version" > "$stamp"
-    enter "$root" -- "gimp-console-$version" --version
+    enter "$root" -- env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
+        "gimp-console-$version" --version
     echo "GIMP $version root built in $((SECONDS - started)) s at $root ($(du -shx "$root" | cut -f1))"
 }
 
@@ -155,13 +161,14 @@ run() {
     local version=$1 root
     root=$(root_of "$version")
     [ -x "$root/usr/bin/gimp-console-$version" ] || fail "no GIMP $version root: run 'setup $version'"
-    mkdir -p "$root$RUN_HOME"
     local specs=()
     mapfile -t specs < <(binds)
+    # HOME is made inside the run: a bound one exists already, the default one persists in the root.
     # -i: no UI; --quit: without it GIMP waits forever after the batch, also after a failing one.
-    # shellcheck disable=SC2086  # SCNN_GIMP_ENV is a word list of K=V
+    # shellcheck disable=SC2086,SC2016  # SCNN_GIMP_ENV is a word list of K=V; $HOME is the root's
     enter "$root" "${specs[@]}" -- env -i HOME="$RUN_HOME" PATH=/usr/local/bin:/usr/bin:/bin \
         LANG=C.UTF-8 PYTHONUNBUFFERED=1 ${SCNN_GIMP_ENV:-} \
+        bash -c 'mkdir -p "$HOME" && exec "$@"' run \
         "gimp-console-$version" -i --batch-interpreter=python-fu-eval -b - --quit
 }
 
@@ -173,8 +180,8 @@ shell() {
     [ "$#" -gt 0 ] || set -- bash
     local specs=()
     mapfile -t specs < <(binds)
-    enter "$root" "${specs[@]}" -- env HOME="$RUN_HOME" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        LANG=C.UTF-8 "$@"
+    enter "$root" "${specs[@]}" -- env -i HOME="$RUN_HOME" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        LANG=C.UTF-8 TERM="${TERM:-dumb}" bash -c 'mkdir -p "$HOME" && exec "$@"' shell "$@"
 }
 
 command=${1:-}
