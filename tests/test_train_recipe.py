@@ -123,9 +123,12 @@ def test_two_loader_workers_never_draw_the_same_samples(photos, tmp_path):
 def test_workers_train_a_run_end_to_end(pool, tmp_path, capsys):
     run = ["--photos", str(pool), "--run-dir", str(tmp_path / "run"), "--config", "paper"]
     run += ["--model-kwargs", '{"width": 4}', "--batch", "2", "--crop", "32", "--threads", "1"]
-    run += ["--val-every", "3", "--val-photos", "1", "--steps", "3", "--workers", "2"]
-    assert main([*run, "--objects", "0.25"]) == 0
-    assert "stopped by steps at step 3" in capsys.readouterr().out
+    run += ["--val-every", "30", "--val-photos", "1", "--steps", "30", "--workers", "2"]
+    assert main([*run, "--objects", "0.25", "--loss-every", "50"]) == 0
+    out = capsys.readouterr().out
+    # no loss read back before the validation at step 30: the step-25 line says so, then the read
+    assert "step 25: loss ? lr" in out and "step 30: loss 0." in out
+    assert "stopped by steps at step 30" in out
 
 
 # -- the wall-clock schedule ------------------------------------------------------------------------

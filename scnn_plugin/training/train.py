@@ -162,15 +162,17 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def report(p: TrainProgress) -> None:
+        # Read back every --loss-every steps: none yet before the first read.
+        loss = "?" if p.loss is None else f"{p.loss:.4f}"
         if p.val_psnr is not None:
             print(
-                f"step {p.step}: loss {p.loss:.4f} val PSNR {p.val_psnr:.2f} dB "
+                f"step {p.step}: loss {loss} val PSNR {p.val_psnr:.2f} dB "
                 f"(best {p.best_psnr:.2f}) eta {format_eta(p.eta_s)}",
                 flush=True,
             )
         elif p.step % 25 == 0:
             print(
-                f"step {p.step}: loss {p.loss:.4f} lr {p.lr:.2e} {p.elapsed_s / 60:.1f} min "
+                f"step {p.step}: loss {loss} lr {p.lr:.2e} {p.elapsed_s / 60:.1f} min "
                 f"eta {format_eta(p.eta_s)}",
                 flush=True,
             )
