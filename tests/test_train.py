@@ -252,3 +252,23 @@ def test_one_builder_makes_the_training_config_from_any_command_line():
     request = FinetuneConfig(photos_dir=Path("p"), base=Path("b"), steps=30, batch=3, patience=2)
     tuned = TrainConfig.from_args(request, run_dir=Path("r"))
     assert (tuned.steps, tuned.batch, tuned.patience, tuned.lr) == (30, 3, 2, request.lr)
+
+
+def test_progress_lines_are_one_format_for_training_and_fine_tuning():
+    """scnn-train and scnn-finetune print progress through one function: a line at every
+    validation and every N steps between, the schedule only where asked, '?' for a loss not yet
+    read back."""
+    from scnn_plugin.training.trainer import TrainProgress, progress_line
+
+    scored = TrainProgress(50, 100, 0.01234, 60.0, 90.0, val_psnr=24.5, best_psnr=24.6, lr=3e-4)
+    assert progress_line(scored, "val", 25, True) == (
+        "step 50: loss 0.0123 val PSNR 24.50 dB (best 24.60) eta 1:30"
+    )
+    assert progress_line(scored, "held-back", 10, False).startswith(
+        "step 50: loss 0.0123 held-back"
+    )
+    between = TrainProgress(26, 100, None, 120.0, None, lr=3e-4)
+    assert progress_line(between, "val", 25, True) is None
+    on_beat = TrainProgress(75, 100, None, 120.0, None, lr=3e-4)
+    assert progress_line(on_beat, "val", 25, True) == "step 75: loss ? lr 3.00e-04 2.0 min eta ?"
+    assert progress_line(on_beat, "held-back", 25, False) == "step 75: loss ? eta ?"

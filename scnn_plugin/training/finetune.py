@@ -36,7 +36,7 @@ from ..version import __version__
 from ..weights import file_sha256, finetuned_dir, load_weights, save_weights
 from .data import PHOTO_SUFFIXES, find_photos, load_photos
 from .evalset import build_eval_set
-from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
+from .trainer import TrainConfig, Trainer, TrainProgress, format_eta, progress_line
 
 # The public fine-tuning API: front ends (the window, scripts) import these names from here and
 # nothing from data.py or trainer.py, so those stay free to change.
@@ -372,14 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def report(p: TrainProgress) -> None:
-        if p.val_psnr is not None:
-            say(
-                f"step {p.step}: loss {p.loss:.4f} held-back PSNR {p.val_psnr:.2f} dB "
-                f"(best {p.best_psnr:.2f}) eta {format_eta(p.eta_s)}",
-                flush=True,
-            )
-        elif p.step % 10 == 0:
-            say(f"step {p.step}: loss {p.loss:.4f} eta {format_eta(p.eta_s)}", flush=True)
+        line = progress_line(p, "held-back", every=10, schedule=False)
+        if line:
+            say(line, flush=True)
 
     try:
         result = job.run(progress=report)

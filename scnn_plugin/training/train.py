@@ -18,7 +18,7 @@ import torch
 from ..devices import resolve_device
 from .data import default_pool_dir, find_photos, load_photos
 from .evalset import build_eval_set
-from .trainer import TrainConfig, Trainer, TrainProgress, format_eta
+from .trainer import TrainConfig, Trainer, TrainProgress, progress_line
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -162,20 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def report(p: TrainProgress) -> None:
-        # Read back every --loss-every steps: none yet before the first read.
-        loss = "?" if p.loss is None else f"{p.loss:.4f}"
-        if p.val_psnr is not None:
-            print(
-                f"step {p.step}: loss {loss} val PSNR {p.val_psnr:.2f} dB "
-                f"(best {p.best_psnr:.2f}) eta {format_eta(p.eta_s)}",
-                flush=True,
-            )
-        elif p.step % 25 == 0:
-            print(
-                f"step {p.step}: loss {loss} lr {p.lr:.2e} {p.elapsed_s / 60:.1f} min "
-                f"eta {format_eta(p.eta_s)}",
-                flush=True,
-            )
+        line = progress_line(p, "val", every=25, schedule=True)
+        if line:
+            print(line, flush=True)
 
     try:
         result = Trainer(cfg, train.photos, val_set).run(progress=report)
