@@ -207,3 +207,28 @@ def test_a_flat_photo_is_completed_flat():
     low = torch.minimum(photo, base)[:, ~known] - 0.01
     high = torch.maximum(photo, base)[:, ~known] + 0.01
     assert ((out[:, ~known] >= low) & (out[:, ~known] <= high)).all()
+
+
+def test_no_copied_patch_runs_off_the_crop(grass, monkeypatch):
+    """Every match the search settles on lies at least a patch radius inside the crop: a patch
+    that ran off the edge would be voted in with the edge pixel repeated, a streak along the rows
+    or columns it was copied to (what fur and grass showed at 2x)."""
+    from scnn_plugin.fill import completion
+
+    seen = []
+    search = completion.refine_field
+
+    def checked(field, pixels, sources, targets, valid, *rest):
+        out = search(field, pixels, sources, targets, valid, *rest)
+        h, w = valid.shape
+        y, x = out // w, out % w
+        r = completion._RADIUS
+        seen.append(bool(((y >= r) & (y < h - r) & (x >= r) & (x < w - r)).all()))
+        return out
+
+    monkeypatch.setattr(completion, "refine_field", checked)
+    image = _tensor(grass)[:, :256, :256]
+    known = torch.ones(256, 256, dtype=torch.bool)
+    known[90:160, 70:170] = False
+    assert complete(image, known) is not None
+    assert len(seen) > 5 and all(seen)

@@ -108,7 +108,7 @@ def _complete_crop(
     estimate = fill
     for depth in reversed(range(len(levels))):
         image, guide, known_l, fixed = levels[depth]
-        valid = valid_sources(known_l, _RADIUS)
+        valid = _inside(valid_sources(known_l, _RADIUS))
         sources = torch.nonzero(valid.flatten()).squeeze(1)
         if sources.numel() < 20:
             return None
@@ -258,13 +258,22 @@ def _projection(
     return project
 
 
+def _inside(valid: torch.Tensor) -> torch.Tensor:
+    """``valid`` without the pixels within ``_RADIUS`` of the crop's edge: their patches run off
+    it, and a vote copies the edge pixel repeated there, a streak along the copied rows or
+    columns (``valid_sources`` counts what lies beyond the edge as known)."""
+    out = torch.zeros_like(valid)
+    out[_RADIUS:-_RADIUS, _RADIUS:-_RADIUS] = valid[_RADIUS:-_RADIUS, _RADIUS:-_RADIUS]
+    return out
+
+
 def _levels(fixed: torch.Tensor) -> int:
     """How many pyramid levels: enough that the region is at most ``_COARSE_DEPTH`` px deep (to
     the nearest fixed pixel) at the top. Each depth is one box test by running sums."""
     levels = 1
     while levels < _MAX_LEVELS and bool(valid_sources(~fixed, _COARSE_DEPTH << (levels - 1)).any()):
         levels += 1
-    while levels > 1 and min(fixed.shape) >> (levels - 1) < 4 * _RADIUS + 4:
+    while levels > 1 and min(fixed.shape) >> (levels - 1) < 6 * _RADIUS + 8:
         levels -= 1
     return levels
 
