@@ -10,7 +10,7 @@ patches, a few times over (expectation-maximisation); the field is carried to th
 
 The network enters twice. It initialises the coarsest level, so the search starts from its layout;
 and after every vote the estimate's low frequencies are pulled back to the network's (a Gaussian
-of ``_GUIDE_SIGMA`` level px), so the network decides colours, edges and gradients and the photo
+of ``_GUIDE_SIGMA`` px at full resolution, scaled to each level), so the network decides colours, edges and gradients and the photo
 supplies the bands above. How far up the photo's bands reach follows how well the surroundings
 match: where overlapping patches agree, their vote keeps the photo's structure; where the photo
 has nothing alike, they disagree and their average is smooth, and a smooth photo stays smooth.
@@ -30,8 +30,8 @@ from .membrane import membrane_fill
 from .patch_match import random_field, refine_field, valid_sources
 
 # Patch radius (px at every level): 7x7 patches. Tuned on 12 training photos with object-like
-# holes of our own: against 5x5, +0.14 dB and b1/b2 band ratios 0.69/0.64 (were 0.69/0.63 at
-# 0.14 dB less); 9x9 gained another 0.1 dB for twice the time.
+# holes of our own: against 5x5, +0.14 dB and the b0/b1/b2 band ratios 0.75/0.69/0.64 against
+# 0.80/0.69/0.63; 9x9 gained another 0.1 dB for twice the time.
 _RADIUS = 3
 # The coarsest level is the one where the hole is at most this deep (px to the nearest known
 # pixel); at most _MAX_LEVELS levels (1/8 resolution).
@@ -47,8 +47,8 @@ _ITERS_COARSE, _ITERS_MID, _ITERS_FINE = 4, 2, 1
 _FINE_LIMIT = 60_000
 # PatchMatch sweeps per EM iteration, the propagation steps and the random search's widest radius
 # (px): the coarsest level searches the whole crop, finer ones refine what the level above found
-# (two sweeps reaching 32 px rather than one reaching 8: fewer rows copied from one source row,
-# the streaks that showed on fur, +0.08 dB on the tuning photos).
+# (two sweeps reaching 32 px rather than one reaching 8: +0.08 dB on the tuning photos, bands
+# within 0.03).
 _SWEEPS, _STEPS = 2, (1, 2, 4)
 _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 2, (1, 2, 4), 32
 # Width (px at full resolution) of the low frequencies pulled back to the network's after every
@@ -61,8 +61,9 @@ _GUIDE_SIGMA = 8.0
 _MAX_GAIN = 1.3
 _ENERGY_SIGMA = 4.0
 # Patches are compared by their coordinates along the _COMPONENTS main axes of _BASIS_SAMPLES
-# source patches: 40 of 147 matched the full patches' bands and PSNR on the tuning photos at half
-# the time (a 512 px object hole 1.40 -> 0.83 s on a busy 2-core machine); 12 lost b0 0.81 -> 0.63.
+# source patches: 40 of 147 matched the full patches' bands and PSNR on the tuning photos at about
+# half the time (the stage on a 512 px object hole 1.40 -> 0.83 s on a busy 2-core machine); 12
+# lost b0 0.81 -> 0.63.
 _COMPONENTS, _BASIS_SAMPLES = 40, 4096
 # Below this width (px) the grain is each pixel's own match's, not the vote's (see _crisp).
 _CRISP_SIGMA = 1.0
@@ -159,8 +160,6 @@ def _crisp(
     """The estimate's finest band (below ``_CRISP_SIGMA`` px) taken from each pixel's own match
     instead of the vote: overlapping patches agree on structure but not on the grain, and their
     average wipes it out (the bundled photo's mottled backdrop came out at half its grain)."""
-    if _CRISP_SIGMA <= 0:
-        return estimate
     c, h, w = image.shape
     own = estimate.reshape(c, -1).clone()
     own[:, targets] = image.reshape(c, -1)[:, field]
