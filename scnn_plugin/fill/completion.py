@@ -84,18 +84,25 @@ def complete(
     region = ~known if region is None else region & ~known
     if not region.any():
         return fill.clone()
-    rows = torch.nonzero(region.any(1)).squeeze(1)
-    cols = torch.nonzero(region.any(0)).squeeze(1)
-    h, w = known.shape
-    y0, y1 = max(0, int(rows[0]) - _CONTEXT), min(h, int(rows[-1]) + 1 + _CONTEXT)
-    x0, x1 = max(0, int(cols[0]) - _CONTEXT), min(w, int(cols[-1]) + 1 + _CONTEXT)
-    inside = region[y0:y1, x0:x1]
-    done = _complete_crop(fill[:, y0:y1, x0:x1], known[y0:y1, x0:x1], inside, seed)
+    ys, xs = _box(region, _CONTEXT)
+    inside = region[ys, xs]
+    done = _complete_crop(fill[:, ys, xs], known[ys, xs], inside, seed)
     if done is None:
         return None
     out = fill.clone()
-    out[:, y0:y1, x0:x1] = torch.where(inside, done, fill[:, y0:y1, x0:x1])
+    out[:, ys, xs] = torch.where(inside, done, fill[:, ys, xs])
     return out
+
+
+def _box(mask: torch.Tensor, margin: int) -> tuple[slice, slice]:
+    """Rows and columns of ``mask``'s bounding box grown by ``margin`` px, within the image."""
+    rows = torch.nonzero(mask.any(1)).squeeze(1)
+    cols = torch.nonzero(mask.any(0)).squeeze(1)
+    h, w = mask.shape
+    return (
+        slice(max(0, int(rows[0]) - margin), min(h, int(rows[-1]) + 1 + margin)),
+        slice(max(0, int(cols[0]) - margin), min(w, int(cols[-1]) + 1 + margin)),
+    )
 
 
 def _complete_crop(
@@ -115,7 +122,8 @@ def _complete_crop(
             return None
         targets = _targets(fixed)
         size = (int(known_l.shape[0]), int(known_l.shape[1]))
-        if below is None:
+        coarsest = below is None
+        if coarsest:
             field = _layout_field(image, guide, fixed, targets, valid, sources, generator)
             iters = _ITERS_COARSE
         else:
@@ -128,7 +136,6 @@ def _complete_crop(
         estimate = guided(torch.where(fixed, image, vote(image, field, None)))
         project = _projection(image, sources, generator)
         source_features = project(image)
-        coarsest = below is None
         for _ in range(iters):
             target_features = project(estimate, targets)
             field = refine_field(
@@ -354,14 +361,7 @@ class _Guide:
 
     def __init__(self, guide: torch.Tensor, fixed: torch.Tensor, sigma: float) -> None:
         self.sigma = max(sigma, 0.5)
-        margin = math.ceil(3 * self.sigma) + 1
-        rows = torch.nonzero((~fixed).any(1)).squeeze(1)
-        cols = torch.nonzero((~fixed).any(0)).squeeze(1)
-        h, w = fixed.shape
-        self.box = (
-            slice(max(0, int(rows[0]) - margin), min(h, int(rows[-1]) + 1 + margin)),
-            slice(max(0, int(cols[0]) - margin), min(w, int(cols[-1]) + 1 + margin)),
-        )
+        self.box = _box(~fixed, math.ceil(3 * self.sigma) + 1)
         self.fixed = fixed[self.box]
         self.low = gaussian_blur(guide[:, self.box[0], self.box[1]][None], self.sigma)[0]
 

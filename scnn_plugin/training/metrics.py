@@ -78,13 +78,20 @@ def hole_detail(image: np.ndarray, hole: np.ndarray) -> float:
     """Standard deviation of the luminance Laplacian over ``hole`` eroded by ``DETAIL_ERODE`` px:
     the high-frequency energy a fill has where it is on its own; ``image`` ``[H, W, 3]`` in [0, 1].
     NaN when erosion leaves no pixel."""
-    luma = torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None]
+    luma, inner = _luma_and_inner(image, hole)
     kernel = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]).view(1, 1, 3, 3)
     lap = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), kernel)[0, 0].numpy()
+    return float(lap[inner].std()) if inner.any() else float("nan")
+
+
+def _luma_and_inner(image: np.ndarray, hole: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+    """``image``'s luminance ``[1, 1, H, W]`` and the hole eroded by ``DETAIL_ERODE`` px: where a
+    filter of the fill no longer straddles the known edge."""
+    luma = torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None]
     known = torch.from_numpy(~hole).float()[None, None]
     size = 2 * DETAIL_ERODE + 1
     inner = F.max_pool2d(known, size, stride=1, padding=DETAIL_ERODE)[0, 0].numpy() < 0.5
-    return float(lap[inner].std()) if inner.any() else float("nan")
+    return luma, inner
 
 
 def detail_ratio(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> float:
@@ -101,10 +108,9 @@ BANDS = ((1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0))
 
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian of ``x`` ``[1, 1, H, W]`` over 3 sigma, edges reflected."""
     radius = max(1, int(3 * sigma + 0.5))
-    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
-    k = torch.exp(-t.square() / (2 * sigma * sigma))
-    k = k / k.sum()
+    k = _gaussian_1d(2 * radius + 1, sigma)
     x = F.pad(x, (radius,) * 4, mode="reflect" if min(x.shape[-2:]) > radius else "replicate")
     x = F.conv2d(x, k.view(1, 1, 1, -1))
     return F.conv2d(x, k.view(1, 1, -1, 1))
@@ -114,10 +120,7 @@ def hole_bands(image: np.ndarray, hole: np.ndarray) -> list[float]:
     """Per ``BANDS`` entry, the standard deviation of that difference of Gaussians of luminance
     over ``hole`` eroded by ``DETAIL_ERODE`` px; ``image`` ``[H, W, 3]`` in [0, 1]. NaN where
     erosion leaves no pixel."""
-    luma = torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None]
-    known = torch.from_numpy(~hole).float()[None, None]
-    size = 2 * DETAIL_ERODE + 1
-    inner = F.max_pool2d(known, size, stride=1, padding=DETAIL_ERODE)[0, 0].numpy() < 0.5
+    luma, inner = _luma_and_inner(image, hole)
     if not inner.any():
         return [float("nan")] * len(BANDS)
     blurred = {s: _blur(luma, s)[0, 0].numpy() for s in sorted({s for b in BANDS for s in b})}
