@@ -60,6 +60,18 @@ def photo() -> Image.Image:
 
 
 @pytest.fixture(scope="session")
+def pool(tmp_path_factory, photo) -> Path:
+    """A tiny photo pool for the training commands: train/ holds four 200 px views of the
+    astronaut, val/ a fifth one a run never trains on. Read only."""
+    root = tmp_path_factory.mktemp("pool")
+    for i, (y, x) in enumerate([(0, 0), (0, 300), (300, 0), (300, 300), (150, 150)]):
+        folder = root / ("val" if i == 4 else "train")
+        folder.mkdir(exist_ok=True)
+        photo.crop((x, y, x + 200, y + 200)).save(folder / f"view{i}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
 def object_mask() -> Image.Image:
     """A hand-drawn L mask over an object in ``photo`` (nonzero = fill)."""
     with Image.open(SAMPLES / "astronaut_mask.png") as im:

@@ -37,19 +37,6 @@ TINY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory) -> Path:
-    """train/ holds four 200 px views of the astronaut, val/ a fifth one the run never trains on."""
-    root = tmp_path_factory.mktemp("pool")
-    with Image.open(SAMPLES / "astronaut.jpg") as im:
-        source = im.convert("RGB")
-    for i, (y, x) in enumerate([(0, 0), (0, 300), (300, 0), (300, 300), (150, 150)]):
-        folder = root / ("val" if i == 4 else "train")
-        folder.mkdir(exist_ok=True)
-        source.crop((x, y, x + 200, y + 200)).save(folder / f"view{i}.png")
-    return root
-
-
 def test_learning_rate_warms_up_holds_then_decays_to_its_floor():
     cfg = TrainConfig(run_dir=Path("unused"), lr=1e-3, warmup=10, steps=100, decay=40)
     rates = [cfg.learning_rate(s) for s in range(100)]

@@ -25,16 +25,6 @@ from scnn_plugin.training.trainer import FINAL_LR, TrainConfig, Trainer
 
 
 @pytest.fixture(scope="module")
-def pool(tmp_path_factory, photo) -> Path:
-    root = tmp_path_factory.mktemp("pool")
-    for i, (y, x) in enumerate([(0, 0), (0, 300), (300, 0), (300, 300), (150, 150)]):
-        folder = root / ("val" if i == 4 else "train")
-        folder.mkdir(exist_ok=True)
-        photo.crop((x, y, x + 200, y + 200)).save(folder / f"view{i}.png")
-    return root
-
-
-@pytest.fixture(scope="module")
 def photos(pool) -> list[np.ndarray]:
     return load_photos(find_photos(pool / "train")).photos
 
