@@ -195,9 +195,9 @@ def test_complete_changes_only_its_region_and_brings_the_photos_structure(grass)
 
 
 def test_a_flat_photo_is_completed_flat():
-    """A flat photo's patches are all alike (a covariance of zeros, every eigenvalue equal): the
-    search must still run, and add no structure: every filled value lies between the photo's one
-    colour and the network's guess."""
+    """A flat photo's patches are all alike (every distance equal): the search must still run,
+    and add no structure: every filled value lies between the photo's one colour and the
+    network's guess."""
     photo = (torch.tensor([50.0, 60.0, 70.0]) / 255).view(3, 1, 1).expand(3, 96, 128)
     known = torch.ones(96, 128, dtype=torch.bool)
     known[30:70, 40:90] = False
@@ -232,3 +232,23 @@ def test_no_copied_patch_runs_off_the_crop(grass, monkeypatch):
     known[90:160, 70:170] = False
     assert complete(image, known) is not None
     assert len(seen) > 5 and all(seen)
+
+
+def test_patches_are_compared_by_their_own_distances():
+    """The search's features must keep the patches' distances in the compared subspace (the vote
+    weighs matches by them): the basis is orthonormal, and two patches differing in colour and
+    by a grey ramp are exactly as far apart in features as in pixels."""
+    from scnn_plugin.fill import completion
+
+    basis = completion._basis(torch.device("cpu"), torch.float64)
+    rows = basis.reshape(len(basis), -1)
+    assert torch.allclose(rows @ rows.t(), torch.eye(len(basis), dtype=torch.float64), atol=1e-9)
+    side = 2 * completion._RADIUS + 1
+    ramp = torch.linspace(0, 0.3, side, dtype=torch.float64)
+    a = torch.tensor([0.2, 0.5, 0.4], dtype=torch.float64).view(3, 1, 1).expand(3, side, side)
+    shift = torch.tensor([0.1, -0.2, 0.05], dtype=torch.float64).view(3, 1, 1)
+    b = a + shift + ramp.view(1, 1, -1)
+    centre = torch.tensor([completion._RADIUS * side + completion._RADIUS])
+    fa = completion._features(a.contiguous(), basis, centre)
+    fb = completion._features(b.contiguous(), basis, centre)
+    assert torch.allclose((fa - fb).norm(), (a - b).norm(), rtol=1e-6)
