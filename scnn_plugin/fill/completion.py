@@ -54,14 +54,15 @@ _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 2, (1, 2, 4), 32
 # Width (px at full resolution) of the low frequencies pulled back to the network's after every
 # vote: the photo supplies the bands below it, the network everything coarser (the layout). On the
 # tuning photos 12 px lifted b2 from 0.60 to 0.69 for 0.27 dB; 4 px kept b1 at 0.45. On 12 natural
-# training photos (object holes), 16 px: b0-b2 0.61/0.56/0.53 -> 0.74/0.60/0.61 for 0.37 dB.
+# training photos (object holes), 16 px: b0-b2 0.61/0.55/0.54 -> 0.70/0.60/0.60 for 0.31 dB.
 # Alternatives measured there: the network's low frequencies as a term of the patch distance
 # instead of put back (every pixel then a copy of the photo's: less ghosting on 2 of 6 hard
-# photos, b2 +0.06, 0.20 dB less); that term fading with depth into the hole (0.52 dB less); the
-# guide only on the coarsest level (0.29 dB less, bands within 0.07). A photo-only completion
-# (no network) beat this one on 3 of the 12 photos by PSNR; a band of known pixels hidden around
-# the hole and filled both ways picked the network-guided fill on all 12, since near the edge the
-# network is always better (per-photo oracle +0.12 dB).
+# photos, b2 +0.05, 0.13 dB less; thick strokes on the texture tiles 0.16 dB less); that term
+# fading with depth into the hole (0.30 dB less); the guide only on the coarsest level (0.23 dB
+# less, bands within 0.07). A photo-only completion (no network) beat this one on 3 of the 12
+# photos by PSNR; a band of known pixels hidden around the hole and filled both ways picked the
+# network-guided fill on all 12, since near the edge the network is always better (per-photo
+# oracle +0.11 dB).
 _GUIDE_SIGMA = 8.0
 # The most the photo's bands are amplified towards the surroundings' energy (measured over a
 # Gaussian of _ENERGY_SIGMA px), where voting averaged them flat. On the tuning photos a cap of 1
