@@ -123,6 +123,7 @@ def _complete_crop(
     coarsest from the network's layout) and runs its EM iterations."""
     levels = _pyramid(fill, known, region, _levels(~region))
     generator = torch.Generator(device=fill.device).manual_seed(seed)
+    basis = _basis(fill.device, fill.dtype)
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None = None  # field, targets, size
     estimate = fill
     for depth in reversed(range(len(levels))):
@@ -135,7 +136,7 @@ def _complete_crop(
         size = (int(known_l.shape[0]), int(known_l.shape[1]))
         coarsest = below is None
         if coarsest:
-            field = _layout_field(image, guide, fixed, targets, valid, sources, generator)
+            field = _layout_field(image, guide, fixed, targets, valid, sources, basis, generator)
             iters = _ITERS_COARSE
         else:
             field = _upsampled(*below, targets, size, valid, generator)
@@ -145,7 +146,6 @@ def _complete_crop(
         # flat estimate would pick the flattest sources, and every finer level would inherit that
         vote = _Vote(targets, fixed)
         estimate = guided(torch.where(fixed, image, vote(image, field, None)))
-        basis = _basis(image.device, image.dtype)
         source_features = _features(image, basis)
         for _ in range(iters):
             target_features = _features(estimate, basis, targets)
@@ -213,11 +213,11 @@ def _layout_field(
     targets: torch.Tensor,
     valid: torch.Tensor,
     sources: torch.Tensor,
+    basis: torch.Tensor,
     generator: torch.Generator,
 ) -> torch.Tensor:
     """The coarsest level's first field: sources whose low frequencies fit the network's layout."""
     lows = gaussian_blur(torch.stack([image, torch.where(fixed, image, guide)]), 1.0)
-    basis = _basis(image.device, image.dtype)
     return refine_field(
         random_field(targets.numel(), sources, generator),
         targets,
@@ -332,11 +332,10 @@ class _Vote:
         h, w = int(fixed.shape[0]), int(fixed.shape[1])
         self.targets = targets
         self.size = (h, w)
+        # the targets lie within _RADIUS of what is completed, their patches _RADIUS further
+        rows, cols = _box(~fixed, 2 * _RADIUS)
+        self.y0, self.y1, self.x0, self.x1 = rows.start, rows.stop, cols.start, cols.stop
         ty, tx = targets // w, targets % w
-        self.y0 = max(0, int(ty.min()) - _RADIUS)
-        self.x0 = max(0, int(tx.min()) - _RADIUS)
-        self.y1 = min(h, int(ty.max()) + 1 + _RADIUS)
-        self.x1 = min(w, int(tx.max()) + 1 + _RADIUS)
         wb = self.x1 - self.x0
         # where each target sits in the box's maps, padded by _RADIUS on every side
         self.slots = (ty - self.y0 + _RADIUS) * (wb + 2 * _RADIUS) + (tx - self.x0 + _RADIUS)
