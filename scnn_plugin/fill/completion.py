@@ -51,6 +51,19 @@ _FINE_LIMIT = 60_000
 # within 0.03).
 _SWEEPS, _STEPS = 2, (1, 2, 4)
 _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 2, (1, 2, 4), 32
+# The search is approximate on purpose. Exact nearest neighbours on the coarse and middle levels
+# (12 natural training photos, object holes) gave +0.14 dB but bands b0-b2 0.47/0.46/0.51 against
+# 0.61/0.56/0.55: the better each patch's own match, the more the overlapping patches' matches
+# differ, and the smoother their vote. Structure survives where neighbouring pixels copy from
+# neighbouring sources, as PatchMatch's scan-order search leaves them. Candidates propagated from a
+# neighbour counted 20 % (50 %) cheaper: bands 0.70/0.63/0.56 (0.75/0.69/0.58) for 0.11 (0.22) dB,
+# thick strokes 0.12 dB at 20 %; a penalty on sources many pixels use: smoother (0.52/0.51/0.53).
+# PyPatchMatch itself as the engine, the network's fill below 8 px put back and kept whole 8+8 px
+# inside the edge: 18.88 dB, bands 0.71/0.64/0.62 (this engine: 18.94, 0.61/0.56/0.55); by eye
+# mixed (wing stripes and fur better; a chicken, a painting and a squirrel worse), and its time
+# grows with the hole (0.5-1.0 s for 15,000-32,000 px, 9.2 s for a 12 MP photo's 1 % selection in
+# scnn-bench). Its regularity guide, the network's colour as a term of its distance, broke the
+# copies into speckle (bands 0.66/0.48/0.51). All on the same photos; code on exp/coherent-search.
 # Width (px at full resolution) of the low frequencies pulled back to the network's after every
 # vote: the photo supplies the bands below it, the network everything coarser (the layout). On the
 # tuning photos 12 px lifted b2 from 0.60 to 0.69 for 0.27 dB; 4 px kept b1 at 0.45. On 12 natural
