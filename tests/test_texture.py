@@ -209,29 +209,31 @@ def test_a_flat_photo_is_completed_flat():
     assert ((out[:, ~known] >= low) & (out[:, ~known] <= high)).all()
 
 
-def test_no_copied_patch_runs_off_the_crop(grass, monkeypatch):
-    """Every match the search settles on lies at least a patch radius inside the crop: a patch
-    that ran off the edge would be voted in with the edge pixel repeated, a streak along the rows
-    or columns it was copied to (what fur and grass showed at 2x)."""
+def test_a_vote_copies_only_known_pixels_inside_the_crop():
+    """A source patch may run off the crop or over unknown pixels (the coarse levels of a deep
+    pyramid have few whole ones), but only its known pixels inside the crop are copied: an edge
+    pixel repeated beyond the crop is a streak along the rows it is copied to (what fur and grass
+    showed at 2x), and an unknown pixel is what is being removed."""
     from scnn_plugin.fill import completion
 
-    seen = []
-    search = completion.refine_field
-
-    def checked(field, pixels, sources, targets, valid, *rest):
-        out = search(field, pixels, sources, targets, valid, *rest)
-        h, w = valid.shape
-        y, x = out // w, out % w
-        r = completion._RADIUS
-        seen.append(bool(((y >= r) & (y < h - r) & (x >= r) & (x < w - r)).all()))
-        return out
-
-    monkeypatch.setattr(completion, "refine_field", checked)
-    image = _tensor(grass)[:, :256, :256]
-    known = torch.ones(256, 256, dtype=torch.bool)
-    known[90:160, 70:170] = False
-    assert complete(image, known) is not None
-    assert len(seen) > 5 and all(seen)
+    h = w = 20
+    image = torch.arange(h * w, dtype=torch.float64).view(1, h, w).repeat(3, 1, 1) / (h * w)
+    known = torch.ones(h, w, dtype=torch.bool)
+    known[1, 2] = False  # inside the copied patch: never voted
+    image[:, 1, 2] = 50.0
+    fixed = torch.ones(h, w, dtype=torch.bool)
+    fixed[10, 10] = False  # the one pixel completed
+    targets = completion._targets(fixed)
+    vote = completion._Vote(targets, fixed, known)
+    field = torch.zeros_like(targets)  # every patch over the pixel copies the crop's corner
+    out = vote(image, field, None)
+    ty, tx = targets // w, targets % w
+    sy, sx = 10 - ty, 10 - tx  # where each patch's copy of the completed pixel comes from
+    keep = (sy >= 0) & (sx >= 0) & known[sy.clamp(min=0), sx.clamp(min=0)]
+    assert 0 < int(keep.sum()) < len(targets)
+    expected = image[0, sy[keep], sx[keep]].mean()
+    assert torch.allclose(out[:, 10, 10], expected.expand(3))
+    assert torch.equal(out[:, fixed], image[:, fixed])
 
 
 def test_patches_are_compared_by_their_own_distances():

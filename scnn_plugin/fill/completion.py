@@ -4,14 +4,18 @@ The network's fill gets what goes where right (colours, edges, gradients) but is
 blades, ripples, veins and fur (2-16 px) are missing, and grain alone does not bring them back.
 This stage completes the hole from the photo's own known pixels, coarse to fine over an image
 pyramid, in the scheme of Wexler, Shechtman and Irani's space-time completion and Barnes et al.'s
-PatchMatch: at each level a nearest-neighbour field from every patch touching the hole to a fully
-known patch (``patch_match``), then each hole pixel set by the weighted vote of the overlapping
-patches, a few times over (expectation-maximisation); the field is carried to the next level.
+PatchMatch: at each level a nearest-neighbour field from every patch touching the hole to a patch
+of the photo (``patch_match``; what a patch does not know counts against it and is never copied),
+then each hole pixel set by the weighted vote of the overlapping patches, a few times over
+(expectation-maximisation); the field is carried to the next level. As in PyPatchMatch the hole
+shrinks going up the pyramid, so the top level decides the layout where the hole is a few px
+across.
 
-The network enters twice. It initialises the coarsest level, so the search starts from its layout;
-and after every vote the estimate's low frequencies are pulled back to the network's (a Gaussian
-of ``_GUIDE_SIGMA`` px at full resolution, scaled to each level), so the network decides colours, edges and gradients and the photo
-supplies the bands above. How far up the photo's bands reach follows how well the surroundings
+The network decides that layout. Its fill gives the coarsest level its first field and, after
+every vote there, its low frequencies (a Gaussian of ``_GUIDE_SIGMA`` px at full resolution,
+scaled to the level); on every level those low frequencies are a term of each match's distance,
+so the copies follow the network's colours, edges and gradients; at the end they are put back.
+The photo supplies the bands above. How far up they reach follows how well the surroundings
 match: where overlapping patches agree, their vote keeps the photo's structure; where the photo
 has nothing alike, they disagree and their average is smooth, and a smooth photo stays smooth.
 Pure tensor code with no parameters; seeded, so a fill is repeatable.
@@ -34,8 +38,18 @@ from .patch_match import random_field, refine_field, valid_sources
 # 0.80/0.69/0.63; 9x9 gained another 0.1 dB for twice the time.
 _RADIUS = 3
 # The coarsest level is the one where the hole is at most this deep (px to the nearest known
-# pixel); at most _MAX_LEVELS levels (1/8 resolution).
-_COARSE_DEPTH, _MAX_LEVELS = 3, 4
+# pixel), at most _MAX_LEVELS levels (1/64 resolution) and no smaller than _MIN_SIDE px. Going up,
+# the hole shrinks (a coarse pixel is known where any of its four is, completed only where all
+# four are), as in PyPatchMatch: layout is decided where the hole is a few px across. A hole that
+# grew going up (a coarse pixel known only where all four were) left a 4-level pyramid with a
+# hole still 5-9 px deep on top: unguided from random matches that engine scored 15.34 dB and
+# bands 0.58/0.60/0.56 on the natural tuning photos, this one 17.30 and 0.77/0.68/0.69
+# (PyPatchMatch: 17.40 and 0.89/0.79/0.73).
+_COARSE_DEPTH, _MAX_LEVELS, _MIN_SIDE = 1, 7, 8
+# A source patch may run over unknown pixels or off the crop; each such pixel adds the largest
+# squared colour distance a pixel can have (3), and never votes. Requiring fully known patches
+# left no sources on coarse levels of a deep pyramid (5 of 12 tuning photos).
+_UNKNOWN_COST = 3.0
 # Known pixels this far (px at full resolution) around the hole's bounding box are searched.
 _CONTEXT = 128
 # EM iterations at the coarsest level, the middle ones and the finest. Above _FINE_LIMIT target
@@ -64,19 +78,22 @@ _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 2, (1, 2, 4), 32
 # grows with the hole (0.5-1.0 s for 15,000-32,000 px, 9.2 s for a 12 MP photo's 1 % selection in
 # scnn-bench). Its regularity guide, the network's colour as a term of its distance, broke the
 # copies into speckle (bands 0.66/0.48/0.51). All on the same photos; code on exp/coherent-search.
-# Width (px at full resolution) of the low frequencies pulled back to the network's after every
-# vote: the photo supplies the bands below it, the network everything coarser (the layout). On the
-# tuning photos 12 px lifted b2 from 0.60 to 0.69 for 0.27 dB; 4 px kept b1 at 0.45. On 12 natural
-# training photos (object holes), 16 px: b0-b2 0.61/0.55/0.54 -> 0.70/0.60/0.60 for 0.31 dB.
-# Alternatives measured there: the network's low frequencies as a term of the patch distance
-# instead of put back (every pixel then a copy of the photo's: less ghosting on 2 of 6 hard
-# photos, b2 +0.05, 0.13 dB less; thick strokes on the texture tiles 0.16 dB less); that term
-# fading with depth into the hole (0.30 dB less); the guide only on the coarsest level (0.23 dB
-# less, bands within 0.07). A photo-only completion (no network) beat this one on 3 of the 12
+# Width (px at full resolution) of the network's low frequencies, the layout: put back after every
+# vote on the coarsest level and once at the end; on every level (scaled to it) a term of each
+# match's distance, weighed _LAYOUT_WEIGHT per colour value against the patch's 147 (a pixel of
+# layout counts as much as a patch of detail). Only putting them back after every vote on every
+# level (the previous scheme) gave the 12 natural tuning photos 18.94 dB and bands b0-b2
+# 0.61/0.56/0.55 (thick strokes 18.04, 0.53/0.53/0.58; the texture tiles 18.99, 0.65/0.62/0.61);
+# this gives 18.99, 0.62/0.63/0.59 (thick 18.17, 0.52/0.58/0.60; tiles 19.10, 0.64/0.63/0.61), and
+# by eye it continued a horizon, a tower and a wing's stripes where that left a smudge, and was no
+# worse on the other 9. The same engine with no layout term pasted whole wrong pieces (a hen's leg
+# into its body, a horse's leg into the sky), as PyPatchMatch does. On the first scheme: 12 px
+# instead of 8 lifted b2 from 0.60 to 0.69 for 0.27 dB on the texture tiles; 16 px on the natural
+# photos 0.70/0.60/0.60 for 0.31 dB. A photo-only completion (no network) beat it on 3 of the 12
 # photos by PSNR; a band of known pixels hidden around the hole and filled both ways picked the
 # network-guided fill on all 12, since near the edge the network is always better (per-photo
 # oracle +0.11 dB).
-_GUIDE_SIGMA = 8.0
+_GUIDE_SIGMA, _LAYOUT_WEIGHT = 8.0, 7.0
 # The most the photo's bands are amplified towards the surroundings' energy (measured over a
 # Gaussian of _ENERGY_SIGMA px), where voting averaged them flat. On the tuning photos a cap of 1
 # (only ever damping) gave b0-b2 0.71/0.62/0.59, 1.4 gave 0.85/0.73/0.67 for 0.33 dB.
@@ -89,8 +106,6 @@ _ENERGY_SIGMA = 4.0
 # same PSNR and bands on the tuning photos within 0.03 for 60-120 ms more per removal; 40 such axes
 # had matched the full patches at half the time of comparing all 147 numbers.
 _LUMA_FREQUENCY, _CHROMA_FREQUENCY = 6, 2
-# Below this width (px) the grain is each pixel's own match's, not the vote's (see _crisp).
-_CRISP_SIGMA = 1.0
 # Vote weights: exp(-cost / (_SIMILARITY * median cost)); patches that match worse count less.
 # Sharper (0.1) gave b0 0.94 but 1.8 dB less: a vote that follows one patch is as sharp as that
 # patch and as wrong.
@@ -132,8 +147,12 @@ def _box(mask: torch.Tensor, margin: int) -> tuple[slice, slice]:
 def _complete_crop(
     fill: torch.Tensor, known: torch.Tensor, region: torch.Tensor, seed: int
 ) -> torch.Tensor | None:
-    """Coarse to fine over the pyramid: each level starts from the field of the one below (the
-    coarsest from the network's layout) and runs its EM iterations."""
+    """Coarse to fine over the pyramid: the coarsest level is laid out by the network (its first
+    field and, after every vote, its low frequencies); every level matches against the network's
+    low frequencies too, each starting from the field of the one below; at the end the network's
+    low frequencies are put back."""
+    if int(known.sum()) < 20:
+        return None
     levels = _pyramid(fill, known, region, _levels(~region))
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     basis = _basis(fill.device, fill.dtype)
@@ -141,27 +160,33 @@ def _complete_crop(
     estimate = fill
     for depth in reversed(range(len(levels))):
         image, guide, known_l, fixed = levels[depth]
-        valid = _inside(valid_sources(known_l, _RADIUS))
-        sources = torch.nonzero(valid.flatten()).squeeze(1)
-        if sources.numel() < 20:
-            return None
+        valid = torch.ones_like(known_l)  # any patch, at a cost for what it does not know
+        unknown = _unknown_cost(known_l)
         targets = _targets(fixed)
         size = (int(known_l.shape[0]), int(known_l.shape[1]))
         coarsest = below is None
+        vote = _Vote(targets, fixed, known_l)
+        # the network's layout as a term of every match's distance: sources whose own low
+        # frequencies differ from the network's there cost more
+        lows = gaussian_blur(torch.stack([image, guide]), max(_GUIDE_SIGMA / 2**depth, 0.5))
+        lows = lows.flatten(2).transpose(1, 2) * _LAYOUT_WEIGHT
+        layout = lows[1][targets]
+        source_features = torch.cat([_features(image, basis), lows[0], unknown[:, None]], 1)
         if coarsest:
-            field = _layout_field(image, guide, fixed, targets, valid, sources, basis, generator)
+            field = _layout_field(image, guide, fixed, targets, basis, generator)
             iters = _ITERS_COARSE
+            guided = _Guide(guide, fixed, _GUIDE_SIGMA / 2**depth)
         else:
-            field = _upsampled(*below, targets, size, valid, generator)
+            field = _upsampled(*below, targets, size, generator)
             iters = _ITERS_MID if depth else _ITERS_FINE if targets.numel() <= _FINE_LIMIT else 0
-        guided = _Guide(guide, fixed, _GUIDE_SIGMA / 2**depth)
-        # the first estimate is the sources' whole band, not the smooth guide itself: matching a
-        # flat estimate would pick the flattest sources, and every finer level would inherit that
-        vote = _Vote(targets, fixed)
-        estimate = guided(torch.where(fixed, image, vote(image, field, None)))
-        source_features = _features(image, basis)
+            guided = None
+        estimate = torch.where(fixed, image, vote(image, field, None))
+        if guided is not None:
+            estimate = guided(estimate)
         for _ in range(iters):
-            target_features = _features(estimate, basis, targets)
+            target_features = torch.cat(
+                [_features(estimate, basis, targets), layout, layout.new_zeros(len(targets), 1)], 1
+            )
             field = refine_field(
                 field,
                 targets,
@@ -174,30 +199,12 @@ def _complete_crop(
                 generator,
             )
             cost = (source_features[field] - target_features).square().mean(1)
-            voted = torch.where(fixed, image, vote(image, field, cost))
-            estimate = guided(voted)
+            estimate = torch.where(fixed, image, vote(image, field, cost))
+            if guided is not None:
+                estimate = guided(estimate)
         below = (field, targets, size)
-    estimate = _crisp(estimate, image, field, targets, ~fixed)
+    estimate = _Guide(fill, levels[0][3], _GUIDE_SIGMA)(estimate)
     return _matched_energy(estimate, fill, known, ~levels[0][3])
-
-
-def _crisp(
-    estimate: torch.Tensor,
-    image: torch.Tensor,
-    field: torch.Tensor,
-    targets: torch.Tensor,
-    region: torch.Tensor,
-) -> torch.Tensor:
-    """The estimate's finest band (below ``_CRISP_SIGMA`` px) taken from each pixel's own match
-    instead of the vote: overlapping patches agree on structure but not on the grain, and their
-    average wipes it out (the bundled photo's mottled backdrop came out at half its grain)."""
-    c, h, w = image.shape
-    own = estimate.reshape(c, -1).clone()
-    own[:, targets] = image.reshape(c, -1)[:, field]
-    own = own.view(c, h, w)
-    bands = torch.stack([own, estimate])
-    fine = bands - gaussian_blur(bands, _CRISP_SIGMA)
-    return torch.where(region, (estimate - fine[1] + fine[0]).clamp(0, 1), estimate)
 
 
 def _matched_energy(
@@ -219,24 +226,33 @@ def _matched_energy(
     return torch.where(region, scaled, estimate)
 
 
+def _unknown_cost(known: torch.Tensor) -> torch.Tensor:
+    """``[h * w]``: per pixel, the square root of what its patch's unknown and off-crop pixels add
+    to a match's squared distance (``_UNKNOWN_COST`` each): a feature that is 0 for every target."""
+    side = 2 * _RADIUS + 1
+    unknown = F.pad((~known).to(torch.float32)[None, None], (_RADIUS,) * 4, value=1.0)
+    count = F.avg_pool2d(unknown, side, 1)[0, 0].flatten() * side * side
+    return (_UNKNOWN_COST * count.round()).sqrt()
+
+
 def _layout_field(
     image: torch.Tensor,
     guide: torch.Tensor,
     fixed: torch.Tensor,
     targets: torch.Tensor,
-    valid: torch.Tensor,
-    sources: torch.Tensor,
     basis: torch.Tensor,
     generator: torch.Generator,
 ) -> torch.Tensor:
-    """The coarsest level's first field: sources whose low frequencies fit the network's layout."""
+    """The coarsest level's first field: sources whose low frequencies fit the network's layout.
+    What a source patch does not know holds the network's fill here and costs nothing: charging
+    for it (as later searches do) cost the natural tuning photos 0.11 dB."""
     lows = gaussian_blur(torch.stack([image, torch.where(fixed, image, guide)]), 1.0)
     return refine_field(
-        random_field(targets.numel(), sources, generator),
+        random_field(targets.numel(), torch.arange(fixed.numel(), device=fixed.device), generator),
         targets,
         _features(lows[0], basis),
         _features(lows[1], basis, targets),
-        valid,
+        torch.ones_like(fixed),
         _SWEEPS,
         _STEPS,
         max(fixed.shape) // 2,
@@ -284,22 +300,13 @@ def _features(
     return out[:, (y - y0) * (x1 - x0) + (x - x0)].t().contiguous()
 
 
-def _inside(valid: torch.Tensor) -> torch.Tensor:
-    """``valid`` without the pixels within ``_RADIUS`` of the crop's edge: their patches run off
-    it, and a vote copies the edge pixel repeated there, a streak along the copied rows or
-    columns (``valid_sources`` counts what lies beyond the edge as known)."""
-    out = torch.zeros_like(valid)
-    out[_RADIUS:-_RADIUS, _RADIUS:-_RADIUS] = valid[_RADIUS:-_RADIUS, _RADIUS:-_RADIUS]
-    return out
-
-
 def _levels(fixed: torch.Tensor) -> int:
     """How many pyramid levels: enough that the region is at most ``_COARSE_DEPTH`` px deep (to
     the nearest fixed pixel) at the top. Each depth is one box test by running sums."""
     levels = 1
     while levels < _MAX_LEVELS and bool(valid_sources(~fixed, _COARSE_DEPTH << (levels - 1)).any()):
         levels += 1
-    while levels > 1 and min(fixed.shape) >> (levels - 1) < 6 * _RADIUS + 8:
+    while levels > 1 and min(fixed.shape) >> (levels - 1) < _MIN_SIDE:
         levels -= 1
     return levels
 
@@ -307,23 +314,25 @@ def _levels(fixed: torch.Tensor) -> int:
 def _pyramid(
     fill: torch.Tensor, known: torch.Tensor, region: torch.Tensor, n: int
 ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(image, network guide, known, fixed) per level, halved each time. A coarse pixel is known
-    only if all its pixels are, and its photo value is the mean of its known pixels; it is fixed
-    (context, not completed) if none of its pixels is in ``region``; elsewhere the image holds
-    the network's fill."""
+    """(image, network guide, known, fixed) per level, halved each time, up to where nothing is
+    left to complete. A coarse pixel is known if any of its pixels is, its photo value the mean of
+    its known pixels; it is completed only if all its pixels are in ``region``, else fixed
+    (context); where nothing under it is known the image holds the network's fill."""
     weight = known.to(fill.dtype)[None, None]
     photo = (fill * weight[0])[None]
     guide = fill[None]
-    grow = region.to(fill.dtype)[None, None]
+    inside = region.to(fill.dtype)[None, None]
     levels = [(fill, fill, known, ~region)]
     for _ in range(n - 1):
         photo = F.avg_pool2d(photo, 2, ceil_mode=True)
         weight = F.avg_pool2d(weight, 2, ceil_mode=True)
         guide = F.avg_pool2d(guide, 2, ceil_mode=True)
-        grow = F.max_pool2d(grow, 2, ceil_mode=True)
-        known_l = weight[0, 0] > 1 - 1e-6
+        inside = -F.max_pool2d(-inside, 2, ceil_mode=True)  # all four in the region
+        if not bool((inside > 0.5).any()):
+            break
+        known_l = weight[0, 0] > 0
         image = torch.where(known_l, photo[0] / weight[0].clamp_min(1e-6), guide[0])
-        levels.append((image, guide[0], known_l, grow[0, 0] < 0.5))
+        levels.append((image, guide[0], known_l, inside[0, 0] < 0.5))
     return levels
 
 
@@ -341,8 +350,10 @@ class _Vote:
     (2.1 GB at 50 MP); indexing the targets per offset took twice the time of these slices (the
     vote was a quarter of a 512 px object removal)."""
 
-    def __init__(self, targets: torch.Tensor, fixed: torch.Tensor) -> None:
+    def __init__(self, targets: torch.Tensor, fixed: torch.Tensor, known: torch.Tensor) -> None:
         h, w = int(fixed.shape[0]), int(fixed.shape[1])
+        # what a copied pixel counts for: 0 where it is unknown (off the crop is skipped below)
+        self.known = known.flatten().to(torch.float32)
         self.targets = targets
         self.size = (h, w)
         # the targets lie within _RADIUS of what is completed, their patches _RADIUS further
@@ -377,16 +388,17 @@ class _Vote:
         weights = weights.view(hb + side, wb + side)
         my, mx = matches // w, matches % w
         flat = image.reshape(c, -1)
+        known = self.known.to(image.dtype)
         total = torch.zeros(c, hb, wb, dtype=image.dtype, device=image.device)
         count = torch.zeros(hb, wb, dtype=image.dtype, device=image.device)
         for dy in range(-_RADIUS, _RADIUS + 1):
             rows = slice(_RADIUS - dy, _RADIUS - dy + hb)  # the patch whose offset dy lands here
             for dx in range(-_RADIUS, _RADIUS + 1):
                 cols = slice(_RADIUS - dx, _RADIUS - dx + wb)
-                wt = weights[rows, cols]
-                src = (my[rows, cols] + dy).clamp(0, h - 1) * w + (mx[rows, cols] + dx).clamp(
-                    0, w - 1
-                )
+                sy, sx = my[rows, cols] + dy, mx[rows, cols] + dx
+                on = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+                src = sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)
+                wt = weights[rows, cols] * known[src] * on
                 total += flat[:, src] * wt
                 count += wt
         voted = total / count.clamp_min(1e-12)
@@ -424,12 +436,10 @@ def _upsampled(
     coarse_size: tuple[int, int],
     targets: torch.Tensor,
     size: tuple[int, int],
-    valid: torch.Tensor,
     generator: torch.Generator,
 ) -> torch.Tensor:
     """The coarse field carried to the finer level: each pixel takes its coarse cell's match,
-    offset by its place in the cell; pixels without one, or landing on an invalid source, draw a
-    random one."""
+    offset by its place in the cell; pixels without one draw a random one."""
     hc, wc = coarse_size
     h, w = size
     lookup = torch.full((hc * wc,), -1, dtype=torch.long, device=coarse.device)
@@ -440,8 +450,9 @@ def _upsampled(
     qy = ((match // wc) * 2 + ty % 2).clamp(0, h - 1)
     qx = ((match % wc) * 2 + tx % 2).clamp(0, w - 1)
     field = qy * w + qx
-    ok = valid.flatten()
-    bad = (match < 0) | ~ok[field]
+    bad = match < 0
     if bool(bad.any()):
-        field[bad] = random_field(int(bad.sum()), torch.nonzero(ok).squeeze(1), generator)
+        field[bad] = random_field(
+            int(bad.sum()), torch.arange(h * w, device=field.device), generator
+        )
     return field
