@@ -44,7 +44,8 @@ _RADIUS = 3
 # grew going up (a coarse pixel known only where all four were) left a 4-level pyramid with a
 # hole still 5-9 px deep on top: unguided from random matches that engine scored 15.34 dB and
 # bands 0.58/0.60/0.56 on the natural tuning photos, this one 17.30 and 0.77/0.68/0.69
-# (PyPatchMatch: 17.40 and 0.89/0.79/0.73).
+# (PyPatchMatch: 17.40 and 0.89/0.79/0.73; measured with each level's principal axes as the
+# basis, harness on the branch exp/coherent-search).
 _COARSE_DEPTH, _MAX_LEVELS, _MIN_SIDE = 1, 7, 8
 # A source patch may run over unknown pixels or off the crop; each such pixel adds the largest
 # squared colour distance a pixel can have (3), and never votes. Requiring fully known patches
@@ -65,7 +66,8 @@ _FINE_LIMIT = 60_000
 # within 0.03).
 _SWEEPS, _STEPS = 2, (1, 2, 4)
 _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 2, (1, 2, 4), 32
-# The search is approximate on purpose. Exact nearest neighbours on the coarse and middle levels
+# The search is approximate on purpose (measured with the previous pyramid and guide, see
+# _GUIDE_SIGMA). Exact nearest neighbours on the coarse and middle levels
 # (12 natural training photos, object holes) gave +0.14 dB but bands b0-b2 0.47/0.46/0.51 against
 # 0.61/0.56/0.55: the better each patch's own match, the more the overlapping patches' matches
 # differ, and the smoother their vote. Structure survives where neighbouring pixels copy from
@@ -73,7 +75,7 @@ _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 2, (1, 2, 4), 32
 # neighbour counted 20 % (50 %) cheaper: bands 0.70/0.63/0.56 (0.75/0.69/0.58) for 0.11 (0.22) dB,
 # thick strokes 0.12 dB at 20 %; a penalty on sources many pixels use: smoother (0.52/0.51/0.53).
 # PyPatchMatch itself as the engine, the network's fill below 8 px put back and kept whole 8+8 px
-# inside the edge: 18.88 dB, bands 0.71/0.64/0.62 (this engine: 18.94, 0.61/0.56/0.55); by eye
+# inside the edge: 18.88 dB, bands 0.71/0.64/0.62 (that engine: 18.94, 0.61/0.56/0.55); by eye
 # mixed (wing stripes and fur better; a chicken, a painting and a squirrel worse), and its time
 # grows with the hole (0.5-1.0 s for 15,000-32,000 px, 9.2 s for a 12 MP photo's 1 % selection in
 # scnn-bench). Its regularity guide, the network's colour as a term of its distance, broke the
