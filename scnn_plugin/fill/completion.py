@@ -86,7 +86,8 @@ _FINE_SWEEPS, _FINE_STEPS, _FINE_RADIUS = 2, (1, 2, 4), 32
 # layout counts as much as a patch of detail). Only putting them back after every vote on every
 # level (the previous scheme) gave the 12 natural tuning photos 18.94 dB and bands b0-b2
 # 0.61/0.56/0.55 (thick strokes 18.04, 0.53/0.53/0.58; the texture tiles 18.99, 0.65/0.62/0.61);
-# this gives 18.99, 0.62/0.63/0.59 (thick 18.17, 0.52/0.58/0.60; tiles 19.10, 0.64/0.63/0.61), and
+# this gave 18.99, 0.62/0.63/0.59 (thick 18.17, 0.52/0.58/0.60; tiles 19.10, 0.64/0.63/0.61; with
+# the own-match grain of _CRISP_SIGMA 18.97 and thick 18.11), and
 # by eye it continued a horizon, a tower and a wing's stripes where that left a smudge, and was no
 # worse on the other 9. The same engine with no layout term pasted whole wrong pieces (a hen's leg
 # into its body, a horse's leg into the sky), as PyPatchMatch does. On the first scheme: 12 px
