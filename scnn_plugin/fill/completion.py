@@ -177,11 +177,23 @@ def _complete_crop(
         coarsest = below is None
         vote = _Vote(targets, fixed, known_l)
         # the network's layout as a term of every match's distance: sources whose own low
-        # frequencies differ from the network's there cost more
-        lows = gaussian_blur(torch.stack([image, guide]), max(_GUIDE_SIGMA / 2**depth, 0.5))
-        lows = lows.flatten(2).transpose(1, 2) * _LAYOUT_WEIGHT
-        layout = lows[1][targets]
-        source_features = torch.cat([_features(image, basis), lows[0], unknown[:, None]], 1)
+        # frequencies differ from the network's there cost more. On the finest level the image is
+        # the network's fill itself, blurred once.
+        sigma = max(_GUIDE_SIGMA / 2**depth, 0.5)
+        source_low = gaussian_blur(image[None], sigma)[0]
+        guide_low = source_low if guide is image else gaussian_blur(guide[None], sigma)[0]
+        source_features = torch.cat(
+            [_features(image, basis), _LAYOUT_WEIGHT * source_low.flatten(1).t(), unknown[:, None]],
+            1,
+        )
+        # the targets' layout and unknown-cost features (0: a target is never charged) per level
+        target_layout = torch.cat(
+            [
+                _LAYOUT_WEIGHT * guide_low.flatten(1)[:, targets].t(),
+                guide_low.new_zeros(len(targets), 1),
+            ],
+            1,
+        )
         if coarsest:
             field = _layout_field(image, guide, fixed, targets, basis, generator)
             iters = _ITERS_COARSE
@@ -194,9 +206,7 @@ def _complete_crop(
         if guided is not None:
             estimate = guided(estimate)
         for _ in range(iters):
-            target_features = torch.cat(
-                [_features(estimate, basis, targets), layout, layout.new_zeros(len(targets), 1)], 1
-            )
+            target_features = torch.cat([_features(estimate, basis, targets), target_layout], 1)
             field = refine_field(
                 field,
                 targets,
