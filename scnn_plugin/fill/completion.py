@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from .filters import gaussian_blur, luma
 from .membrane import membrane_fill
-from .patch_match import random_field, refine_field, valid_sources
+from .patch_match import random_field, refine_field, unknown_counts, valid_sources
 
 # Patch radius (px at every level): 7x7 patches. Tuned on 12 training photos with object-like
 # holes of our own: against 5x5, +0.14 dB and the b0/b1/b2 band ratios 0.75/0.69/0.64 against
@@ -225,7 +225,8 @@ def _complete_crop(
         below = (field, targets, size)
     estimate = _Guide(fill, levels[0][3], _GUIDE_SIGMA)(estimate)
     estimate = _crisp(estimate, image, field, targets, ~fixed)
-    return _matched_energy(estimate, fill, known, ~levels[0][3])
+    # the finest level's image is ``fill`` and its layout width _GUIDE_SIGMA: its blur is reused
+    return _matched_energy(estimate, fill, source_low, known, ~levels[0][3])
 
 
 def _crisp(
@@ -248,14 +249,19 @@ def _crisp(
 
 
 def _matched_energy(
-    estimate: torch.Tensor, fill: torch.Tensor, known: torch.Tensor, region: torch.Tensor
+    estimate: torch.Tensor,
+    fill: torch.Tensor,
+    fill_low: torch.Tensor,
+    known: torch.Tensor,
+    region: torch.Tensor,
 ) -> torch.Tensor:
     """The photo's bands in ``region`` scaled towards the local energy its surroundings show, by
     at most ``_MAX_GAIN``: where overlapping patches disagreed their vote is an average, flatter
-    than any of them, and where a match came from next to an edge it is busier than its place."""
+    than any of them, and where a match came from next to an edge it is busier than its place.
+    ``fill_low`` is ``fill`` blurred by ``_GUIDE_SIGMA``."""
     low = gaussian_blur(estimate[None], _GUIDE_SIGMA)[0]
     high = luma(estimate - low)
-    photo = luma(fill - gaussian_blur(fill[None], _GUIDE_SIGMA)[0])
+    photo = luma(fill - fill_low)
     weight = known.to(fill.dtype)[None, None]
     around = gaussian_blur((photo.square() * weight[0])[None], _ENERGY_SIGMA)
     cover = gaussian_blur(weight, _ENERGY_SIGMA)
@@ -269,10 +275,8 @@ def _matched_energy(
 def _unknown_cost(known: torch.Tensor) -> torch.Tensor:
     """``[h * w]``: per pixel, the square root of what its patch's unknown and off-crop pixels add
     to a match's squared distance (``_UNKNOWN_COST`` each): a feature that is 0 for every target."""
-    side = 2 * _RADIUS + 1
-    unknown = F.pad((~known).to(torch.float32)[None, None], (_RADIUS,) * 4, value=1.0)
-    count = F.avg_pool2d(unknown, side, 1)[0, 0].flatten() * side * side
-    return (_UNKNOWN_COST * count.round()).sqrt()
+    count = unknown_counts(known, _RADIUS, off_edge_unknown=True).flatten()
+    return (_UNKNOWN_COST * count).sqrt()
 
 
 def _layout_field(

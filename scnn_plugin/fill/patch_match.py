@@ -31,16 +31,28 @@ def patch_features(image: torch.Tensor, radius: int, stride: int) -> torch.Tenso
     return torch.stack(taps, 0).reshape(len(taps) * c, h * w).t().contiguous()
 
 
+def unknown_counts(
+    known: torch.Tensor, border: int, off_edge_unknown: bool = False
+) -> torch.Tensor:
+    """``[H, W]`` float: how many pixels of each pixel's ``(2 * border + 1)``² neighbourhood are
+    unknown, pixels beyond the edge counted as unknown only if ``off_edge_unknown``. Exact (whole
+    numbers well below float32's 2^24)."""
+    # counted by running sums along each axis: a max-pool of the same box costs its width per
+    # pixel (a 97 px one took longer than the whole period search)
+    side = 2 * border + 1
+    count = (~known).to(torch.float32)
+    for k, dim in enumerate((0, 1)):
+        # a padded entry stands for a whole row of the box beyond the edge on the second pass
+        off = float(side**k) if off_edge_unknown else 0.0
+        sums = F.pad(count.movedim(dim, -1), (border + 1, border), value=off).cumsum(-1)
+        count = (sums[..., side:] - sums[..., :-side]).movedim(-1, dim)
+    return count
+
+
 def valid_sources(known: torch.Tensor, border: int) -> torch.Tensor:
     """``[H, W]`` bool: known pixels whose whole ``(2 * border + 1)``² neighbourhood is known, so a
     copied patch never carries what is being removed (pixels beyond the edge count as known)."""
-    # hole pixels counted in each box by running sums along each axis: a max-pool of the same box
-    # costs its width per pixel (a 97 px one took longer than the whole period search)
-    count = (~known).to(torch.float32)
-    for dim in (0, 1):
-        sums = F.pad(count.movedim(dim, -1), (border + 1, border)).cumsum(-1)
-        count = (sums[..., 2 * border + 1 :] - sums[..., : -(2 * border + 1)]).movedim(-1, dim)
-    return count < 0.5
+    return unknown_counts(known, border) < 0.5
 
 
 def random_field(n: int, sources: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
