@@ -74,6 +74,7 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
         "SC-NN paper",
         "telea",
         "membrane",
+        "ideal texture at 0.7 (oracle)",
     ]
     assert results["methods"]["SC-NN paper"]["status"].startswith("skipped: no weights file")
     for name in ("SC-NN default", "SC-NN default, no texture", "telea", "membrane"):
@@ -97,6 +98,14 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
         assert margin["worst"] == pytest.approx(margin["psnr"])
         assert margin["worst_photo"] == "astronaut"
     assert results["methods"]["membrane"]["family"] == "reference"
+    # the ideal texture reads the truth: shown beside the fills, never counted as one
+    ideal = results["methods"]["ideal texture at 0.7 (oracle)"]
+    assert ideal["family"] == "reference" and ideal["status"] == "ok"
+    for kind in ("medium", "thick", "object"):
+        alone = results["methods"]["SC-NN default, no texture"]["per_kind"][kind]
+        raised = ideal["per_kind"][kind]
+        assert min(raised["bands"][:3]) > 0.64  # the target, 0.7 (its reach: test_texture_bound)
+        assert raised["psnr"] < alone["psnr"]  # structure in the wrong place costs
     # The texture stage is what puts the photo's structure back: more detail than the smooth
     # fill, and more in the two finest bands
     for kind in ("medium", "thick", "object"):
@@ -153,7 +162,13 @@ def test_adapted_and_averaged_rows_are_scored_and_compared_beside_the_plain_one(
         "SC-NN default + adapt 2 + 2 views",
     ]
     plain = ["SC-NN default", "SC-NN default, no texture"]
-    assert list(rows) == [*plain, *variants, "SC-NN paper", "telea"]
+    assert list(rows) == [
+        *plain,
+        *variants,
+        "SC-NN paper",
+        "telea",
+        "ideal texture at 0.7 (oracle)",
+    ]
     for name in variants:
         assert rows[name]["family"] == "sc-nn" and set(rows[name]["per_kind"]) == {"thin", "thick"}
     assert rows[variants[1]]["info"]["views"] == 2 and rows[variants[2]]["info"]["adapt steps"] == 2
@@ -186,7 +201,8 @@ def test_weights_variants_are_scored_alone_beside_the_shipped_rows(
     )
     rows = results["methods"]
     plain = ["SC-NN default", "SC-NN default, no texture"]
-    assert list(rows) == [*plain, "SC-NN same, no texture", "SC-NN B, no texture", "SC-NN paper"]
+    variants = ["SC-NN same, no texture", "SC-NN B, no texture"]
+    assert list(rows) == [*plain, *variants, "SC-NN paper", "ideal texture at 0.7 (oracle)"]
     alone = rows["SC-NN default, no texture"]["psnr_per_sample"]
     assert rows["SC-NN same, no texture"]["psnr_per_sample"] == alone
     assert rows["SC-NN B, no texture"]["psnr_per_sample"] != alone
@@ -237,6 +253,7 @@ def test_evaluation_covers_every_classical_fill_and_kind(
         "SC-NN default",
         "SC-NN default, no texture",
         "SC-NN paper",
+        "ideal texture at 0.7 (oracle)",
         *FILLS,
     }
     for name, m in results["methods"].items():

@@ -33,6 +33,7 @@ from .scoring import (
     MethodResult,
     best_classical,
     classical_methods,
+    ideal_texture_method,
     margins,
     measure,
     photo_margins,
@@ -193,11 +194,14 @@ def main(argv: list[str] | None = None) -> int:
         variants += [InpaintOptions(views=asked.views)] if asked.views > 1 else []
         variants += [asked] if asked.adapt and asked.views > 1 else []
         methods = scnn_methods("default", weights["default"], args.device, variants)
+        network_alone = methods[1]  # without texture: the ideal texture's base
         for name, path in weights_variants(args.weights_variant).items():
             alone = [InpaintOptions(texture=False)]
             methods += scnn_methods("default", path, args.device, alone, label=name)
         methods += scnn_methods("paper", weights["paper"], args.device, [PLAIN])
         methods += classical
+        # what any texture of the right kind in the wrong place costs: the bound on the band target
+        methods += [ideal_texture_method(network_alone)]
     except (ScnnError, ValueError) as err:
         print(f"scnn-eval: {err}", file=sys.stderr)
         return 2

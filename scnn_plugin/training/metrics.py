@@ -123,8 +123,18 @@ def hole_bands(image: np.ndarray, hole: np.ndarray) -> list[float]:
     luma, inner = _luma_and_inner(image, hole)
     if not inner.any():
         return [float("nan")] * len(BANDS)
+    return [float(band[inner].std()) for band in _bands(luma)]
+
+
+def luma_bands(image: np.ndarray) -> list[np.ndarray]:
+    """Per ``BANDS`` entry, that difference of Gaussians of ``image``'s luminance ``[H, W]``;
+    ``image`` ``[H, W, 3]`` in [0, 1]. What ``hole_bands`` measures, as pictures."""
+    return _bands(torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None])
+
+
+def _bands(luma: torch.Tensor) -> list[np.ndarray]:
     blurred = {s: _blur(luma, s)[0, 0].numpy() for s in sorted({s for b in BANDS for s in b})}
-    return [float((blurred[lo] - blurred[hi])[inner].std()) for lo, hi in BANDS]
+    return [blurred[lo] - blurred[hi] for lo, hi in BANDS]
 
 
 def band_ratios(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> list[float]:

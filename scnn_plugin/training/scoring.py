@@ -29,6 +29,7 @@ from ..snn import SNNConv2d
 from .classical import FILLS, REFERENCE_FILLS
 from .evalset import EvalSample
 from .metrics import band_ratios, box_ssim, detail_ratio, image_mse, masked_psnr, masked_ssim
+from .texture_bound import TARGET_RATIO, ideal_texture
 
 # The options of the plain SC-NN rows: the engine's defaults, what users get unless they ask.
 PLAIN = InpaintOptions()
@@ -43,7 +44,8 @@ class Method:
     """One row of the table: a name, its family, how to run it, and whether it ran."""
 
     name: str
-    family: str  # "sc-nn", "classical" (users have it) or "reference" (our own base fill)
+    # "sc-nn", "classical" (users have it) or "reference" (our own base fill, the ideal texture)
+    family: str
     run: RunFill | None
     status: str = "ok"  # "ok", "unavailable: <why>" or "skipped: <why>"
     model: nn.Module | None = None  # SC-NN only: hooked for spike rates
@@ -205,6 +207,23 @@ def _scnn_row(name: str, inpainter: Inpainter, options: InpaintOptions) -> Metho
     # averaged views run the same encoder on mirrored inputs.
     model = inpainter.model if options == PLAIN else None
     return Method(name, "sc-nn", run, model=model, info=info)
+
+
+def ideal_texture_method(alone: Method) -> Method:
+    """The ideal-texture bound on ``alone`` (the network without texture): its fill plus the
+    truth's own structure, mirrored, at the band target (``texture_bound``). It reads the truth,
+    so it is a reference row that never counts as a fill users have."""
+    name = f"ideal texture at {TARGET_RATIO} (oracle)"
+    if alone.run is None:
+        return Method(name, "reference", None, alone.status)
+    run = alone.run
+
+    def fill(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        return ideal_texture(run(rgb, hole), rgb, hole)
+
+    return Method(
+        name, "reference", fill, info={"bands": f"b0-b2 of {alone.name} raised to {TARGET_RATIO}"}
+    )
 
 
 def classical_methods(names: list[str]) -> list[Method]:
