@@ -147,7 +147,16 @@ def test_patch_match_finds_where_a_copied_region_came_from(photo):
     generator = torch.Generator().manual_seed(0)
     start = random_field(pixels.numel(), torch.nonzero(valid.flatten()).squeeze(1), generator)
     field = refine_field(
-        start, pixels, features, features[pixels], valid, 6, (1, 2, 4, 8), 256, generator
+        start,
+        pixels,
+        features,
+        features[pixels],
+        (512, 512),
+        6,
+        (1, 2, 4, 8),
+        256,
+        generator,
+        valid,
     )
     assert valid.flatten()[field].all()  # every match is a valid source
     expected = pixels - 200 * 512 + 140

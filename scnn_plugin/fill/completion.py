@@ -170,8 +170,7 @@ def _complete_crop(
     estimate = fill
     for depth in reversed(range(len(levels))):
         image, guide, known_l, fixed = levels[depth]
-        valid = torch.ones_like(known_l)  # any patch, at a cost for what it does not know
-        unknown = _unknown_cost(known_l)
+        unknown = _unknown_cost(known_l)  # any patch is a source, at a cost for what it lacks
         targets = _targets(fixed)
         size = (int(known_l.shape[0]), int(known_l.shape[1]))
         coarsest = below is None
@@ -212,7 +211,7 @@ def _complete_crop(
                 targets,
                 source_features,
                 target_features,
-                valid,
+                size,
                 _SWEEPS if coarsest else _FINE_SWEEPS,
                 _STEPS if coarsest else _FINE_STEPS,
                 max(size) // 2 if coarsest else _FINE_RADIUS,
@@ -297,7 +296,7 @@ def _layout_field(
         targets,
         _features(lows[0], basis),
         _features(lows[1], basis, targets),
-        torch.ones_like(fixed),
+        (int(fixed.shape[0]), int(fixed.shape[1])),
         _SWEEPS,
         _STEPS,
         max(fixed.shape) // 2,

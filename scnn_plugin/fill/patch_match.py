@@ -66,21 +66,24 @@ def refine_field(
     pixels: torch.Tensor,
     source_features: torch.Tensor,
     target_features: torch.Tensor,
-    valid: torch.Tensor,
+    size: tuple[int, int],
     sweeps: int,
     steps: tuple[int, ...],
     radius: int,
     generator: torch.Generator,
+    valid: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Improve ``field`` (``[n]``) for the hole pixels ``pixels`` (``[n]`` flat indices).
+    """Improve ``field`` (``[n]``) for the hole pixels ``pixels`` (``[n]`` flat indices) of an
+    image of ``size`` (H, W).
 
     ``source_features`` ``[H * W, D]`` describe every pixel of the image, ``target_features``
-    ``[n, D]`` the hole pixels' current estimate; ``valid`` ``[H, W]`` marks allowed sources. Each
+    ``[n, D]`` the hole pixels' current estimate; ``valid`` ``[H, W]`` marks allowed sources (by
+    default every pixel: a caller whose distance already charges for bad sources need not). Each
     sweep propagates along ``steps`` and then searches randomly from ``radius`` down to 1 px.
     Returns a new field; the inputs are not modified.
     """
-    h, w = valid.shape
-    ok = valid.flatten()
+    h, w = size
+    ok = None if valid is None else valid.flatten()
     py, px = pixels // w, pixels % w
     n = pixels.numel()
 
@@ -95,7 +98,8 @@ def refine_field(
         nonlocal field, best
         inside = allowed & (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
         candidates = qy.clamp(0, h - 1) * w + qx.clamp(0, w - 1)
-        inside &= ok[candidates]
+        if ok is not None:
+            inside &= ok[candidates]
         c = cost(candidates)
         better = inside & (c < best)
         field = torch.where(better, candidates, field)
@@ -111,6 +115,10 @@ def refine_field(
         r = radius
         while r >= 1:
             jitter = torch.randint(-r, r + 1, (2, n), generator=generator, device=field.device)
-            consider(field // w + jitter[0], field % w + jitter[1], torch.ones_like(ok[field]))
+            consider(
+                field // w + jitter[0],
+                field % w + jitter[1],
+                torch.ones_like(field, dtype=torch.bool),
+            )
             r //= 2
     return field
