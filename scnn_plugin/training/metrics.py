@@ -87,7 +87,7 @@ def hole_detail(image: np.ndarray, hole: np.ndarray) -> float:
 def _luma_and_inner(image: np.ndarray, hole: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
     """``image``'s luminance ``[1, 1, H, W]`` and the hole eroded by ``DETAIL_ERODE`` px: where a
     filter of the fill no longer straddles the known edge."""
-    luma = torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None]
+    luma = _luma(image)
     known = torch.from_numpy(~hole).float()[None, None]
     size = 2 * DETAIL_ERODE + 1
     inner = F.max_pool2d(known, size, stride=1, padding=DETAIL_ERODE)[0, 0].numpy() < 0.5
@@ -129,7 +129,12 @@ def hole_bands(image: np.ndarray, hole: np.ndarray) -> list[float]:
 def luma_bands(image: np.ndarray) -> list[np.ndarray]:
     """Per ``BANDS`` entry, that difference of Gaussians of ``image``'s luminance ``[H, W]``;
     ``image`` ``[H, W, 3]`` in [0, 1]. What ``hole_bands`` measures, as pictures."""
-    return _bands(torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None])
+    return _bands(_luma(image))
+
+
+def _luma(image: np.ndarray) -> torch.Tensor:
+    """``image``'s luminance as ``[1, 1, H, W]`` float32."""
+    return torch.from_numpy(np.ascontiguousarray(image, np.float32) @ _LUMA)[None, None]
 
 
 def _bands(luma: torch.Tensor) -> list[np.ndarray]:

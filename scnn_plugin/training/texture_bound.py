@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .metrics import band_ratios, luma_bands
+from .metrics import hole_bands, luma_bands
 
 # The band target: b0-b2 at 0.7 of the photo's structure.
 TARGET_RATIO = 0.7
@@ -36,20 +36,20 @@ def ideal_texture(
         return fill.copy()
     base, target = fill / 255.0, truth / 255.0
     sources = _mirrored(luma_bands(target)[:_BANDS], hole)
-    have = band_ratios(base, target, hole)[:_BANDS]
+    # band ratios against the truth's bands, measured once (a flat or eroded-away band: nan)
+    photo = np.array(hole_bands(target, hole)[:_BANDS])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        have = np.array(hole_bands(base, hole)[:_BANDS]) / photo
     # in units of the truth's band energy: what the fill lacks, what a source brings (about 1)
-    lack = [max(0.0, ratio**2 - h**2) if np.isfinite(h) else 0.0 for h in have]
-    gains = [float(np.sqrt(x)) for x in lack]
+    lack = np.where(np.isfinite(have), np.maximum(0.0, ratio**2 - have**2), 0.0)
+    gains = np.sqrt(lack)
     out = base
     for _ in range(_ROUNDS):
         added = sum(g * s for g, s in zip(gains, sources))
         out = np.where(hole[..., None], np.clip(base + added[..., None], 0, 1), base)
-        got = band_ratios(out, target, hole)[:_BANDS]
-        for k, (g, h, want) in enumerate(zip(got, have, lack)):
-            brought = g**2 - h**2 if np.isfinite(g) else 0.0
-            gains[k] = (
-                gains[k] * float(np.sqrt(want / brought)) if want > 0 and brought > 0 else 0.0
-            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            brought = (np.array(hole_bands(out, hole)[:_BANDS]) / photo) ** 2 - have**2
+            gains = np.where((lack > 0) & (brought > 0), gains * np.sqrt(lack / brought), 0.0)
     return np.round(out * 255).astype(np.uint8)
 
 
