@@ -116,9 +116,9 @@ def format_report(results: EvalResults) -> str:
             "Margins: SC-NN minus that fill; *worst photo*: the smallest margin over the best "
             "classical fill on each photo. *Ideal texture (oracle)*: the network's fill without "
             "texture plus the truth's own b0-b2 structure mirrored through the hole's centre, "
-            "raised to the band target: structure of the right kind in the wrong place, which "
-            "is all a fill can add where the photo does not say what the hole hid. It reads the "
-            "truth, so it never counts; at those bands no such texture scores higher."
+            "raised to the band target: structure of the right kind in the wrong place, the "
+            "most a fill can expect to add where the photo does not say what the hole hid. It "
+            "reads the truth, so it never counts."
         ),
         "",
         format_summary(results),
