@@ -10,9 +10,9 @@ from PIL import Image, ImageDraw
 
 from scnn_plugin import adapt
 from scnn_plugin.errors import Cancelled
+from scnn_plugin.evaluation.metrics import masked_psnr
 from scnn_plugin.imaging import open_canvas
 from scnn_plugin.options import InpaintOptions
-from scnn_plugin.training.metrics import masked_psnr
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from scnn_plugin.evaluation.bench import _run_case, main, scnn_options
 from scnn_plugin.options import InpaintOptions
-from scnn_plugin.training.bench import _run_case, main, scnn_options
 
 
 def test_a_method_name_carries_its_options():
@@ -34,7 +34,7 @@ def test_a_sweep_without_held_out_photos_is_one_line_before_any_timing(
     tmp_path, capsys, monkeypatch
 ):
     """Issue 35: the sweep raised SystemExit from inside a function, after every case was timed."""
-    from scnn_plugin.training import bench
+    from scnn_plugin.evaluation import bench
 
     timed = []
     monkeypatch.setattr(bench, "run_isolated", lambda *a: timed.append(a))

@@ -7,14 +7,14 @@ import sys
 import numpy as np
 import pytest
 
-from scnn_plugin.training.classical import (
+from scnn_plugin.evaluation.classical import (
     FILLS,
     FillUnavailable,
     fill_patchmatch,
     fill_status,
     get_fill,
 )
-from scnn_plugin.training.metrics import masked_psnr
+from scnn_plugin.evaluation.metrics import masked_psnr
 
 # Crops of the astronaut photo (top, left; 128 px): a smooth wall and the textured flag corner.
 SMOOTH, TEXTURED = (96, 288), (0, 0)

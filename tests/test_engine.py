@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from scnn_plugin import Cancelled, DeviceError, InpaintOptions, InputError
-from scnn_plugin.training.metrics import masked_psnr
+from scnn_plugin.evaluation.metrics import masked_psnr
 
 
 def _changed(a: Image.Image, b: Image.Image) -> np.ndarray:

@@ -14,12 +14,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from scnn_plugin.snn import SNNConv2d
-from scnn_plugin.training.classical import FILLS
-from scnn_plugin.training.evalset import EvalSample
-from scnn_plugin.training.evaluate import heldout_dir, main
-from scnn_plugin.training.report import format_photo_margins, format_table, grid_rows
-from scnn_plugin.training.scoring import (
+from scnn_plugin.evaluation.classical import FILLS
+from scnn_plugin.evaluation.evaluate import heldout_dir, main
+from scnn_plugin.evaluation.report import format_photo_margins, format_table, grid_rows
+from scnn_plugin.evaluation.scoring import (
     EvalResults,
     KindScores,
     Margin,
@@ -27,6 +25,8 @@ from scnn_plugin.training.scoring import (
     SpikeMeter,
     photo_margins,
 )
+from scnn_plugin.snn import SNNConv2d
+from scnn_plugin.training.evalset import EvalSample
 from scnn_plugin.weights import load_weights, save_weights
 
 KINDS = ["thin", "medium", "thick", "object"]

@@ -26,7 +26,7 @@ from scnn_plugin.training.finetune import (
     runs_dir,
     split_photos,
 )
-from scnn_plugin.training.trainer import evaluate_psnr
+from scnn_plugin.training.validation import evaluate_psnr
 from scnn_plugin.weights import load_weights
 
 TINY = {"batch": 4, "crop": 64, "val_side": 96, "device": "cpu"}  # seconds per run

@@ -1,5 +1,9 @@
 """Imports run one way: front ends -> engine -> parts (models, tiling, fill, ...) -> snn.
 
+Beside the core: training (tools) and, above it, measuring (evaluation), which reads training's
+photos, masks and held-out set. The core imports neither, training never imports evaluation, and a
+front end imports neither (the window only training's public fine-tuning entry point).
+
 Read from the source with ``ast`` (nothing is imported, so a wrong import is caught even in code no
 other test runs, lazy imports inside functions included). Every module of ``scnn_plugin`` must sit
 in a layer below; a new module fails here until it is given one.
@@ -41,6 +45,7 @@ LAYERS: dict[str, str] = {
     ),
     **dict.fromkeys(["", "engine", "adapt"], "engine"),
     "training": "tools",
+    "evaluation": "measure",
     **dict.fromkeys(["cli", "bridge", "app"], "front"),
 }
 BELOW: dict[str, set[str]] = {  # what each layer may import (besides its own layer)
@@ -49,6 +54,7 @@ BELOW: dict[str, set[str]] = {  # what each layer may import (besides its own la
     "parts": {"base", "snn"},
     "engine": {"base", "snn", "parts"},
     "tools": {"base", "snn", "parts", "engine"},
+    "measure": {"base", "snn", "parts", "engine", "tools"},
     "front": {"base", "snn", "parts", "engine"},
 }
 # The window's one way into training: the public fine-tuning entry point.
@@ -122,8 +128,9 @@ def violations(root: Path) -> list[str]:
             if layer == "front" and other == "front" and inner.split(".")[0] != name.split(".")[0]:
                 problems.append(f"{where}: front end {name} imports another front end, {inner}")
                 continue
-            if layer == "front" and other == "tools":
-                problems.append(f"{where}: {name} imports training code {inner}")
+            if layer == "front" and other in ("tools", "measure"):
+                kind = "training" if other == "tools" else "measuring"
+                problems.append(f"{where}: {name} imports {kind} code {inner}")
                 continue
             problems.append(f"{where}: {layer} module {name} imports {other} module {inner}")
     return problems
@@ -173,9 +180,14 @@ def test_the_checker_catches_each_kind_of_wrong_way_import(tmp_path):
             "training/trainer.py": "from ..engine import Inpainter\nfrom ..app import window\n",
             "training/losses.py": "",
             "training/finetune.py": "",
+            "training/widen.py": "from ..evaluation.metrics import masked_psnr\n",
+            "evaluation/__init__.py": "",
+            "evaluation/metrics.py": "from ..training.validation import masked_psnr\n",
+            "evaluation/bench.py": "from ..engine import Inpainter\nfrom ..app import window\n",
+            "training/validation.py": "",
             "app/__init__.py": "",
             "app/window.py": "from PyQt6 import QtWidgets\nfrom ..training import finetune\n"
-            "from ..training.trainer import Trainer\n",
+            "from ..training.trainer import Trainer\nfrom ..evaluation import bench\n",
             "texture.py": "",
         },
     )
@@ -189,12 +201,16 @@ def test_the_checker_catches_each_kind_of_wrong_way_import(tmp_path):
         "fill.py:1: the core imports PyQt6.QtCore",
         "trainer.py:2: tools module training.trainer imports front module app",
         "window.py:3: app.window imports training code training.trainer",
+        "window.py:4: app.window imports measuring code evaluation.bench",
+        "widen.py:1: tools module training.widen imports measure module evaluation.metrics",
+        "bench.py:2: measure module evaluation.bench imports front module app",
         "module 'texture' is in no layer",
     ):
         assert expected in found, f"{expected!r} not in:\n{found}"
     # ... and nothing else: the allowed imports (engine -> models, window -> training.finetune,
-    # training -> engine, models -> snn, the front end's own Qt) are not reported.
-    assert len(found.splitlines()) == 9, found
+    # training -> engine, evaluation -> training and engine, models -> snn, the front end's own
+    # Qt) are not reported.
+    assert len(found.splitlines()) == 12, found
 
 
 def test_the_checker_catches_torch_in_the_gimp_plugin(tmp_path):

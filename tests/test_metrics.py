@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scnn_plugin.training.metrics import image_mse, masked_psnr, masked_ssim
+from scnn_plugin.evaluation.metrics import image_mse, masked_psnr, masked_ssim
 
 
 def test_masked_psnr_counts_only_hole_pixels(photo):
@@ -39,7 +39,7 @@ def test_ssim_matches_scikit_image(photo):
 def test_detail_ratio_is_one_for_the_truth_low_for_a_blur_and_ignores_known_pixels(photo):
     from PIL import ImageFilter
 
-    from scnn_plugin.training.metrics import detail_ratio
+    from scnn_plugin.evaluation.metrics import detail_ratio
 
     target = np.asarray(photo) / 255
     hole = np.zeros(target.shape[:2], bool)
@@ -54,7 +54,7 @@ def test_detail_ratio_is_one_for_the_truth_low_for_a_blur_and_ignores_known_pixe
 
 
 def test_box_ssim_is_one_for_the_truth_and_drops_for_a_wrong_fill(photo):
-    from scnn_plugin.training.metrics import box_ssim
+    from scnn_plugin.evaluation.metrics import box_ssim
 
     target = np.asarray(photo) / 255
     hole = np.zeros(target.shape[:2], bool)

@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from scnn_plugin import InpaintOptions
+from scnn_plugin.evaluation.metrics import masked_psnr
 from scnn_plugin.fill.periodic import Lattice, copy_along, find_lattice
-from scnn_plugin.training.metrics import masked_psnr
 
 
 def _tensor(image: Image.Image) -> torch.Tensor:

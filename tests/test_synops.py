@@ -1,4 +1,4 @@
-"""Synaptic operations and energy per layer (``training/synops.py``), on golden spike counts."""
+"""Synaptic operations and energy per layer (``evaluation/synops.py``), on golden spike counts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
+from scnn_plugin.evaluation.synops import PJ_PER_AC, PJ_PER_MAC, OpCounter, format_table
 from scnn_plugin.snn import SNNConv2d
-from scnn_plugin.training.synops import PJ_PER_AC, PJ_PER_MAC, OpCounter, format_table
 
 
 class SpikesThenConv(nn.Module):

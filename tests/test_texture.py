@@ -9,6 +9,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFilter
 
 from scnn_plugin import InpaintOptions
+from scnn_plugin.evaluation.metrics import band_ratios, hole_detail
 from scnn_plugin.fill import add_texture
 from scnn_plugin.fill.completion import complete
 from scnn_plugin.fill.filters import gaussian_blur
@@ -18,7 +19,6 @@ from scnn_plugin.fill.patch_match import (
     refine_field,
     valid_sources,
 )
-from scnn_plugin.training.metrics import band_ratios, hole_detail
 
 
 def _ring(mask: Image.Image, width: int) -> np.ndarray:

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from scnn_plugin import InpaintOptions
-from scnn_plugin.training.metrics import band_ratios, masked_psnr
-from scnn_plugin.training.texture_bound import TARGET_RATIO, ideal_texture
+from scnn_plugin.evaluation.metrics import band_ratios, masked_psnr
+from scnn_plugin.evaluation.texture_bound import TARGET_RATIO, ideal_texture
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
+from scnn_plugin.evaluation.curve import main as curve_main
 from scnn_plugin.models import build_model
 from scnn_plugin.training import data
-from scnn_plugin.training.curve import main as curve_main
 from scnn_plugin.training.train import main
 from scnn_plugin.training.trainer import FINAL_LR, TrainConfig
 from scnn_plugin.weights import load_weights, save_weights, shipped_dir

@@ -8,9 +8,9 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
+from scnn_plugin.evaluation.metrics import masked_psnr
 from scnn_plugin.options import InpaintOptions
 from scnn_plugin.training.hole_masks import make_mask
-from scnn_plugin.training.metrics import masked_psnr
 
 
 def _box_mask() -> Image.Image:

@@ -13,7 +13,8 @@ from scnn_plugin.training.data import find_photos, load_photos
 from scnn_plugin.training.evalset import build_eval_set
 from scnn_plugin.training.hole_masks import make_mask
 from scnn_plugin.training.train import main
-from scnn_plugin.training.trainer import TrainConfig, Trainer, evaluate_psnr
+from scnn_plugin.training.trainer import TrainConfig, Trainer
+from scnn_plugin.training.validation import evaluate_psnr
 from scnn_plugin.training.widen import widen
 from scnn_plugin.weights import load_weights, save_weights
 

@@ -27,7 +27,7 @@ from ..options import InpaintOptions
 from ..tiling import plan_tiles
 
 if TYPE_CHECKING:
-    from .data import PhotoFolder
+    from ..training.data import PhotoFolder
 
 # (label, width, height, selection share); a 512x512 with a medium free-form mask comes first, then
 # one with an object-sized selection (8 %), where the texture stage does the most work.
@@ -61,7 +61,7 @@ def scene(width: int, height: int, share: float | None) -> tuple[Image.Image, Im
     """
     from importlib import resources
 
-    from .hole_masks import make_mask
+    from ..training.hole_masks import make_mask
 
     with Image.open(resources.files("scnn_plugin.samples") / "astronaut.jpg") as im:
         photo = im.convert("RGB").resize((width, height), Image.BICUBIC)
@@ -144,7 +144,7 @@ def run_isolated(method: str, case: tuple, repeats: int, threads: int) -> Row:
 def sweep_photos(photos_dir: Path | None) -> PhotoFolder:
     """The held-out photos the timesteps sweep fills; ``InputError`` when there are none, so
     ``main`` can say so before any timing starts (the sweep runs last)."""
-    from .data import default_pool_dir, find_photos, load_photos
+    from ..training.data import default_pool_dir, find_photos, load_photos
 
     folder = (photos_dir or default_pool_dir()) / "val"
     pool = load_photos(find_photos(folder))
@@ -159,7 +159,7 @@ def sweep_photos(photos_dir: Path | None) -> PhotoFolder:
 def timestep_sweep(steps: tuple[int, ...], threads: int, pool: PhotoFolder) -> list[dict]:
     """Time and masked PSNR of the default model at each T on held-out 512² samples of ``pool``."""
     from ..engine import Inpainter
-    from .evalset import build_eval_set
+    from ..training.evalset import build_eval_set
     from .metrics import masked_psnr
 
     torch.set_num_threads(threads)

@@ -5,7 +5,7 @@ Training appends one row per validation to ``curve.csv`` in its run folder (a cy
 Whether more time, more data or a different model is what is missing shows in how that curve bends,
 so it is drawn from the same files anyone's rerun writes::
 
-    python -m scnn_plugin.training.curve default=runs/default/curve.csv \\
+    python -m scnn_plugin.evaluation.curve default=runs/default/curve.csv \\
         "LIF -> leaky ReLU=docs/curves/default-leaky-relu.csv" --every 2000 --out curve.png
 """
 
@@ -16,7 +16,7 @@ import csv
 import sys
 from pathlib import Path
 
-from .hole_masks import MASK_KINDS
+from ..training.hole_masks import MASK_KINDS
 
 KINDS = tuple(MASK_KINDS)
 COLUMNS = ("step", "cpu_hours", *KINDS, "mean")
@@ -81,7 +81,7 @@ def plot(curves: dict[str, list[dict[str, float]]], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m scnn_plugin.training.curve",
+        prog="python -m scnn_plugin.evaluation.curve",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

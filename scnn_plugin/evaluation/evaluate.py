@@ -19,12 +19,12 @@ import torch
 
 from ..errors import ScnnError
 from ..options import InpaintOptions
+from ..training.data import default_pool_dir, find_photos, load_photos
+from ..training.evalset import OBJECT_KIND, EvalSample, build_eval_set
+from ..training.hole_masks import MASK_KINDS
+from ..training.object_masks import load_silhouettes, silhouettes_dir
 from .classical import FILLS, FillUnavailable
-from .data import default_pool_dir, find_photos, load_photos
-from .evalset import OBJECT_KIND, EvalSample, build_eval_set
-from .hole_masks import MASK_KINDS
 from .metrics import hole_bands
-from .object_masks import load_silhouettes, silhouettes_dir
 from .report import format_report, grid_rows, object_crops, picture_grid
 from .scoring import (
     PHOTO_MARGINS_OF,

@@ -6,13 +6,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# Hole PSNR is also training's validation score, so it is defined there (training never imports
+# this package) and listed here with the other metrics.
+from ..training.validation import masked_psnr
 
-def masked_psnr(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> float:
-    """PSNR (dB) over hole pixels; ``pred``/``target`` ``[H, W, 3]`` in [0, 1], ``hole`` ``[H, W]`` bool."""
-    if not hole.any():
-        raise ValueError("masked_psnr needs at least one hole pixel")
-    mse = float(np.mean((pred[hole].astype(np.float64) - target[hole]) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+__all__ = [
+    "BANDS",
+    "DETAIL_ERODE",
+    "band_ratios",
+    "box_ssim",
+    "detail_ratio",
+    "hole_bands",
+    "hole_detail",
+    "image_mse",
+    "luma_bands",
+    "masked_psnr",
+    "masked_ssim",
+    "ssim_map",
+]
 
 
 def image_mse(pred: np.ndarray, target: np.ndarray) -> float:

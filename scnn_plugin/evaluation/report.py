@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .evalset import EvalSample
+from ..training.evalset import EvalSample
 from .scoring import PHOTO_MARGINS_OF, EvalResults
 
 # Side of one picture-grid cell (px); the eval images are downscaled to it to keep the PNG small.

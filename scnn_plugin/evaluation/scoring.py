@@ -26,8 +26,8 @@ from ..engine import Inpainter
 from ..errors import ScnnError
 from ..options import InpaintOptions
 from ..snn import SNNConv2d
+from ..training.evalset import EvalSample
 from .classical import FILLS, REFERENCE_FILLS
-from .evalset import EvalSample
 from .metrics import band_ratios, box_ssim, detail_ratio, image_mse, masked_psnr, masked_ssim
 from .texture_bound import TARGET_RATIO, ideal_texture
 

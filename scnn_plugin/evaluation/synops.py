@@ -13,7 +13,7 @@ traffic (reading weights and activations, often the larger cost), the LIF neuron
 (listed as a count), the membrane fill, resampling and the element-wise sums, so it compares
 arithmetic only, not what a chip would draw.
 
-``python -m scnn_plugin.training.synops --limit 8`` prints the tables for the shipped ``paper`` and
+``python -m scnn_plugin.evaluation.synops --limit 8`` prints the tables for the shipped ``paper`` and
 ``default`` weights on the first 8 validation photos (512 px, one hole of each kind).
 """
 
@@ -32,11 +32,11 @@ from torch import nn
 
 from ..imaging import to_tensor
 from ..snn import SNNConv2d
+from ..training.data import default_pool_dir, find_photos, load_photos
+from ..training.evalset import OBJECT_KIND, EvalSample, build_eval_set
+from ..training.hole_masks import MASK_KINDS
+from ..training.object_masks import load_silhouettes, silhouettes_dir
 from ..weights import load_weights, resolve_weights
-from .data import default_pool_dir, find_photos, load_photos
-from .evalset import OBJECT_KIND, EvalSample, build_eval_set
-from .hole_masks import MASK_KINDS
-from .object_masks import load_silhouettes, silhouettes_dir
 
 PJ_PER_MAC = 4.6  # 32-bit float multiply-accumulate, 45 nm
 PJ_PER_AC = 0.9  # 32-bit float add, 45 nm
@@ -193,7 +193,7 @@ def format_table(title: str, rows: list[LayerOps], neuron_updates: float, side: 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m scnn_plugin.training.synops", description=__doc__.split("\n\n")[0]
+        prog="python -m scnn_plugin.evaluation.synops", description=__doc__.split("\n\n")[0]
     )
     p.add_argument("--photos", type=Path, default=None, help="pool (default: the cached pool)")
     p.add_argument("--limit", type=int, default=8, help="first N validation photos")

@@ -37,13 +37,12 @@ from .. import __version__
 from ..atomic import atomic_write
 from ..devices import resolve_device
 from ..errors import WeightsError
-from ..imaging import to_rgb, to_tensor
 from ..models import build_model
 from ..weights import load_weights, save_weights
 from .data import CropSampler
 from .evalset import EvalSample
 from .losses import LOSSES, get_loss
-from .metrics import masked_psnr
+from .validation import evaluate_psnr
 from .widen import widen
 
 # The trainer's clock: wall-clock seconds, read through this name so a test can run a time budget
@@ -184,26 +183,6 @@ class TrainResult:
     cpu_hours: float
     stopped_by: str  # "steps", "minutes", "patience", "cancel"
     history: list[dict[str, float]]
-
-
-def evaluate_psnr(
-    model: nn.Module, samples: list[EvalSample], device: torch.device, batch: int = 4
-) -> dict[str, float]:
-    """Mean masked PSNR per mask kind and overall, on 8-bit results as the user would save them."""
-    scores: dict[str, list[float]] = {}
-    model.eval()
-    with torch.inference_mode():
-        for i in range(0, len(samples), batch):
-            chunk = samples[i : i + batch]
-            x = to_tensor(np.stack([s.image for s in chunk]))
-            m = torch.from_numpy(np.stack([s.hole for s in chunk]))[:, None].float()
-            pred = model(x.to(device), m.to(device)).float().cpu()
-            out = to_rgb((pred * m + x * (1 - m)).mul(255).round().div(255))
-            for s, o in zip(chunk, out):
-                scores.setdefault(s.kind, []).append(masked_psnr(o, s.image / 255.0, s.hole))
-    result = {k: float(np.mean(v)) for k, v in scores.items()}
-    result["mean"] = float(np.mean([v for vs in scores.values() for v in vs]))
-    return result
 
 
 @dataclass
