@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from scnn_plugin.training import photos
-from scnn_plugin.training.photos import (
+from scnn_plugin.training import debian, photos
+from scnn_plugin.training.debian import licence_for
+from scnn_plugin.training.photo_filter import (
     downscale,
     is_duplicate,
-    licence_for,
     looks_like_photo,
     signature,
 )
@@ -111,9 +111,9 @@ def test_licence_follows_the_last_matching_copyright_stanza() -> None:
 def test_no_dpkg_is_one_line_and_nothing_is_written(tmp_path, monkeypatch, capsys) -> None:
     """Issue 35: main raised SystemExit itself; build_pool now raises a typed error and main
     answers it with one line and exit 1, before the cache folder is made."""
-    monkeypatch.setattr(photos.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(debian.shutil, "which", lambda tool: None)
     cache = tmp_path / "pool"
-    with pytest.raises(photos.DebianPackageError, match="dpkg is needed to unpack"):
+    with pytest.raises(debian.DebianPackageError, match="dpkg is needed to unpack"):
         photos.build_pool(cache, tmp_path / "debs")  # a function raises, never exits
     assert photos.main(["--cache", str(cache)]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
@@ -131,14 +131,14 @@ def test_a_package_apt_cannot_download_is_a_typed_error_naming_it(tmp_path, monk
         calls.append(command)
         return subprocess.CompletedProcess(command, 100)
 
-    monkeypatch.setattr(photos.shutil, "which", lambda tool: f"/usr/bin/{tool}")
-    monkeypatch.setattr(photos.subprocess, "run", apt)
-    with pytest.raises(photos.DebianPackageError, match=r"apt-get download gnome-backgrounds fail"):
-        photos.fetch_deb("gnome-backgrounds", tmp_path)
+    monkeypatch.setattr(debian.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(debian.subprocess, "run", apt)
+    with pytest.raises(debian.DebianPackageError, match=r"apt-get download gnome-backgrounds fail"):
+        debian.fetch_deb("gnome-backgrounds", tmp_path)
     assert calls == [["apt-get", "download", "gnome-backgrounds"], ["apt-get", "update"]]
     cached = tmp_path / "gnome-backgrounds_48.0-1_all.deb"
     cached.write_bytes(b"")
-    assert photos.fetch_deb("gnome-backgrounds", tmp_path) == cached  # a kept .deb needs no apt
+    assert debian.fetch_deb("gnome-backgrounds", tmp_path) == cached  # a kept .deb needs no apt
     assert len(calls) == 2
 
 
@@ -147,7 +147,7 @@ def test_the_silhouette_builder_answers_a_missing_tool_with_one_line(
 ) -> None:
     from scnn_plugin.training import object_masks
 
-    monkeypatch.setattr(photos.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(debian.shutil, "which", lambda tool: None)
     argv = ["--out", str(tmp_path / "shapes"), "--debs", str(tmp_path / "debs")]
     assert object_masks.main(argv) == 1
     [line] = capsys.readouterr().err.strip().splitlines()

@@ -21,7 +21,7 @@ from PIL import Image, ImageFilter
 
 from ..errors import ScnnError
 from .data import default_pool_dir
-from .photos import extract_deb, fetch_deb, read_copyright
+from .debian import extract_deb, fetch_deb, read_copyright
 
 PACKAGE = "tuxpaint-stamps-default"
 STAMPS = "usr/share/tuxpaint/stamps"
