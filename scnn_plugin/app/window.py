@@ -100,7 +100,10 @@ class MainWindow(QMainWindow):
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.setCheckable(checkable)
-        (action.toggled if checkable else action.triggered).connect(slot)
+        if checkable:
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(_without_checked(slot))
         self.addAction(action)  # shortcuts work even when the action sits in no visible menu
         return action
 
@@ -643,6 +646,19 @@ class MainWindow(QMainWindow):
             return
         self._save_settings()
         event.accept()
+
+
+def _without_checked(slot: Callable[[], object]) -> Callable[[bool], None]:
+    """A slot for ``triggered(bool checked)`` that calls ``slot()`` with no argument.
+
+    PyQt passes ``checked`` to any slot that can take it, so a slot with an optional parameter
+    got ``False`` for it: File > Settings… called ``open_settings(tab=False)`` and aborted the app.
+    """
+
+    def call(checked: bool = False) -> None:
+        slot()
+
+    return call
 
 
 def _describe(action: QAction, verb: str, step: str) -> None:
