@@ -1,4 +1,4 @@
-"""The X11 libraries Qt's xcb platform plug-in loads are installed by dev-env.sh and named in the README.
+"""The X11 libraries Qt's xcb platform plug-in loads are installed by dev-env.sh and named in the docs.
 
 Without them the window does not start on a desktop ("could not load the Qt platform plugin xcb"),
 while every offscreen test still passes, so only this test notices a list that falls behind.
@@ -35,11 +35,17 @@ def test_dev_env_installs_what_qts_xcb_plugin_needs():
     assert XCB_PACKAGES <= _dev_env_packages()
 
 
-def test_readme_desktop_section_names_them():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Desktop window", 1)[1].split("\n## ", 1)[0]
+XCB_HEADING = "## The window does not start"
+
+
+def test_troubleshooting_names_them_and_the_readme_points_there():
+    guide = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    section = guide.split(XCB_HEADING, 1)[1].split("\n## ", 1)[0]
     missing = {p for p in XCB_PACKAGES if p not in section}
-    assert not missing, f"README's desktop-window section does not name {sorted(missing)}"
+    assert not missing, f"troubleshooting.md's window section does not name {sorted(missing)}"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    desktop = readme.split("## Desktop window", 1)[1].split("\n## ", 1)[0]
+    assert "docs/troubleshooting.md" in desktop and "platform plugin xcb" in desktop
 
 
 def test_the_list_covers_the_plugins_real_dependencies():

@@ -1,5 +1,5 @@
 """One version, one bridge protocol, one application name and one torch pin, wherever they are
-written: pyproject, the package, the bridge, the GIMP plug-in, the installer, the README and CI.
+written: pyproject, the package, the bridge, the GIMP plug-in, the installer, the README, docs/ and CI.
 
 The plug-in runs on GIMP's Python (no torch, no package), so it is read as source (AST), never
 imported; a copy that drifts from the engine's would only show on a user's machine.
@@ -98,10 +98,13 @@ def test_torch_pin_is_one_everywhere():
     dev_env = (ROOT / "installer/dev-env.sh").read_text()
     assert f'TORCH_PIN="{pin}"' in dev_env
     assert re.findall(r"!= '(\d+\.\d+\.\d+)'", dev_env) == [version]  # its "already there" check
-    for path in (ROOT / "README.md", ROOT / "installer/dev-env.sh", INSTALLER, ROOT / ".ci/run"):
+    docs = sorted((ROOT / "docs").rglob("*.md"))
+    others = (ROOT / "installer/dev-env.sh", INSTALLER, ROOT / ".ci/run")
+    for path in (ROOT / "README.md", *docs, *others):
         written = set(re.findall(r"torch==[\w.+]+", path.read_text()))
         assert written <= {pin}, f"{path.name} names {written}, pyproject pins {pin}"
     assert "torch==" in (ROOT / "README.md").read_text()
+    assert "torch==" in (ROOT / "docs/install.md").read_text()  # where the torch step is explained
 
 
 def readme_test_command() -> str:
