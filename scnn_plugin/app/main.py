@@ -49,12 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     # Qt and the window (which loads the engine) only once a window can open.
     from PyQt6.QtWidgets import QApplication
 
+    from . import crash_guard
     from .settings import SettingsStore
     from .window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SC-NN Inpaint")
     app.setApplicationVersion(__version__)
+    crash_guard.install()  # a bug in a slot shows a dialog instead of aborting with the work
     window = MainWindow(SettingsStore())
     window.show()
     if args.image is not None:
