@@ -14,8 +14,8 @@ from PIL import Image
 from scnn_plugin.evaluation.curve import main as curve_main
 from scnn_plugin.models import build_model
 from scnn_plugin.training import data
+from scnn_plugin.training.config import FINAL_LR, TrainConfig
 from scnn_plugin.training.train import main
-from scnn_plugin.training.trainer import FINAL_LR, TrainConfig
 from scnn_plugin.weights import load_weights, save_weights, shipped_dir
 
 SAMPLES = Path(__file__).resolve().parents[1] / "scnn_plugin" / "samples"
@@ -245,7 +245,7 @@ def test_progress_lines_are_one_format_for_training_and_fine_tuning():
     """scnn-train and scnn-finetune print progress through one function: a line at every
     validation and every N steps between, the schedule only where asked, '?' for a loss not yet
     read back."""
-    from scnn_plugin.training.trainer import TrainProgress, progress_line
+    from scnn_plugin.training.progress import TrainProgress, progress_line
 
     scored = TrainProgress(50, 100, 0.01234, 60.0, 90.0, val_psnr=24.5, best_psnr=24.6, lr=3e-4)
     assert progress_line(scored, "val", 25, True) == (

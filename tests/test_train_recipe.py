@@ -17,11 +17,12 @@ from torch import nn
 from scnn_plugin.models import build_model
 from scnn_plugin.training import trainer as trainer_module
 from scnn_plugin.training.blob_masks import COVERAGE, make_blob
+from scnn_plugin.training.config import FINAL_LR, TrainConfig
 from scnn_plugin.training.data import CropSampler, find_photos, load_photos
 from scnn_plugin.training.evalset import build_eval_set
 from scnn_plugin.training.hole_masks import make_mask
 from scnn_plugin.training.train import main
-from scnn_plugin.training.trainer import FINAL_LR, TrainConfig, Trainer
+from scnn_plugin.training.trainer import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +263,7 @@ def test_math_of_the_decay_share_matches_a_step_decay_of_the_same_length():
 
 
 def test_a_cycle_from_the_gpu_trained_default_counts_on_from_its_cpu_hours(default_weights):
-    from scnn_plugin.training.trainer import cpu_hours_in
+    from scnn_plugin.training.checkpoints import cpu_hours_in
     from scnn_plugin.weights import load_weights
 
     _, info = load_weights(default_weights)
@@ -273,7 +274,7 @@ def test_a_cycle_from_the_gpu_trained_default_counts_on_from_its_cpu_hours(defau
 
 
 def test_batches_travel_as_8_bit_and_arrive_as_the_samples_to_half_a_level(photos):
-    from scnn_plugin.training.trainer import pack_batch, unpack_batch
+    from scnn_plugin.training.feed import pack_batch, unpack_batch
 
     rng = np.random.default_rng(0)
     samples = [CropSampler(photos, 32, objects=0.5).sample(rng) for _ in range(4)]

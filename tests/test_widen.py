@@ -9,11 +9,12 @@ from PIL import Image
 
 from scnn_plugin.imaging import to_tensor
 from scnn_plugin.models import build_model
+from scnn_plugin.training.config import TrainConfig
 from scnn_plugin.training.data import find_photos, load_photos
 from scnn_plugin.training.evalset import build_eval_set
 from scnn_plugin.training.hole_masks import make_mask
 from scnn_plugin.training.train import main
-from scnn_plugin.training.trainer import TrainConfig, Trainer
+from scnn_plugin.training.trainer import Trainer
 from scnn_plugin.training.validation import evaluate_psnr
 from scnn_plugin.training.widen import widen
 from scnn_plugin.weights import load_weights, save_weights

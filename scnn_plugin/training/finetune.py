@@ -34,9 +34,11 @@ from ..errors import InputError, ScnnError
 from ..models import InpaintNet
 from ..version import __version__
 from ..weights import file_sha256, finetuned_dir, load_weights, save_weights
+from .config import TrainConfig
 from .data import PHOTO_SUFFIXES, find_photos, load_photos
 from .evalset import build_eval_set
-from .trainer import TrainConfig, Trainer, TrainProgress, format_eta, progress_line
+from .progress import TrainProgress, format_eta, progress_line
+from .trainer import Trainer
 
 # The public fine-tuning API: front ends (the window, scripts) import these names from here and
 # nothing from data.py or trainer.py, so those stay free to change.

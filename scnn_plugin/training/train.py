@@ -16,9 +16,11 @@ from pathlib import Path
 import torch
 
 from ..devices import resolve_device
+from .config import TrainConfig
 from .data import default_pool_dir, find_photos, load_photos
 from .evalset import build_eval_set
-from .trainer import TrainConfig, Trainer, TrainProgress, progress_line
+from .progress import TrainProgress, progress_line
+from .trainer import Trainer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

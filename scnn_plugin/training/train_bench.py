@@ -20,9 +20,10 @@ from pathlib import Path
 
 import torch
 
+from .config import TrainConfig
 from .data import default_pool_dir, find_photos, load_photos
 from .evalset import build_eval_set
-from .trainer import TrainConfig, Trainer
+from .trainer import Trainer
 
 
 def bench_step(

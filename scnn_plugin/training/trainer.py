@@ -6,24 +6,25 @@ A run started from ``init`` weights continues their history: the steps and CPU-h
 summary and in ``curve.csv`` count from the init weights' own totals, so a cycle started from the
 shipped weights reports what the weights cost in all, not only what this cycle added.
 Killing the process at any moment loses at most the steps since the last checkpoint.
-Crops come from a ``DataLoader`` over ``CropSampler``, in ``workers`` processes when asked (each with
-its own random stream); on CUDA a step can run under bf16 autocast with TF32, and the loss is read
+Crops come from ``feed.py``, in ``workers`` processes when asked; on CUDA a step can run under bf16 autocast with TF32, and the loss is read
 back from the device only every ``loss_every`` steps, so a GPU is not stopped to report it.
 Under ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel: gloo on CPU, NCCL on GPU;
 rank 0 validates and writes files.
+
+Around it: ``config.py`` (the run's recipe and learning-rate schedule), ``feed.py`` (the crops),
+``validation.py`` (the score that picks the best weights), ``checkpoints.py`` (the run's files) and
+``progress.py`` (what the commands print).
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import math
 import os
-import pickle
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,144 +35,20 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .. import __version__
-from ..atomic import atomic_write
 from ..devices import resolve_device
-from ..errors import WeightsError
-from ..models import build_model
-from ..weights import load_weights, save_weights
-from .data import CropSampler
+from ..weights import save_weights
+from .checkpoints import read_checkpoint, write_checkpoint, write_curve
+from .config import TrainConfig
 from .evalset import EvalSample
-from .losses import LOSSES, get_loss
+from .feed import crop_loader, unpack_batch
+from .initial import initial_model
+from .losses import get_loss
+from .progress import TrainProgress
 from .validation import evaluate_psnr
-from .widen import widen
 
 # The trainer's clock: wall-clock seconds, read through this name so a test can run a time budget
 # on a clock of its own.
 monotonic = time.monotonic
-
-FINAL_LR = 0.05  # the decay ends at this fraction of the peak learning rate
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a run; stored in the checkpoint and the weights' training summary."""
-
-    run_dir: Path
-    config: str = "default"  # model config name (models.MODELS)
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    init: Path | None = None  # start from these weights instead of from scratch
-    # ... or from these weights widened to ``model_kwargs`` (widen.py): the same function at first
-    widen_from: Path | None = None
-    steps: int | None = None  # stop after this many optimiser steps ...
-    # ... or after this much wall-clock time in this process; with ``decay_share``, in the whole
-    # run (a resumed run finishes the budget its schedule was made for)
-    minutes: float | None = None
-    batch: int = 8
-    crop: int = 256  # training crop side in px
-    lr: float = 1e-3
-    warmup: int = 100  # linear learning-rate warm-up steps
-    # Cosine decay of the learning rate to FINAL_LR over the last ``decay`` steps of ``steps``:
-    # Adam's steady-state noise costs quality that an annealed finish recovers.
-    decay: int = 0
-    # ... or over the last ``decay_share`` (0-1) of the budget: of ``steps``, or of ``minutes`` of
-    # training time in all sessions, whichever ends first (a wall-clock budget on a lent GPU).
-    decay_share: float = 0.0
-    ema: float = 0.999  # decay of the weight average that is validated and shipped
-    loss: str = "hole"  # losses.LOSSES: "hole" (ours) or "mse" (the paper's)
-    cables: float = 0.0  # chance a training crop gets thin straight lines drawn across it
-    objects: float = 0.0  # chance a training crop's hole is an object-like blob (blob_masks.py)
-    workers: int = 0  # DataLoader worker processes making crops (0: in the training process)
-    bf16: bool = False  # run the forward under bfloat16 autocast (CUDA; on CPU only for tests)
-    tf32: bool = False  # let CUDA matmuls and convolutions use TF32
-    compile: bool = False  # CUDA only: capture the model with torch.compile and CUDA graphs
-    loss_every: int = 1  # read the loss back from the device (and check it) every N steps
-    val_every: int = 250  # steps between validations / checkpoints
-    patience: int | None = None  # stop after this many validations without improvement
-    # Validate once more when the budget ends between validations, so a short run's last steps
-    # count (fine-tuning); scnn-train leaves it off and keeps validating on the val_every grid only.
-    validate_at_end: bool = False
-    seed: int = 0
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.decay and self.steps is None:
-            raise ValueError("a learning-rate decay needs a step budget (steps) to end at")
-        if self.decay and self.decay_share:
-            raise ValueError(
-                "give the decay in steps (decay) or as a share (decay_share), not both"
-            )
-        if not 0 <= self.decay_share < 1:
-            raise ValueError(f"decay_share is a share from 0 to below 1, not {self.decay_share}")
-        if self.decay_share and self.steps is None and self.minutes is None:
-            raise ValueError("a decay_share needs a budget (steps or minutes) to end at")
-        if self.minutes is not None and not self.minutes > 0:
-            raise ValueError(f"minutes must be > 0, not {self.minutes}")
-        if self.init is not None and self.widen_from is not None:
-            raise ValueError("start from init weights or widen_from weights, not both")
-        if self.workers < 0 or self.loss_every < 1:
-            raise ValueError(
-                f"workers must be >= 0 and loss_every >= 1, not {self.workers} and "
-                f"{self.loss_every}"
-            )
-        if not 0 <= self.decay <= (self.steps or 0):
-            raise ValueError(
-                f"decay must be 0 to steps ({self.steps}) steps long, not {self.decay}"
-            )
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(LOSSES)}")
-        if not 0 <= self.cables <= 1:
-            raise ValueError(f"cables is a chance from 0 to 1, not {self.cables}")
-        if not 0 <= self.objects <= 1:
-            raise ValueError(f"objects is a chance from 0 to 1, not {self.objects}")
-
-    @classmethod
-    def from_args(cls, args: object, **overrides: Any) -> TrainConfig:
-        """The one builder from a command line: each field ``args`` has by name, then ``overrides``.
-
-        ``args`` is an ``argparse.Namespace`` (scnn-train) or a request such as ``FinetuneConfig``;
-        attributes that are no field (``--photos``, ``--threads``) are ignored, and ``overrides``
-        give what a command derives or fixes (a parsed JSON, a default that depends on the config).
-        """
-        values = {f: getattr(args, f) for f in cls.__dataclass_fields__ if hasattr(args, f)}
-        return cls(**{**values, **overrides})
-
-    def learning_rate(self, step: int, seconds: float = 0.0) -> float:
-        """The rate for optimiser step ``step`` (0-based), after ``seconds`` of training in all:
-        warm-up, constant, then cosine decay to ``FINAL_LR`` of the peak."""
-        rate = self.lr * min(1.0, (step + 1) / max(1, self.warmup))
-        t = None
-        if self.decay and self.steps is not None:
-            t = (step + 1 - (self.steps - self.decay)) / self.decay
-        elif self.decay_share:
-            done = max(
-                (step + 1) / self.steps if self.steps else 0.0,
-                seconds / (60 * self.minutes) if self.minutes else 0.0,
-            )  # the share of the budget spent, by whichever budget ends first
-            t = (done - (1 - self.decay_share)) / self.decay_share
-        if t is not None:
-            t = min(1.0, max(0.0, t))
-            rate *= FINAL_LR + (1 - FINAL_LR) * 0.5 * (1 + math.cos(math.pi * t))
-        return rate
-
-    def to_json(self) -> str:
-        d = asdict(self)
-        d["run_dir"], d["init"] = str(self.run_dir), str(self.init) if self.init else None
-        d["widen_from"] = str(self.widen_from) if self.widen_from else None
-        return json.dumps(d)
-
-
-@dataclass
-class TrainProgress:
-    """One progress event: ``eta_s`` is None when the budget is open-ended."""
-
-    step: int
-    total_steps: int | None
-    loss: float | None  # None until the first read-back under --loss-every
-    elapsed_s: float
-    eta_s: float | None
-    val_psnr: float | None = None
-    best_psnr: float | None = None
-    lr: float | None = None  # the learning rate of the step just taken
 
 
 @dataclass
@@ -321,30 +198,8 @@ class Trainer:
                 progress(self._progress(run, val))
 
     def loader(self, step: int = 0, device: torch.device | None = None) -> DataLoader:
-        """Batches ``(images [B, 3, S, S], holes [B, 1, S, S])`` from ``cfg.workers`` processes.
-
-        Seeded by the step, so a resumed run draws new samples instead of repeating the first;
-        each worker (and rank) draws from its own stream (``CropSampler``).
-        """
-        cfg = self.cfg
-        sampler = CropSampler(
-            self.photos,
-            cfg.crop,
-            seed=cfg.seed + 7919 * step,
-            cables=cfg.cables,
-            objects=cfg.objects,
-        )
-        feed: dict[str, Any] = {}
-        if cfg.workers:
-            feed = {"persistent_workers": True, "prefetch_factor": 4}
-        return DataLoader(
-            sampler,
-            batch_size=cfg.batch,
-            collate_fn=pack_batch,
-            num_workers=cfg.workers,
-            pin_memory=device is not None and device.type == "cuda",
-            **feed,
-        )
+        """The run's crops (``feed.crop_loader``), seeded by ``step``."""
+        return crop_loader(self.photos, self.cfg, step, device)
 
     def _validates_at(self, step: int) -> bool:
         cfg = self.cfg
@@ -416,7 +271,7 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
         torch.manual_seed(cfg.seed + self.rank)
-        model, kwargs, lineage = self._initial_model()
+        model, kwargs, lineage = initial_model(cfg)
         model.to(device)
         ema = copy.deepcopy(model).requires_grad_(False)
         # One multi-tensor update instead of one per tensor: fused (one kernel) on CUDA, foreach
@@ -458,36 +313,6 @@ class Trainer:
             return torch.device("cuda", local)
         return torch.device("cpu")
 
-    def _initial_model(self) -> tuple[nn.Module, dict[str, Any], dict[str, float]]:
-        """The model to train, its builder arguments, and the steps / CPU-hours already in it."""
-        cfg = self.cfg
-        start = cfg.init if cfg.init is not None else cfg.widen_from
-        if start is not None:
-            model, info = load_weights(Path(start))
-            flag = "--init" if cfg.init is not None else "--widen-from"
-            if info.config != cfg.config:
-                raise ValueError(f"{flag} weights are config {info.config!r}, not {cfg.config!r}")
-            lineage = {
-                "steps": int(info.training.get("steps", 0)),
-                "cpu_hours": cpu_hours_in(info.training),
-            }
-            if cfg.widen_from is not None:
-                kwargs = {**info.model_kwargs, **cfg.model_kwargs}
-                if kwargs == info.model_kwargs:
-                    raise ValueError(
-                        "--widen-from needs --model-kwargs that make the network wider, "
-                        "e.g. '{\"width\": 32}'"
-                    )
-                return widen(model, build_model(cfg.config, **kwargs)), kwargs, lineage
-            if cfg.model_kwargs and cfg.model_kwargs != info.model_kwargs:
-                raise ValueError(
-                    f"--init weights were built with model arguments {info.model_kwargs}, not "
-                    f"{cfg.model_kwargs}; leave --model-kwargs out to continue them"
-                )
-            return model, info.model_kwargs, lineage
-        model = build_model(cfg.config, **cfg.model_kwargs)
-        return model, dict(cfg.model_kwargs), {"steps": 0, "cpu_hours": 0.0}
-
     def _wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
         if not self.distributed:
             return model
@@ -501,50 +326,7 @@ class Trainer:
         opt: torch.optim.Optimizer,
         lineage: dict[str, float],
     ) -> dict[str, Any]:
-        fresh = {
-            "step": 0,
-            "history": [],
-            "cpu_seconds": 0.0,
-            "train_seconds": 0.0,
-            "best": None,
-            "base": None,
-            "lineage": lineage,
-        }
-        if not self.checkpoint_path.exists():
-            return fresh
-        # One line for the user: torch's own reasons run to a paragraph and suggest unsafe loading.
-        damaged = WeightsError(
-            f"{self.checkpoint_path} is unreadable (damaged, or not a checkpoint of this run); "
-            "delete it to start the run again"
-        )
-        try:
-            ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
-        except OSError as err:
-            raise WeightsError(
-                f"{self.checkpoint_path} is unreadable ({err.strerror or err}); "
-                "delete it to start the run again"
-            ) from None
-        except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError):
-            raise damaged from None
-        if not isinstance(ckpt, dict):
-            raise damaged
-        if ckpt.get("config_name") != self.cfg.config:
-            raise ValueError(
-                f"{self.checkpoint_path} belongs to config {ckpt.get('config_name')!r}"
-            )
-        try:
-            model.load_state_dict(ckpt["model"])
-            ema.load_state_dict(ckpt["ema"])
-            opt.load_state_dict(ckpt["optim"])
-            optional = ("lineage", "train_seconds")  # absent from older runs' checkpoints
-            state = {k: ckpt[k] for k in fresh if k not in optional}
-            state["train_seconds"] = float(ckpt.get("train_seconds", 0.0))
-        except (KeyError, RuntimeError, TypeError, ValueError):
-            raise damaged from None
-        # Fixed when the run started (the init file may since have been published over); a run
-        # checkpointed before lineages were recorded takes the one its init file gives now.
-        state["lineage"] = ckpt.get("lineage", lineage)
-        return state
+        return read_checkpoint(self.checkpoint_path, self.cfg.config, model, ema, opt, lineage)
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -630,74 +412,5 @@ class Trainer:
             "base": run.base,
             "lineage": run.lineage,
         }
-        atomic_write(self.checkpoint_path, lambda tmp: torch.save(ckpt, tmp))
-        self._write_curve(run)
-
-    def _write_curve(self, run: _Run) -> None:
-        if not run.history:
-            return
-        keys = list(run.history[-1])
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
-                w.writeheader()
-                w.writerows(run.in_all(row) for row in run.history)
-
-        atomic_write(self.run_dir / "curve.csv", write)
-
-
-def pack_batch(
-    samples: list[tuple[torch.Tensor, torch.Tensor]],
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack ``CropSampler`` samples as 8-bit images and holes, as photos are: a quarter of the
-    bytes a loader worker passes to the training process (and the training process to a GPU)."""
-    images, holes = zip(*samples)
-    x = torch.stack(images).mul_(255).round_().to(torch.uint8)
-    return x, torch.stack(holes).to(torch.uint8)
-
-
-def unpack_batch(
-    x: torch.Tensor, m: torch.Tensor, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``pack_batch``'s images ``[B, 3, S, S]`` in [0, 1] and holes ``[B, 1, S, S]`` (1 = fill),
-    float on ``device``; converted there, so a GPU does the conversion."""
-    x = x.to(device, non_blocking=True).float().div_(255)
-    return x, m.to(device, non_blocking=True).float()
-
-
-def cpu_hours_in(training: dict[str, Any]) -> float:
-    """CPU-hours a weights file's training summary says went into it. A cycle trained on a GPU
-    (the shipped ``default`` since issue 34) records steps but no CPU-hours: its CPU-hours are
-    those of the weights it started from, so a later cycle's curve does not restart at zero."""
-    if "cpu_hours" in training:
-        return float(training["cpu_hours"])
-    start = training.get("init")
-    return float(start.get("cpu_hours", 0.0)) if isinstance(start, dict) else 0.0
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None or math.isnan(seconds):
-        return "?"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def progress_line(p: TrainProgress, held_out: str, every: int, schedule: bool) -> str | None:
-    """What ``scnn-train`` and ``scnn-finetune`` print for ``p``: every validation (``held_out``
-    names what was scored), and every ``every`` steps between, with the learning rate and the
-    minutes so far when ``schedule``; None on the steps between. The loss is read back only
-    every few steps (``--loss-every``), so it can still be unknown: '?'."""
-    loss = "?" if p.loss is None else f"{p.loss:.4f}"
-    eta = format_eta(p.eta_s)
-    if p.val_psnr is not None:
-        return (
-            f"step {p.step}: loss {loss} {held_out} PSNR {p.val_psnr:.2f} dB "
-            f"(best {p.best_psnr:.2f}) eta {eta}"
-        )
-    if p.step % every:
-        return None
-    if schedule and p.lr is not None:
-        return f"step {p.step}: loss {loss} lr {p.lr:.2e} {p.elapsed_s / 60:.1f} min eta {eta}"
-    return f"step {p.step}: loss {loss} eta {eta}"
+        write_checkpoint(self.checkpoint_path, ckpt)
+        write_curve(self.run_dir / "curve.csv", [run.in_all(row) for row in run.history])
