@@ -13,12 +13,7 @@ from scnn_plugin.evaluation.metrics import band_ratios, hole_detail
 from scnn_plugin.fill import add_texture
 from scnn_plugin.fill.completion import complete
 from scnn_plugin.fill.filters import gaussian_blur
-from scnn_plugin.fill.patch_match import (
-    patch_features,
-    random_field,
-    refine_field,
-    valid_sources,
-)
+from scnn_plugin.fill.patch_match import refine_field, unknown_counts
 
 
 def _ring(mask: Image.Image, width: int) -> np.ndarray:
@@ -135,30 +130,27 @@ def test_add_texture_leaves_a_fill_alone_where_nothing_is_known_to_copy_from(pho
 
 
 def test_patch_match_finds_where_a_copied_region_came_from(photo):
-    """Region B of the photo is made a copy of region A; matching B's pixels against the photo
-    with B excluded must find A, shifted by the copy's offset, for nearly every pixel."""
+    """Region B of the photo is made a copy of region A; matching B's pixels against the photo,
+    with every source patch charged for what it has of B, must find A, shifted by the copy's
+    offset, for nearly every pixel."""
+    from scnn_plugin.fill import completion
+
     image = _tensor(photo)
     image[:, 300:340, 60:100] = image[:, 100:140, 200:240]  # B <- A: offset (200, -140)
     known = torch.ones(512, 512, dtype=torch.bool)
     known[300:340, 60:100] = False
-    valid = valid_sources(known, 3)
     pixels = torch.nonzero((~known).flatten()).squeeze(1)
-    features = patch_features(image, 3, 1)
+    basis = completion._basis(3, 6, 2, torch.device("cpu"), torch.float32)
+    charge = 10 * unknown_counts(known, 3).flatten()[:, None]  # B itself would match at 0
+    sources = torch.cat([completion._features(image, basis, 3), charge], 1)
+    targets = torch.cat([sources[pixels, :-1], torch.zeros(len(pixels), 1)], 1)
+
+    def distance(candidates: torch.Tensor) -> torch.Tensor:
+        return (sources[candidates] - targets).square().sum(1)
+
     generator = torch.Generator().manual_seed(0)
-    start = random_field(pixels.numel(), torch.nonzero(valid.flatten()).squeeze(1), generator)
-    field = refine_field(
-        start,
-        pixels,
-        features,
-        features[pixels],
-        (512, 512),
-        6,
-        (1, 2, 4, 8),
-        256,
-        generator,
-        valid,
-    )
-    assert valid.flatten()[field].all()  # every match is a valid source
+    start = torch.randint(512 * 512, (pixels.numel(),), generator=generator)
+    field = refine_field(start, pixels, distance, (512, 512), 6, (1, 2, 4, 8), 256, generator)
     expected = pixels - 200 * 512 + 140
     inner = (
         (pixels // 512 >= 303) & (pixels // 512 < 337) & (pixels % 512 >= 63) & (pixels % 512 < 97)
@@ -170,7 +162,9 @@ def test_patch_match_finds_where_a_copied_region_came_from(photo):
 def test_a_thin_stroke_keeps_the_network_fill_and_a_wide_one_gets_the_photos(photo, smooth):
     """Thin and medium strokes (under ~24 px) are where the network beats every classical fill and
     copying only costs PSNR; a thick stroke across the same backdrop gets the photo's structure."""
-    for width, textured in ((8, False), (20, False), (40, True)):
+    from scnn_plugin.fill.texture import _WIDE  # completion needs a pixel _WIDE px from the edge
+
+    for width, textured in ((_WIDE // 2, False), (2 * _WIDE - 4, False), (2 * _WIDE + 16, True)):
         mask = Image.new("L", photo.size)
         ImageDraw.Draw(mask).line(
             (40, 60, photo.width - 40, photo.height - 60), fill=255, width=width
@@ -224,6 +218,7 @@ def test_a_vote_copies_only_known_pixels_inside_the_crop():
     pixel repeated beyond the crop is a streak along the rows it is copied to (what fur and grass
     showed at 2x), and an unknown pixel is what is being removed."""
     from scnn_plugin.fill import completion
+    from scnn_plugin.fill.vote import Vote
 
     h = w = 20
     image = torch.arange(h * w, dtype=torch.float64).view(1, h, w).repeat(3, 1, 1) / (h * w)
@@ -232,8 +227,8 @@ def test_a_vote_copies_only_known_pixels_inside_the_crop():
     image[:, 1, 2] = 50.0
     fixed = torch.ones(h, w, dtype=torch.bool)
     fixed[10, 10] = False  # the one pixel completed
-    targets = completion._targets(fixed)
-    vote = completion._Vote(targets, fixed, known)
+    targets = completion._targets(fixed, 3)
+    vote = Vote(targets, fixed, known, 3)
     field = torch.zeros_like(targets)  # every patch over the pixel copies the crop's corner
     out = vote(image, field, None)
     ty, tx = targets // w, targets % w
@@ -251,15 +246,16 @@ def test_patches_are_compared_by_their_own_distances():
     by a grey ramp are exactly as far apart in features as in pixels."""
     from scnn_plugin.fill import completion
 
-    basis = completion._basis(torch.device("cpu"), torch.float64)
+    radius = completion.DEFAULT.radius
+    basis = completion._basis(radius, 6, 2, torch.device("cpu"), torch.float64)
     rows = basis.reshape(len(basis), -1)
     assert torch.allclose(rows @ rows.t(), torch.eye(len(basis), dtype=torch.float64), atol=1e-9)
-    side = 2 * completion._RADIUS + 1
+    side = 2 * radius + 1
     ramp = torch.linspace(0, 0.3, side, dtype=torch.float64)
     a = torch.tensor([0.2, 0.5, 0.4], dtype=torch.float64).view(3, 1, 1).expand(3, side, side)
     shift = torch.tensor([0.1, -0.2, 0.05], dtype=torch.float64).view(3, 1, 1)
     b = a + shift + ramp.view(1, 1, -1)
-    centre = torch.tensor([completion._RADIUS * side + completion._RADIUS])
-    fa = completion._features(a.contiguous(), basis, centre)
-    fb = completion._features(b.contiguous(), basis, centre)
+    centre = torch.tensor([radius * side + radius])
+    fa = completion._features(a.contiguous(), basis, radius, centre)
+    fb = completion._features(b.contiguous(), basis, radius, centre)
     assert torch.allclose((fa - fb).norm(), (a - b).norm(), rtol=1e-6)

@@ -14,21 +14,13 @@ every entry is always a valid source.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
 # The four axis directions a match is propagated from.
 _DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
-
-
-def patch_features(image: torch.Tensor, radius: int, stride: int) -> torch.Tensor:
-    """``[C, H, W]`` -> ``[H * W, C * k * k]``: each pixel's neighbourhood sampled every ``stride``
-    px within ``radius`` (k = 2 * radius // stride + 1); edges are replicated."""
-    c, h, w = image.shape
-    padded = F.pad(image[None], (radius, radius, radius, radius), mode="replicate")[0]
-    shifts = range(0, 2 * radius + 1, stride)
-    taps = [padded[:, dy : dy + h, dx : dx + w] for dy in shifts for dx in shifts]
-    return torch.stack(taps, 0).reshape(len(taps) * c, h * w).t().contiguous()
 
 
 def unknown_counts(
@@ -55,52 +47,36 @@ def valid_sources(known: torch.Tensor, border: int) -> torch.Tensor:
     return unknown_counts(known, border) < 0.5
 
 
-def random_field(n: int, sources: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """``n`` matches drawn uniformly from ``sources`` (flat indices of valid source pixels)."""
-    pick = torch.randint(sources.numel(), (n,), generator=generator, device=sources.device)
-    return sources[pick]
-
-
 def refine_field(
     field: torch.Tensor,
     pixels: torch.Tensor,
-    source_features: torch.Tensor,
-    target_features: torch.Tensor,
+    distance: Callable[[torch.Tensor], torch.Tensor],
     size: tuple[int, int],
     sweeps: int,
     steps: tuple[int, ...],
     radius: int,
     generator: torch.Generator,
-    valid: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Improve ``field`` (``[n]``) for the hole pixels ``pixels`` (``[n]`` flat indices) of an
     image of ``size`` (H, W).
 
-    ``source_features`` ``[H * W, D]`` describe every pixel of the image, ``target_features``
-    ``[n, D]`` the hole pixels' current estimate; ``valid`` ``[H, W]`` marks allowed sources (by
-    default every pixel: a caller whose distance already charges for bad sources need not). Each
-    sweep propagates along ``steps`` and then searches randomly from ``radius`` down to 1 px.
+    ``distance(candidates)`` gives each hole pixel's cost ``[n]`` for the candidate sources
+    ``candidates`` (``[n]`` flat indices); a caller charges there for sources it does not want.
+    Each sweep propagates along ``steps`` and then searches randomly from ``radius`` down to 1 px.
     Returns a new field; the inputs are not modified.
     """
     h, w = size
-    ok = None if valid is None else valid.flatten()
     py, px = pixels // w, pixels % w
     n = pixels.numel()
-
-    def cost(candidates: torch.Tensor) -> torch.Tensor:
-        return (source_features[candidates] - target_features).square_().sum(1)
-
     field = field.clone()
-    best = cost(field)
+    best = distance(field)
     lookup = torch.full((h * w,), -1, dtype=torch.long, device=field.device)
 
     def consider(qy: torch.Tensor, qx: torch.Tensor, allowed: torch.Tensor) -> None:
         nonlocal field, best
         inside = allowed & (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
         candidates = qy.clamp(0, h - 1) * w + qx.clamp(0, w - 1)
-        if ok is not None:
-            inside &= ok[candidates]
-        c = cost(candidates)
+        c = distance(candidates)
         better = inside & (c < best)
         field = torch.where(better, candidates, field)
         best = torch.where(better, c, best)
