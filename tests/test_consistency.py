@@ -130,3 +130,77 @@ def test_ci_runs_the_readme_test_command_and_it_deselects_nothing():
     assert addopts[addopts.index("-m") + 1] == "not slow"
     words = shlex.split(command)
     assert words[words.index("pytest") + 1 :] == ["-m", ""]  # pytest's -m: select everything
+
+
+# The held-out figures: docs/eval-results.md is what scnn-eval wrote; the README, the model card and
+# docs/quality.md quote it. A new run must reach all of them.
+CLASSICAL_NAMES = {"fsr-fast": "FSR", "telea": "Telea", "patchmatch": "PatchMatch"}
+KINDS = ("thin", "medium", "thick", "object")
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of every markdown table row in ``text``, bold marks dropped."""
+    return [
+        [cell.strip().replace("**", "") for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
+
+
+def eval_results() -> dict[str, dict[str, str]]:
+    """Per hole kind, the figures the README's quality table quotes, from docs/eval-results.md."""
+    text = (ROOT / "docs/eval-results.md").read_text(encoding="utf-8")
+    summary = next(row for row in table_rows(text) if row[0] == "SC-NN default")
+    found = {}
+    for kind, cell in zip(KINDS, summary[1:]):
+        margin, worst, bands = (part.strip() for part in cell.split("/"))
+        section = text.split(f"## {kind} holes", 1)[1].split("\n## ", 1)[0]
+        rows = {row[0]: row for row in table_rows(section)}
+        best = next(
+            line.split("|")[1].strip()
+            for line in section.splitlines()
+            if line.startswith("| ") and line.count("**") >= 4 and "−" not in line
+        )
+        found[kind] = {
+            "psnr": rows["SC-NN default"][1],
+            "network": rows["SC-NN default, no texture"][1],
+            "margin": margin,
+            "worst": worst,
+            "bands": " ".join(bands.split()[:3]),
+            "best": f"{CLASSICAL_NAMES.get(best, best)} {rows[best][1]}",
+            "patchmatch": rows["patchmatch"][1],
+            "patchmatch bands": " ".join(rows["patchmatch"][5].split()[:3]),
+        }
+    return found
+
+
+def test_readme_quality_table_quotes_the_latest_eval_run():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quality", 1)[1].split("\n## ", 1)[0]
+    rows = {row[0].split()[0].rstrip("s"): row for row in table_rows(section)[1:]}
+    for kind, fig in eval_results().items():
+        assert rows[kind][1:] == [
+            f"{fig['psnr']} ({fig['margin']})",
+            fig["worst"],
+            fig["best"],
+            fig["patchmatch"],
+            f"{fig['bands']} / {fig['patchmatch bands']}",
+        ], kind
+
+
+def test_model_card_and_quality_doc_quote_the_latest_eval_run():
+    card = (ROOT / "weights/README.md").read_text(encoding="utf-8")
+    rows = {row[0]: row for row in table_rows(card)}
+    for kind, fig in eval_results().items():
+        expected = [fig["network"], fig["psnr"], fig["best"], fig["margin"], fig["worst"]]
+        assert rows[kind][1:] == expected, kind
+    results = (ROOT / "docs/eval-results.md").read_text(encoding="utf-8")
+    quality = (ROOT / "docs/quality.md").read_text(encoding="utf-8")
+    summary, quoted = {}, {}  # the first table naming a row is the summary; later ones are per kind
+    for table, text in ((summary, results), (quoted, quality)):
+        for row in table_rows(text):
+            if row[0].startswith("SC-NN"):
+                table.setdefault(row[0], row[1:])
+    quoted["SC-NN default"] = quoted.pop("SC-NN default (texture on: what users get)")
+    for name in ("SC-NN default", "SC-NN default, no texture", "SC-NN paper"):
+        assert quoted[name] == summary[name], name
