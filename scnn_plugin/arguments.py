@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .cpu_threads import MAX_THREADS, THREADS_ENV
 from .errors import ScnnError
 from .options import InpaintOptions
 
@@ -34,6 +35,20 @@ def add_model_arguments(parser: argparse.ArgumentParser, weights_help: str) -> N
         "(default: default)",
     )
     parser.add_argument("--device", default="auto", help=DEVICE_HELP)
+
+
+def add_threads_argument(parser: argparse.ArgumentParser) -> None:
+    """``--threads N``: the CPU threads torch may use; pass ``args.threads`` to
+    ``cpu_threads.configure_threads`` first thing in ``main``, before torch loads."""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"CPU threads for the network, 0-{MAX_THREADS}, 0 = automatic; idle ones sleep, so a "
+        f"busy machine stays usable (default: ${THREADS_ENV}, else $OMP_NUM_THREADS, else the "
+        "physical cores)",
+    )
 
 
 def add_inpaint_arguments(parser: argparse.ArgumentParser) -> None:

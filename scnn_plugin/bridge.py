@@ -58,6 +58,7 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
+from .cpu_threads import configure_threads, physical_cores
 from .errors import Cancelled, InputError, ScnnError
 from .options import InpaintOptions
 from .raw_pixels import as_layer, from_engine_image, read_pixels, to_engine_image
@@ -117,6 +118,8 @@ def diagnostics(inpainter: Any = None, weights: str | None = None) -> dict[str, 
         info["torch"] = f"unavailable ({broken})"
     else:
         info["torch"] = torch.__version__
+        info["threads"] = torch.get_num_threads()
+        info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
         try:
             info["cuda"] = torch.cuda.is_available()
         except Exception as err:  # noqa: BLE001 - diagnostics never raise
@@ -393,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="scnn-bridge: %(message)s")
+    try:  # before torch loads: idle threads must not spin beside GIMP
+        configure_threads()
+    except InputError as err:  # a bad SCNN_THREADS must not cost GIMP its reply
+        log.warning("%s; using %d threads", err, configure_threads(physical_cores()))
     if args.diagnose:
         print(json.dumps(diagnostics(), indent=2))
         return 0

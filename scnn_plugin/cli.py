@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from .arguments import add_inpaint_arguments, add_model_arguments, inpaint_options, weights_path
+from .arguments import (
+    add_inpaint_arguments,
+    add_model_arguments,
+    add_threads_argument,
+    inpaint_options,
+    weights_path,
+)
+from .cpu_threads import configure_threads
 from .errors import InputError, ScnnError
 from .image_io import load_image, save_image
 from .masks import alpha_mask, mask_array
@@ -63,6 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--demo", action="store_true", help="inpaint the bundled sample photo")
     add_model_arguments(p, "weights file to fill with")
     add_inpaint_arguments(p)
+    add_threads_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -218,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="scnn-inpaint: %(message)s")
     try:
+        configure_threads(args.threads)  # before torch loads: OpenMP reads the policy only then
         return run(args)
     except (ScnnError, OSError) as err:
         _report(err, args.verbose)

@@ -22,7 +22,7 @@ PLUGIN = ROOT / "gimp" / "scnn-inpaint" / "scnn-inpaint.py"
 
 # Layer of each module, by its first name under the package ("" = the package's __init__).
 LAYERS: dict[str, str] = {
-    **dict.fromkeys(["errors", "atomic", "samples", "version"], "base"),
+    **dict.fromkeys(["errors", "atomic", "samples", "version", "cpu_threads"], "base"),
     "snn": "snn",
     **dict.fromkeys(
         [

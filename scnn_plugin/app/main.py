@@ -8,6 +8,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..cpu_threads import configure_threads
+from ..errors import InputError
 from ..version import __version__
 
 # Qt's own platform choice on Linux and the BSDs needs one of these; without them it aborts the
@@ -42,6 +44,11 @@ def display_problem(environ: Mapping[str, str], platform: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        configure_threads()  # before torch loads; the window applies its own setting later
+    except InputError as err:  # a bad SCNN_THREADS / OMP_NUM_THREADS
+        print(f"scnn-inpaint-gui: error: {err}", file=sys.stderr)
+        return 1
     problem = display_problem(os.environ, sys.platform)
     if problem is not None:
         print(f"scnn-inpaint-gui: error: {problem}", file=sys.stderr)

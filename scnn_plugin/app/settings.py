@@ -16,6 +16,7 @@ from typing import Any
 import platformdirs
 
 from ..atomic import atomic_write
+from ..cpu_threads import check_threads
 from ..options import InpaintOptions
 
 log = logging.getLogger("scnn_plugin.app")
@@ -34,6 +35,7 @@ class AppSettings:
     weights: str = SHIPPED_PREFIX + "default"  # "shipped:<config>" or a weights file path
     brush_size: int = 40  # diameter in image pixels, within BRUSH_SIZES
     recent_files: tuple[str, ...] = ()  # most recent first, at most MAX_RECENT
+    threads: int = 0  # CPU threads for the engine (cpu_threads.configure_threads); 0 = automatic
 
     def with_recent(self, path: str | Path) -> AppSettings:
         """These settings with ``path`` moved to the front of the recent files."""
@@ -99,6 +101,7 @@ class SettingsStore:
             "weights": settings.weights,
             "brush_size": settings.brush_size,
             "recent_files": list(settings.recent_files),
+            "threads": settings.threads,
         }
         text = json.dumps(data, indent=2)
         atomic_write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
@@ -125,6 +128,7 @@ def _parse(data: dict[str, Any]) -> tuple[AppSettings, list[str]]:
         "weights": _parse_weights,
         "brush_size": _parse_brush_size,
         "recent_files": _parse_recent,
+        "threads": check_threads,  # an InputError is a ValueError
     }
     for name, parse in parsers.items():
         if name not in data:
