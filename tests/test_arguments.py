@@ -12,7 +12,7 @@ from scnn_plugin import cli
 from scnn_plugin.arguments import DEVICE_HELP, inpaint_options, weights_path
 from scnn_plugin.errors import ScnnError, WeightsError
 from scnn_plugin.options import InpaintOptions
-from scnn_plugin.training import finetune
+from scnn_plugin.training import finetune_cli as finetune
 from scnn_plugin.weights import resolve_weights
 
 MODEL_FLAGS = ["--weights", "w.safetensors", "--config", "paper", "--device", "cpu"]

@@ -21,11 +21,11 @@ from scnn_plugin.training.finetune import (
     FinetuneJob,
     finetuned_dir,
     has_unfinished_run,
-    main,
     run_key,
     runs_dir,
     split_photos,
 )
+from scnn_plugin.training.finetune_cli import main
 from scnn_plugin.training.validation import evaluate_psnr
 from scnn_plugin.weights import load_weights
 

@@ -8,26 +8,45 @@ the number of masked tiles, not the image size. Needs the ``eval`` extra (OpenCV
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import resource
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-from PIL import Image, ImageDraw
-
+# Light imports only: --help and a missing package of the eval extra answer before torch loads;
+# the cases import the engine in their own processes.
 from ..errors import InputError
 from ..options import InpaintOptions
-from ..tiling import plan_tiles
+from .extra import missing_line
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from ..training.data import PhotoFolder
+
+DESCRIPTION = """\
+Time SC-NN against OpenCV Telea (and PatchMatch, when asked) on the bundled photo at sizes from
+512 px to 50 MP, with a selection of 1 % or 10 %: seconds per image and peak memory. Each case runs
+in a fresh process with the model loaded before the clock starts; times are medians over repeats.
+The cost follows the masked area, the number of masked tiles, not the image size. With --load N,
+every case is timed again beside N busy processes, and each method's slowdown is shown beside
+PatchMatch's. Needs the eval extra: pip install 'scnn-inpaint[eval]'."""
+
+EXAMPLES = """\
+examples:
+  scnn-bench --photos POOL --out bench                   # every case, then the timesteps sweep
+  scnn-bench --methods telea,patchmatch,default --cases "512² object,12 MP 1 %" --sweep ''
+  scnn-bench --methods default --cases "512² object" --load 2 --sweep ''   # a busy machine"""
+# A busy process beside the timed case: one core kept spinning until the bench kills it.
+SPIN = "while True: pass"
 
 # (label, width, height, selection share); a 512x512 with a medium free-form mask comes first, then
 # one with an object-sized selection (8 %), where the texture stage does the most work.
@@ -51,6 +70,7 @@ class Row:
     peak_rss_mb: float
     masked_tiles: int
     masked_mpix: float
+    load: int = 0  # busy processes that ran beside it
 
 
 def scene(width: int, height: int, share: float | None) -> tuple[Image.Image, Image.Image]:
@@ -60,6 +80,9 @@ def scene(width: int, height: int, share: float | None) -> tuple[Image.Image, Im
     a seeded medium free-form mask as in the evaluation.
     """
     from importlib import resources
+
+    import numpy as np
+    from PIL import Image, ImageDraw
 
     from ..training.hole_masks import make_mask
 
@@ -76,9 +99,14 @@ def scene(width: int, height: int, share: float | None) -> tuple[Image.Image, Im
     return photo, mask
 
 
-def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> None:
-    """Child process: build the scene, load the model, time ``repeats`` runs, report peak memory."""
+def _run_case(method: str, case: tuple, repeats: int, threads: int, queue, load: int = 0) -> None:
+    """Child process: build the scene, load the model, time ``repeats`` runs, report peak memory.
+    ``load`` is only recorded: the busy processes are the parent's (``busy_processes``)."""
     import cv2
+    import numpy as np
+    import torch
+
+    from ..tiling import plan_tiles
 
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
@@ -115,7 +143,8 @@ def _run_case(method: str, case: tuple, repeats: int, threads: int, queue) -> No
         once()
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put(Row(label, method, statistics.median(times), peak, tiles, float(hole.sum()) / 1e6))
+    mpix = float(hole.sum()) / 1e6
+    queue.put(Row(label, method, statistics.median(times), peak, tiles, mpix, load))
 
 
 def scnn_options(method: str) -> tuple[str, InpaintOptions]:
@@ -131,14 +160,33 @@ def scnn_options(method: str) -> tuple[str, InpaintOptions]:
     return config, InpaintOptions(**values)
 
 
-def run_isolated(method: str, case: tuple, repeats: int, threads: int) -> Row:
+def run_isolated(method: str, case: tuple, repeats: int, threads: int, load: int = 0) -> Row:
+    """Time ``method`` on ``case`` in a fresh process, beside ``load`` busy processes."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_run_case, args=(method, case, repeats, threads, queue))
-    proc.start()
-    row = queue.get()
-    proc.join()
+    proc = ctx.Process(target=_run_case, args=(method, case, repeats, threads, queue, load))
+    with busy_processes(load):
+        proc.start()
+        row = queue.get()
+        proc.join()
     return row
+
+
+@contextlib.contextmanager
+def busy_processes(n: int) -> Iterator[list[subprocess.Popen]]:
+    """``n`` Python processes spinning on a core each for the duration of the block: the other
+    work of a busy machine (GIMP, a browser, another fill). They are killed on the way out, however
+    the block ends."""
+    spinners: list[subprocess.Popen] = []
+    try:
+        for _ in range(n):
+            spinners.append(subprocess.Popen([sys.executable, "-c", SPIN]))
+        yield spinners
+    finally:
+        for p in spinners:
+            p.kill()
+        for p in spinners:
+            p.wait()
 
 
 def sweep_photos(photos_dir: Path | None) -> PhotoFolder:
@@ -158,6 +206,10 @@ def sweep_photos(photos_dir: Path | None) -> PhotoFolder:
 
 def timestep_sweep(steps: tuple[int, ...], threads: int, pool: PhotoFolder) -> list[dict]:
     """Time and masked PSNR of the default model at each T on held-out 512² samples of ``pool``."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
     from ..engine import Inpainter
     from ..training.evalset import build_eval_set
     from .metrics import masked_psnr
@@ -185,6 +237,8 @@ def timestep_sweep(steps: tuple[int, ...], threads: int, pool: PhotoFolder) -> l
 
 
 def markdown(rows: list[Row]) -> str:
+    """The quiet runs: seconds per image, against Telea on the same case, and peak memory."""
+    rows = [r for r in rows if not r.load]
     telea = {r.case: r.seconds for r in rows if r.method == "telea"}
     lines = [
         "| case | method | masked tiles | s / image | × Telea | peak RSS MB |",
@@ -199,12 +253,32 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def slowdown_table(rows: list[Row]) -> str:
+    """Each method's time beside busy processes over its quiet time, and PatchMatch's on the same
+    case: how much a busy machine costs us against the fill users compare us with."""
+    quiet = {(r.case, r.method): r.seconds for r in rows if not r.load}
+    loaded = [r for r in rows if r.load]
+    slowdown = {(r.case, r.method): r.seconds / quiet[r.case, r.method] for r in loaded}
+    lines = [
+        "| case | method | busy processes | s quiet | s busy | slowdown | PatchMatch's |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in loaded:
+        theirs = slowdown.get((r.case, "patchmatch"), float("nan"))
+        lines.append(
+            f"| {r.case} | {r.method} | {r.load} | {quiet[r.case, r.method]:.3f} | "
+            f"{r.seconds:.3f} | {slowdown[r.case, r.method]:.2f}x | {theirs:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def plot(rows: list[Row], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = [r for r in rows if not r.load]
     fig, ax = plt.subplots(figsize=(6, 4))
     for method in dict.fromkeys(r.method for r in rows):
         pts = sorted((r.masked_tiles, r.seconds, r.case) for r in rows if r.method == method)
@@ -217,27 +291,74 @@ def plot(rows: list[Row], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="scnn-bench", description=__doc__)
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="scnn-bench",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--methods",
         default="telea,default,paper",
         help="comma-separated: telea, patchmatch, default, paper; +adaptN (N steps first) and "
         "+viewsN (N flipped views) after a config, e.g. default+adapt30+views4",
     )
-    p.add_argument("--cases", default=None, help="comma-separated case labels (default: all)")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--cases",
+        default=None,
+        # argparse formats help with %: the labels' "1 %" is written %%
+        help="comma-separated case labels (default: all of "
+        + ", ".join(c[0] for c in CASES).replace("%", "%%")
+        + ")",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=3, help="timed runs per case; the median counts (default 3)"
+    )
+    p.add_argument(
+        "--threads", type=int, default=2, help="CPU threads of each timed fill (default 2)"
+    )
     p.add_argument("--sweep", default="1,2,4,8", help="timesteps to sweep ('' to skip)")
     p.add_argument("--photos", type=Path, default=None, help="photo pool for the sweep")
-    p.add_argument("--out", type=Path, default=Path("bench-results"))
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench-results"),
+        help="folder for results.md, results.json and cost.png (default: bench-results)",
+    )
+    p.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time every case beside N busy processes (spinning Python loops the bench "
+        "starts and kills) and show each method's slowdown beside PatchMatch's, which is "
+        "timed too (default 0: quiet only)",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
     args = p.parse_args(argv)
-    for method in args.methods.split(","):
+    methods = args.methods.split(",")
+    for method in methods:
         if method not in ("telea", "patchmatch"):
             try:
                 scnn_options(method)
             except ValueError as err:  # before any timing starts
                 p.error(str(err))
+    if args.load < 0:
+        p.error(f"--load is a number of busy processes, 0 or more, not {args.load}")
+    if args.load and "patchmatch" not in methods:
+        methods.append("patchmatch")  # the slowdown we are compared with
+    # OpenCV in every case (its threads are set, Telea is the baseline), matplotlib for the plot
+    packages = ["opencv-contrib-python-headless", "matplotlib"]
+    packages += ["pypatchmatch"] if "patchmatch" in methods else []
+    absent = missing_line("scnn-bench", packages)
+    if absent:
+        print(absent, file=sys.stderr)
+        return 2
     try:
         pool = sweep_photos(args.photos) if args.sweep else None
     except InputError as err:
@@ -248,15 +369,19 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for case in cases:
-        for method in args.methods.split(","):
-            row = run_isolated(method, case, args.repeats, args.threads)
-            rows.append(row)
-            print(
-                f"{row.case:>12} {row.method:>8}: {row.seconds:7.3f} s, {row.masked_tiles:3d} tiles, "
-                f"peak {row.peak_rss_mb:6.0f} MB",
-                flush=True,
-            )
+        for method in methods:
+            for load in (0, args.load) if args.load else (0,):
+                row = run_isolated(method, case, args.repeats, args.threads, load)
+                rows.append(row)
+                busy = f", beside {load} busy" if load else ""
+                print(
+                    f"{row.case:>12} {row.method:>8}: {row.seconds:7.3f} s, "
+                    f"{row.masked_tiles:3d} tiles, peak {row.peak_rss_mb:6.0f} MB{busy}",
+                    flush=True,
+                )
     table = markdown(rows)
+    if args.load:
+        table += "\n\n" + slowdown_table(rows)
     sweep = (
         timestep_sweep(tuple(int(t) for t in args.sweep.split(",")), args.threads, pool)
         if pool is not None

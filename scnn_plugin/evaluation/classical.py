@@ -12,10 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
-
-from ..fill import membrane_fill
-from ..imaging import to_rgb, to_tensor
 
 Fill = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -117,6 +113,12 @@ def fill_patchmatch(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 def fill_membrane(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The harmonic fill in ``scnn_plugin.fill`` that the default model starts from."""
+    # Imported here, as the libraries of the other fills: the list of fills loads without torch.
+    import torch
+
+    from ..fill import membrane_fill
+    from ..imaging import to_rgb, to_tensor
+
     _check(rgb, hole)
     image = to_tensor(rgb)
     known = torch.from_numpy(~hole)[None, None].float()

@@ -13,32 +13,28 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
+# Light imports only (numpy, Pillow): --help and a missing package of the eval extra answer before
+# torch loads; main imports the scoring after parsing.
+from ..training.hole_masks import MASK_KINDS, OBJECT_KIND
+from .classical import FILLS
+from .extra import missing_line, packages_for_fills
 
-from ..errors import ScnnError
-from ..options import InpaintOptions
-from ..training.data import default_pool_dir, find_photos, load_photos
-from ..training.evalset import OBJECT_KIND, EvalSample, build_eval_set
-from ..training.hole_masks import MASK_KINDS
-from ..training.object_masks import load_silhouettes, silhouettes_dir
-from .classical import FILLS, FillUnavailable
-from .metrics import hole_bands
-from .report import format_report, grid_rows, object_crops, picture_grid
-from .scoring import (
-    PHOTO_MARGINS_OF,
-    PLAIN,
-    EvalResults,
-    MethodResult,
-    best_classical,
-    classical_methods,
-    ideal_texture_method,
-    margins,
-    measure,
-    photo_margins,
-    scnn_methods,
-)
+if TYPE_CHECKING:
+    from ..training.evalset import EvalSample
+
+DESCRIPTION = """\
+Measure SC-NN against the classical fills users already have (OpenCV Telea and Navier-Stokes,
+FSR, biharmonic, PatchMatch) on held-out photos, per hole kind: thin, medium and thick strokes and
+object silhouettes. Writes results.json, results.md (the tables), grid.png and objects.png.
+Needs the eval extra: pip install 'scnn-inpaint[eval]'."""
+
+EXAMPLES = """\
+examples:
+  scnn-eval --out eval --threads 2                         # all held-out photos of the pool
+  scnn-eval --photos DIR --kinds object --methods patchmatch --out eval-objects
+  scnn-eval --out eval --weights-variant wide=runs/wide/best.safetensors --limit 8"""
 
 KINDS = (*MASK_KINDS, OBJECT_KIND)
 # Object removals shown in the crops figure: the most textured ones (by the truth's structure at
@@ -46,8 +42,13 @@ KINDS = (*MASK_KINDS, OBJECT_KIND)
 OBJECT_ROWS = 12
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="scnn-eval", description=__doc__.split("\n\n")[0])
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="scnn-eval",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--photos",
         type=Path,
@@ -107,12 +108,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="object shapes for the object kind (default: the pool's silhouettes/, built by "
         "python -m scnn_plugin.training.object_masks)",
     )
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return parser().parse_args(argv)
 
 
 def textured_objects(samples: list[EvalSample], n: int) -> list[int]:
     """Indices of the ``n`` object samples whose truth has the most structure at 2-4 px in the
     hole, in sample order: where a fill that lacks it shows."""
+    import numpy as np
+
+    from .metrics import hole_bands
+
     objects = [i for i, s in enumerate(samples) if s.kind == OBJECT_KIND]
     texture = {i: hole_bands(samples[i].image / 255.0, samples[i].hole)[1] for i in objects}
     return sorted(sorted(objects, key=lambda i: -np.nan_to_num(texture[i]))[:n])
@@ -134,12 +143,49 @@ def weights_variants(given: list[str]) -> dict[str, Path]:
 
 def heldout_dir(photos: Path | None) -> Path:
     """The folder to read: ``photos`` itself, or its ``val/`` if it is a pool (never train/)."""
+    from ..training.data import default_pool_dir
+
     root = photos or default_pool_dir()
     return root / "val" if (root / "val").is_dir() else root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    names = (
+        list(FILLS)
+        if args.methods is None
+        else [n for n in args.methods.split(",") if n not in ("", "none")]
+    )
+    absent = missing_line(
+        "scnn-eval", packages_for_fills(names), "or leave its fills out of --methods"
+    )
+    if absent:
+        print(absent, file=sys.stderr)
+        return 2
+    import numpy as np
+    import torch
+
+    from ..errors import ScnnError
+    from ..options import InpaintOptions
+    from ..training.data import default_pool_dir, find_photos, load_photos
+    from ..training.evalset import build_eval_set
+    from ..training.object_masks import load_silhouettes, silhouettes_dir
+    from .classical import FillUnavailable
+    from .report import format_report, grid_rows, object_crops, picture_grid
+    from .scoring import (
+        PHOTO_MARGINS_OF,
+        PLAIN,
+        EvalResults,
+        MethodResult,
+        best_classical,
+        classical_methods,
+        ideal_texture_method,
+        margins,
+        measure,
+        photo_margins,
+        scnn_methods,
+    )
+
     if args.threads:
         torch.set_num_threads(args.threads)
     folder = heldout_dir(args.photos)
@@ -162,11 +208,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Every argument is checked before the silhouettes' cache is read, so a typo is reported as
     # itself on any machine, with the cache or without it.
-    names = (
-        list(FILLS)
-        if args.methods is None
-        else [n for n in args.methods.split(",") if n not in ("", "none")]
-    )
     try:
         asked = InpaintOptions(adapt=args.adapt, views=args.views)
         classical = classical_methods(names)

@@ -11,11 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .hole_masks import MASK_KINDS, make_mask
+from .hole_masks import MASK_KINDS, OBJECT_KIND, make_mask
 from .object_masks import object_mask
-
-# The hole kind made from real objects' silhouettes (object_masks.py) rather than brush strokes.
-OBJECT_KIND = "object"
 
 
 @dataclass(frozen=True)

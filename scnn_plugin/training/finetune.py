@@ -1,4 +1,5 @@
-"""``scnn-finetune``: adapt the active weights to a folder of the user's own photos.
+"""Fine-tuning: adapt the active weights to a folder of the user's own photos (``scnn-finetune``,
+whose command line is ``finetune_cli.py``, and the window's Image > Fine-tune).
 
 It is the ``scnn-train`` pipeline (``Trainer``: generated holes, EMA, validation, early stopping,
 atomic checkpoints, DDP under ``torchrun``) started from the active weights, with one promise on top:
@@ -14,9 +15,7 @@ weights' ``training`` metadata under ``"finetune"``.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import math
 import os
 import re
 import shutil
@@ -29,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from ..arguments import add_model_arguments, weights_path
 from ..errors import InputError, ScnnError
 from ..models import InpaintNet
 from ..version import __version__
@@ -37,7 +35,8 @@ from ..weights import file_sha256, finetuned_dir, load_weights, save_weights
 from .config import TrainConfig
 from .data import PHOTO_SUFFIXES, find_photos, load_photos
 from .evalset import build_eval_set
-from .progress import TrainProgress, format_eta, progress_line
+from .finetune_budget import DEFAULT_STEPS, estimate_seconds
+from .progress import TrainProgress, format_eta
 from .trainer import Trainer
 
 # The public fine-tuning API: front ends (the window, scripts) import these names from here and
@@ -61,29 +60,6 @@ __all__ = [
 APP_NAME = "scnn-inpaint"  # platformdirs application name, shared with the desktop app's settings
 # The loss each shipped config was trained with, for bases whose metadata does not say.
 DEFAULT_LOSS = {"paper": "mse", "default": "hole"}
-# Measured once on a shared 2-core CPU (OMP_NUM_THREADS=2, 2026-12): one step of the default model
-# at batch 8, crop 256 took 14.4-15.6 s. The check of 8 held-back photos at 512 px is an allowance
-# (about 2.5 s a photo), not a measurement.
-CPU_STEP_S = 15.0
-CPU_CHECK_S = 20.0
-CPU_REFERENCE_THREADS = 2
-# A budget a 2-core laptop finishes in about ten minutes: 30 x 15 s + 3 checks x 20 s = 8.5 min.
-DEFAULT_STEPS = 30
-
-
-def estimate_seconds(
-    steps: int, batch: int = 8, crop: int = 256, val_every: int = 25, threads: int = 2
-) -> float:
-    """Rough CPU wall time of a ``steps``-step run, scaled from the measured 2-core figures.
-
-    Work grows with batch x crop area; more threads help, though less than linearly, which this
-    ignores (so many-core estimates err on the short side). Checks: the base, every ``val_every``
-    steps, and at the end. A GPU is typically tens of times faster.
-    """
-    scale = CPU_REFERENCE_THREADS / max(1, threads)
-    step = CPU_STEP_S * (batch / 8) * (crop / 256) ** 2 * scale
-    checks = 2 + steps // max(1, val_every)
-    return steps * step + checks * CPU_CHECK_S * scale
 
 
 def runs_dir() -> Path:
@@ -319,94 +295,7 @@ def _relative(name: str, root: Path) -> str:
         return name
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="scnn-finetune", description=__doc__.splitlines()[0])
-    p.add_argument("photos_dir", type=Path, metavar="PHOTOS_DIR", help="folder of your photos")
-    p.add_argument("--minutes", type=float, default=None, help="wall-clock budget")
-    p.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        help=f"step budget (default {DEFAULT_STEPS} without --minutes, as in the window)",
-    )
-    add_model_arguments(p, "weights to start from")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--crop", type=int, default=256)
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--val-every", type=int, default=25)
-    p.add_argument("--val-side", type=int, default=512, help="held-back view side in px")
-    p.add_argument("--out-dir", type=Path, default=None, help=f"default: {finetuned_dir()}")
-    return p.parse_args(argv)
+if __name__ == "__main__":  # python -m scnn_plugin.training.finetune, as under torchrun
+    from .finetune_cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    rank0 = int(os.environ.get("RANK", "0")) == 0
-    say = print if rank0 else (lambda *a, **k: None)
-    try:
-        cfg = FinetuneConfig(
-            photos_dir=args.photos_dir,
-            base=weights_path(args),
-            steps=DEFAULT_STEPS if args.steps is None and args.minutes is None else args.steps,
-            minutes=args.minutes,
-            device=args.device,
-            batch=args.batch,
-            crop=args.crop,
-            lr=args.lr,
-            val_every=args.val_every,
-            val_side=args.val_side,
-            out_dir=args.out_dir,
-        )
-        job = FinetuneJob(cfg)
-    except (ScnnError, ValueError) as err:
-        print(f"scnn-finetune: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("scnn-finetune: interrupted before training; nothing was changed", file=sys.stderr)
-        return 130
-    split = job.split
-    for path, reason in split.skipped:
-        say(f"skipped {path}: {reason}")
-    say(
-        f"fine-tuning {cfg.base} on {len(split.train)} photos, holding back {len(split.val)}; "
-        f"{'resuming' if job.resuming else 'run folder'} {job.run_dir}",
-        flush=True,
-    )
-
-    def report(p: TrainProgress) -> None:
-        line = progress_line(p, "held-back", every=10, schedule=False)
-        if line:
-            say(line, flush=True)
-
-    try:
-        result = job.run(progress=report)
-    except KeyboardInterrupt:
-        kept = (
-            "run the same command again to resume from its last checkpoint"
-            if job.resuming
-            else "no checkpoint was written yet, so a new run starts from the beginning"
-        )
-        print(f"scnn-finetune: interrupted; your weights are unchanged; {kept}", file=sys.stderr)
-        return 130
-    except (ScnnError, OSError, ValueError, FloatingPointError) as err:
-        # Writes are atomic and the run folder stays until publishing: nothing earlier is lost.
-        print(f"scnn-finetune: {err}", file=sys.stderr)
-        return 1
-    if not rank0:
-        return 0
-    if math.isnan(result.base_psnr):
-        print("scnn-finetune: no score was measured", file=sys.stderr)
-        return 1
-    say(
-        f"stopped by {result.stopped_by} at step {result.steps}; held-back masked PSNR: "
-        f"base {result.base_psnr:.2f} dB, fine-tuned {result.psnr:.2f} dB"
-    )
-    if result.weights is not None:
-        say(f"improved by {result.psnr - result.base_psnr:+.2f} dB; weights: {result.weights}")
-    else:
-        say("no improvement on the held-back photos; nothing written, keep your current weights")
-    return 0
-
-
-if __name__ == "__main__":
     sys.exit(main())

@@ -27,6 +27,8 @@ MASK_KINDS: dict[str, MaskKind] = {
     "medium": MaskKind(widths=(10, 28), strokes=(1, 4), box_prob=0.3, coverage=(0.10, 0.25)),
     "thick": MaskKind(widths=(28, 60), strokes=(1, 3), box_prob=0.7, coverage=(0.15, 0.40)),
 }
+# The hole kind made from real objects' silhouettes (object_masks.py) rather than brush strokes.
+OBJECT_KIND = "object"
 
 
 def make_mask(kind: str, height: int, width: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,9 +1,7 @@
 """``scnn-train``: train a configuration on the photo pool; argument parsing and reporting only.
 
-The recipe for a lent GPU (how issue 34's candidates were made, README "Training"): crops from
-loader workers, a quarter of the holes object-like blobs, bf16 autocast and TF32, a wall-clock
-budget whose last 40 % decays the rate, the loss read back every 50 steps, and optionally a network
-widened from the shipped weights (--widen-from).
+Only argparse at import: ``--help`` answers before torch loads; ``main`` imports the trainer after
+parsing.
 """
 
 from __future__ import annotations
@@ -13,20 +11,30 @@ import json
 import sys
 from pathlib import Path
 
-import torch
+DESCRIPTION = """\
+Train a model configuration on the photo pool (python -m scnn_plugin.training.photos builds it),
+validating on its held-out photos. The run folder keeps a checkpoint, the best weights so far and
+their validation curve; the same command resumes an interrupted run.
 
-from ..devices import resolve_device
-from .config import TrainConfig
-from .data import default_pool_dir, find_photos, load_photos
-from .evalset import build_eval_set
-from .progress import TrainProgress, progress_line
-from .trainer import Trainer
+The recipe for a lent GPU (how issue 34's candidates were made, docs/training.md): crops from
+loader workers, a quarter of the holes object-like blobs, bf16 autocast and TF32, a wall-clock
+budget whose last 40 % decays the rate, the loss read back every 50 steps, and optionally a network
+widened from the shipped weights (--widen-from)."""
+
+EXAMPLES = """\
+examples:
+  scnn-train --photos POOL --run-dir runs/default --minutes 120      # resumable; --config paper
+  scnn-train --photos POOL --run-dir runs/more --init weights/default.safetensors \\
+      --steps 6000 --decay 3000                                       # one more cycle, annealed
+  scnn-train --photos POOL --run-dir runs/gpu --init weights/default.safetensors --device cuda \\
+      --workers 12 --objects 0.25 --bf16 --minutes 60 --decay-share 0.4 --loss-every 50"""
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="scnn-train",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", default="default", help="model config: default or paper")
@@ -52,9 +60,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="stop after this much wall-clock time in this session (with --decay-share: in the "
         "whole run, so a resumed run finishes its schedule)",
     )
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--crop", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch", type=int, default=8, help="crops per optimiser step (default 8)")
+    p.add_argument(
+        "--crop", type=int, default=256, help="side of a training crop in px (default 256)"
+    )
+    p.add_argument(
+        "--lr", type=float, default=1e-3, help="peak learning rate, after warm-up (default 1e-3)"
+    )
     p.add_argument(
         "--decay",
         type=int,
@@ -115,18 +127,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="read the loss back from the device every N steps (default 1; on a GPU, 50: each "
         "read waits for the GPU to finish)",
     )
-    p.add_argument("--val-every", type=int, default=250)
+    p.add_argument(
+        "--val-every",
+        type=int,
+        default=250,
+        metavar="N",
+        help="validate, keep the best weights and write a checkpoint every N steps (default 250)",
+    )
     p.add_argument("--val-photos", type=int, default=None, help="use only the first N val photos")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0, help="random seed of weights and crops")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     p.add_argument(
         "--threads", type=int, default=None, help="CPU threads (default: torch's choice)"
     )
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # After parsing: --help and a mistyped option answer without loading torch.
+    import torch
+
+    from ..devices import resolve_device
+    from .config import TrainConfig
+    from .data import default_pool_dir, find_photos, load_photos
+    from .evalset import build_eval_set
+    from .progress import TrainProgress, progress_line
+    from .trainer import Trainer
+
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

@@ -1,0 +1,115 @@
+"""The training and measuring tools' command lines: ``--help`` answers at once, without torch, in
+plain text with a line for every option and examples; scnn-eval and scnn-bench name the ``eval``
+extra in one line, before any work, when a package of it is missing."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tomllib
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+TOOLS = ["scnn-train", "scnn-finetune", "scnn-eval", "scnn-bench"]
+
+
+def _entry(tool: str) -> tuple[str, str]:
+    module, _, function = SCRIPTS[tool].partition(":")
+    return module, function
+
+
+def _run_entry(tool: str, argv: list[str], before: str = "") -> subprocess.CompletedProcess:
+    """Run ``tool``'s console-script entry point with ``argv`` in a fresh interpreter, after
+    ``before``; it prints, last, whether torch was imported."""
+    module, function = _entry(tool)
+    probe = (
+        "import sys\n"
+        f"{before}\n"
+        f"sys.argv = [{tool!r}, *{argv!r}]\n"
+        f"from {module} import {function} as main\n"
+        "try:\n"
+        "    code = main()\n"
+        "except SystemExit as exit_:\n"
+        "    code = exit_.code\n"
+        "print('torch loaded:', 'torch' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def _parser(tool: str) -> argparse.ArgumentParser:
+    module, _ = _entry(tool)
+    return import_module(module).parser()
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_help_loads_no_torch(tool):
+    run = _run_entry(tool, ["--help"])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.rstrip().endswith("torch loaded: False"), run.stdout[-300:]
+    assert f"usage: {tool}" in run.stdout
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_help_is_plain_text_with_examples(tool):
+    text = _parser(tool).format_help()
+    assert "``" not in text and ":class:" not in text, text
+    examples = text.split("examples:\n", 1)[1].splitlines()
+    commands = [line for line in examples if line.lstrip().startswith(f"{tool} ")]
+    assert 2 <= len(commands) <= 3, examples
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_every_option_has_a_help_line(tool):
+    bare = [
+        "/".join(a.option_strings) or a.dest
+        for a in _parser(tool)._actions
+        if not a.help or a.help == argparse.SUPPRESS
+    ]
+    assert not bare, f"{tool}: no help for {bare}"
+
+
+HIDE = "sys.modules[{module!r}] = None  # as if the package were not installed"
+
+
+@pytest.mark.parametrize(
+    "tool, module, package, argv",
+    [
+        ("scnn-eval", "skimage", "scikit-image", ["--out", "{out}"]),
+        ("scnn-eval", "patchmatch", "pypatchmatch", ["--out", "{out}", "--methods", "patchmatch"]),
+        ("scnn-bench", "matplotlib", "matplotlib", ["--out", "{out}", "--sweep", ""]),
+        ("scnn-bench", "cv2", "opencv-contrib-python-headless", ["--out", "{out}"]),
+    ],
+)
+def test_a_missing_eval_package_is_one_line_naming_the_extra_before_any_work(
+    tmp_path, tool, module, package, argv
+):
+    out = tmp_path / "results"
+    run = _run_entry(tool, [a.format(out=out) for a in argv], HIDE.format(module=module))
+    assert run.returncode == 2, run.stdout + run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(f"{tool}: ") and package in line
+    assert "pip install 'scnn-inpaint[eval]'" in line
+    assert run.stdout.strip() == "torch loaded: False"  # refused before any work
+    assert not out.exists()
+
+
+def test_a_fill_left_out_needs_no_package(tmp_path):
+    """scnn-eval asks only for what the asked fills need: without scikit-image, the fills that
+    do not use it still run (here: none at all, refused later for the missing photos)."""
+    argv = ["--out", str(tmp_path / "r"), "--methods", "telea", "--photos", str(tmp_path)]
+    run = _run_entry("scnn-eval", argv, HIDE.format(module="skimage"))
+    assert run.returncode == 2
+    assert "eval]" not in run.stderr and "no photos in" in run.stderr
