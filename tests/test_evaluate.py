@@ -15,7 +15,7 @@ from PIL import Image
 from torch import nn
 
 from scnn_plugin.evaluation.classical import FILLS
-from scnn_plugin.evaluation.evaluate import heldout_dir, main
+from scnn_plugin.evaluation.evaluate import folder_label, heldout_dir, main
 from scnn_plugin.evaluation.report import format_photo_margins, format_table, grid_rows
 from scnn_plugin.evaluation.scoring import (
     EvalResults,
@@ -26,8 +26,9 @@ from scnn_plugin.evaluation.scoring import (
     photo_margins,
 )
 from scnn_plugin.snn import SNNConv2d
+from scnn_plugin.training import data
 from scnn_plugin.training.evalset import EvalSample
-from scnn_plugin.weights import load_weights, save_weights
+from scnn_plugin.weights import file_sha256, load_weights, save_weights
 
 KINDS = ["thin", "medium", "thick", "object"]
 SAMPLES = resources.files("scnn_plugin.samples")
@@ -119,7 +120,13 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
     assert list(rates) == [f"blocks.{i}.body" for i in range(4)]
     assert all(0 <= r <= 1 for r in rates.values())
 
+    # Weights by file name and checksum, photos by folder name: no path of the machine that ran it
+    named = f"{weights.name} (sha256 {file_sha256(weights)[:12]})"
+    assert results["methods"]["SC-NN default"]["info"]["weights"] == named
+    assert results["photos_dir"] == photos_dir.name
     report = (tmp_path / "results.md").read_text()
+    assert f"- SC-NN default: weights {named}, timesteps" in report
+    assert str(weights.parent) not in report and str(photos_dir) not in report
     assert (
         "| method | PSNR | SSIM | box SSIM | detail | bands b0/b1/b2/b3 | MSE×1e3 | s/img |"
         in report
@@ -206,7 +213,7 @@ def test_weights_variants_are_scored_alone_beside_the_shipped_rows(
     alone = rows["SC-NN default, no texture"]["psnr_per_sample"]
     assert rows["SC-NN same, no texture"]["psnr_per_sample"] == alone
     assert rows["SC-NN B, no texture"]["psnr_per_sample"] != alone
-    assert rows["SC-NN B, no texture"]["info"]["weights"] == str(other)
+    assert rows["SC-NN B, no texture"]["info"]["weights"].startswith("other.safetensors (sha256 ")
     assert rows["SC-NN B, no texture"]["info"]["texture"] is False
 
 
@@ -282,6 +289,14 @@ def test_a_pool_is_read_from_its_val_folder_never_train(tmp_path):
     assert heldout_dir(tmp_path) == tmp_path
     (tmp_path / "val").mkdir()
     assert heldout_dir(tmp_path) == tmp_path / "val"
+
+
+def test_the_report_names_the_photo_folder_without_the_machine_s_path(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "default_pool_dir", lambda: tmp_path / "cache" / "photos")
+    assert folder_label(tmp_path / "cache" / "photos" / "val") == "POOL/val"
+    monkeypatch.chdir(tmp_path)
+    assert folder_label(tmp_path / "mine" / "val") == "mine/val"  # as typed, under the cwd
+    assert folder_label(Path("/elsewhere/holiday")) == "holiday"
 
 
 @pytest.mark.parametrize(

@@ -149,6 +149,19 @@ def heldout_dir(photos: Path | None) -> Path:
     return root / "val" if (root / "val").is_dir() else root
 
 
+def folder_label(folder: Path) -> str:
+    """How the report names the photo folder, never by a path of the machine that ran it:
+    ``POOL/val`` for the photo pool's, the path under the working folder as typed, else the
+    folder's own name."""
+    from ..training.data import default_pool_dir
+
+    folder = Path(folder).absolute()
+    for root, prefix in ((default_pool_dir().absolute(), Path("POOL")), (Path.cwd(), Path())):
+        if folder.is_relative_to(root):
+            return str(prefix / folder.relative_to(root))
+    return folder.name
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     names = (
@@ -278,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     best = best_classical(table, kinds)
     plain_ran = table.get(PHOTO_MARGINS_OF) is not None and table[PHOTO_MARGINS_OF].status == "ok"
     results = EvalResults(
-        photos_dir=str(folder),
+        photos_dir=folder_label(folder),
         photos=found.names,
         size=args.size,
         seed=1234,  # build_eval_set's default: the same masks as training-time validation

@@ -27,6 +27,7 @@ from ..errors import ScnnError
 from ..options import InpaintOptions
 from ..snn import SNNConv2d
 from ..training.evalset import EvalSample
+from ..weights import file_sha256
 from .classical import FILLS, REFERENCE_FILLS
 from .metrics import band_ratios, box_ssim, detail_ratio, image_mse, masked_psnr, masked_ssim
 from .texture_bound import TARGET_RATIO, ideal_texture
@@ -169,7 +170,8 @@ def scnn_methods(
     ``label`` names the rows instead of ``config`` (another weights file of the same config)."""
     names = [row_name(label or config, options) for options in variants]
     if weights is not None and not weights.is_file():
-        return [Method(n, "sc-nn", None, f"skipped: no weights file at {weights}") for n in names]
+        missing = f"skipped: no weights file {weights.name}"
+        return [Method(n, "sc-nn", None, missing) for n in names]
     try:
         loaded = Inpainter.from_pretrained(weights=weights, device=device, config=config)
     except ScnnError as err:
@@ -188,13 +190,19 @@ def row_name(config: str, options: InpaintOptions) -> str:
     return name + ("" if options.texture else ", no texture")
 
 
+def weights_name(path: Path) -> str:
+    """A weights file as the report names it: its file name and the first 12 hex digits of its
+    sha256, which say which weights ran; never the path of the machine that ran them."""
+    return f"{path.name} (sha256 {file_sha256(path)[:12]})"
+
+
 def _scnn_row(name: str, inpainter: Inpainter, options: InpaintOptions) -> Method:
     def run(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
         mask = Image.fromarray(hole.astype(np.uint8) * 255)
         return np.asarray(inpainter.inpaint(Image.fromarray(rgb), mask).convert("RGB"))
 
     info = {
-        "weights": str(inpainter.info.path),
+        "weights": weights_name(inpainter.info.path),
         "timesteps": inpainter.timesteps,
         "device": inpainter.device_name,
         "trained": bool(inpainter.info.training),
