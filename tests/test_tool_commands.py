@@ -113,3 +113,46 @@ def test_a_fill_left_out_needs_no_package(tmp_path):
     run = _run_entry("scnn-eval", argv, HIDE.format(module="skimage"))
     assert run.returncode == 2
     assert "eval]" not in run.stderr and "no photos in" in run.stderr
+
+
+# Records the thread settings torch loads under: OpenMP reads them only then.
+WATCH_TORCH = """
+import importlib.abc, os
+class _Watch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" and not hasattr(sys, "torch_env"):
+            sys.torch_env = (os.environ.get("OMP_WAIT_POLICY"), os.environ.get("OMP_NUM_THREADS"))
+            print("torch loads under", *sys.torch_env)
+        return None
+sys.meta_path.insert(0, _Watch())
+os.environ.pop("OMP_WAIT_POLICY", None)
+"""
+
+
+@pytest.mark.parametrize(
+    "tool, argv",
+    [
+        ("scnn-train", ["--run-dir", "{tmp}/run", "--photos", "{tmp}"]),
+        ("scnn-finetune", ["{tmp}"]),
+        ("scnn-eval", ["--photos", "{tmp}", "--out", "{tmp}/out", "--methods", "none"]),
+        ("scnn-bench", ["--photos", "{tmp}", "--out", "{tmp}/out", "--methods", "telea"]),
+    ],
+)
+def test_torch_loads_with_idle_threads_asleep_and_the_asked_count(tmp_path, tool, argv):
+    """Each tool sets the wait policy and --threads before torch loads (cpu_threads.py); the
+    runs here stop at once for want of photos."""
+    argv = [a.format(tmp=tmp_path) for a in argv] + ["--threads", "3"]
+    run = _run_entry(tool, argv, WATCH_TORCH)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "torch loads under PASSIVE 3" in run.stdout.splitlines()
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_bad_thread_count_is_one_line_before_torch_loads(tmp_path, tool):
+    argv = {"scnn-train": ["--run-dir", str(tmp_path)], "scnn-finetune": [str(tmp_path)]}
+    argv = argv.get(tool, ["--out", str(tmp_path / "out")]) + ["--threads", "100000"]
+    run = _run_entry(tool, argv)
+    assert run.returncode == 2
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(f"{tool}: --threads must be an integer in [0, ")
+    assert run.stdout.strip() == "torch loaded: False"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 # Light imports only: --help and a missing package of the eval extra answer before torch loads;
 # the cases import the engine in their own processes.
+from ..cpu_threads import configure_threads
 from ..errors import InputError
 from ..options import InpaintOptions
 from .extra import missing_line
@@ -316,7 +317,10 @@ def parser() -> argparse.ArgumentParser:
         "--repeats", type=int, default=3, help="timed runs per case; the median counts (default 3)"
     )
     p.add_argument(
-        "--threads", type=int, default=2, help="CPU threads of each timed fill (default 2)"
+        "--threads",
+        type=int,
+        default=2,
+        help="CPU threads of each timed fill, idle ones asleep as in every front end (default 2)",
     )
     p.add_argument("--sweep", default="1,2,4,8", help="timesteps to sweep ('' to skip)")
     p.add_argument("--photos", type=Path, default=None, help="photo pool for the sweep")
@@ -350,6 +354,11 @@ def main(argv: list[str] | None = None) -> int:
                 p.error(str(err))
     if args.load < 0:
         p.error(f"--load is a number of busy processes, 0 or more, not {args.load}")
+    try:
+        configure_threads(args.threads)  # inherited by the cases: idle threads sleep
+    except InputError as err:
+        print(f"scnn-bench: {err}", file=sys.stderr)
+        return 2
     if args.load and "patchmatch" not in methods:
         methods.append("patchmatch")  # the slowdown we are compared with
     # OpenCV in every case (its threads are set, Telea is the baseline), matplotlib for the plot

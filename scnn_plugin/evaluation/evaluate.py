@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING
 
 # Light imports only (numpy, Pillow): --help and a missing package of the eval extra answer before
 # torch loads; main imports the scoring after parsing.
+from ..arguments import add_threads_argument
+from ..cpu_threads import configure_threads
+from ..errors import InputError, ScnnError
 from ..training.hole_masks import MASK_KINDS, OBJECT_KIND
 from .classical import FILLS
 from .extra import missing_line, packages_for_fills
@@ -93,9 +96,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="also score SC-NN default averaged over N flipped views (default 1: not)",
     )
-    p.add_argument(
-        "--threads", type=int, default=None, help="CPU threads (default: torch's choice)"
-    )
+    add_threads_argument(p)
     p.add_argument(
         "--kinds",
         default=",".join(KINDS),
@@ -164,6 +165,11 @@ def folder_label(folder: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        configure_threads(args.threads)  # before torch loads: OpenMP reads the policy only then
+    except InputError as err:
+        print(f"scnn-eval: {err}", file=sys.stderr)
+        return 2
     names = (
         list(FILLS)
         if args.methods is None
@@ -178,7 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from ..errors import ScnnError
     from ..options import InpaintOptions
     from ..training.data import default_pool_dir, find_photos, load_photos
     from ..training.evalset import build_eval_set
@@ -199,8 +204,6 @@ def main(argv: list[str] | None = None) -> int:
         scnn_methods,
     )
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     folder = heldout_dir(args.photos)
     found = load_photos(find_photos(folder)[: args.limit] if args.limit else find_photos(folder))
     for path, why in found.skipped:

@@ -12,8 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from ..arguments import add_model_arguments, weights_path
-from ..errors import ScnnError
+from ..arguments import add_model_arguments, add_threads_argument, weights_path
+from ..cpu_threads import configure_threads
+from ..errors import InputError, ScnnError
 from .finetune_budget import DEFAULT_STEPS
 from .progress import progress_line
 
@@ -45,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
         help=f"step budget (default {DEFAULT_STEPS} without --minutes, as in the window)",
     )
     add_model_arguments(p, "weights to start from")
+    add_threads_argument(p)
     p.add_argument("--batch", type=int, default=8, help="crops per step (default 8)")
     p.add_argument(
         "--crop", type=int, default=256, help="side of a training crop in px (default 256)"
@@ -82,6 +84,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        configure_threads(args.threads)  # before torch loads: OpenMP reads the policy only then
+    except InputError as err:
+        print(f"scnn-finetune: {err}", file=sys.stderr)
+        return 2
     # After parsing: --help and a mistyped option answer without loading torch.
     from .finetune import FinetuneConfig, FinetuneJob, TrainProgress
 

@@ -11,6 +11,10 @@ import json
 import sys
 from pathlib import Path
 
+from ..arguments import add_threads_argument
+from ..cpu_threads import configure_threads
+from ..errors import InputError
+
 DESCRIPTION = """\
 Train a model configuration on the photo pool (python -m scnn_plugin.training.photos builds it),
 validating on its held-out photos. The run folder keeps a checkpoint, the best weights so far and
@@ -137,9 +141,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--val-photos", type=int, default=None, help="use only the first N val photos")
     p.add_argument("--seed", type=int, default=0, help="random seed of weights and crops")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
-    p.add_argument(
-        "--threads", type=int, default=None, help="CPU threads (default: torch's choice)"
-    )
+    add_threads_argument(p)
     return p
 
 
@@ -149,8 +151,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        configure_threads(args.threads)  # before torch loads: OpenMP reads the policy only then
+    except InputError as err:
+        print(f"scnn-train: {err}", file=sys.stderr)
+        return 2
     # After parsing: --help and a mistyped option answer without loading torch.
-    import torch
 
     from ..devices import resolve_device
     from .config import TrainConfig
@@ -159,8 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     from .progress import TrainProgress, progress_line
     from .trainer import Trainer
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     try:
         cfg = TrainConfig.from_args(
             args,
