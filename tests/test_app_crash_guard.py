@@ -9,6 +9,7 @@ start from Python's own hook, as the app does.
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,6 +106,48 @@ def test_a_slot_that_raises_shows_one_dialog_and_the_unsaved_result_stays(
     [box] = _unique(_error_boxes())
     assert box.text() == "Bug: the mask could not be inverted", "a new error, a new dialog"
     box.accept()
+
+
+# The app as a user runs it, with a planted bug: Invert mask raises, then the user quits.
+QUIT_AFTER_AN_ERROR = """
+import sys
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QApplication, QMessageBox
+from scnn_plugin.app import document, main as app_main
+from scnn_plugin.app.window import MainWindow
+
+def invert_mask(doc):
+    raise RuntimeError("planted bug")
+
+def quit_after_an_error():
+    [window] = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    window.invert_mask_action.trigger()
+    shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    print("error dialogs:", sum(w.isVisible() for w in shown), flush=True)
+    window.quit_action.trigger()
+
+document.Document.invert_mask = invert_mask
+QMessageBox.question = lambda *args: QMessageBox.StandardButton.Discard
+app = QApplication(sys.argv[:1])
+QTimer.singleShot(0, quit_after_an_error)
+print("exit code:", app_main.main([sys.argv[1]]), flush=True)
+"""
+
+
+def test_the_app_still_quits_after_an_error_dialog(tmp_path):
+    """Under X without a window manager no window is active: the error box got no parent, stayed
+    on screen after File > Quit, and kept the app running."""
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (80, 60), (200, 90, 30)).save(photo)
+    done = subprocess.run(
+        [sys.executable, "-c", QUIT_AFTER_AN_ERROR, str(photo)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # seconds; it takes a few, and hangs for good when the box outlives the window
+        check=False,
+    )
+    assert done.stdout.splitlines() == ["error dialogs: 1", "exit code: 0"], done.stderr
+    assert "RuntimeError: planted bug" in done.stderr  # the traceback is logged too
 
 
 class _RaisingThread(QThread):

@@ -14,7 +14,7 @@ import traceback
 from types import TracebackType
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
-from PyQt6.QtWidgets import QApplication, QMessageBox
+from PyQt6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
 log = logging.getLogger("scnn_plugin.app")
 
@@ -54,8 +54,8 @@ class CrashGuard(QObject):
             self.box.setText(f"{self.count} errors, the last one: {line}")
             self.box.setDetailedText(f"{self.box.detailedText()}\n{details}")
             return
-        parent = QApplication.activeModalWidget() or QApplication.activeWindow()
         ok = QMessageBox.StandardButton.Ok
+        parent = _dialog_parent()
         box = QMessageBox(QMessageBox.Icon.Critical, TITLE, line, ok, parent)
         box.setInformativeText(KEPT)
         box.setDetailedText(details)
@@ -71,6 +71,15 @@ class CrashGuard(QObject):
         """Put back the hook that was there before ``install()``."""
         if sys.excepthook == self.excepthook:
             sys.excepthook = self.previous
+
+
+def _dialog_parent() -> QWidget | None:
+    """The dialog in front, else the main window: a box without a parent outlives the window
+    and keeps the app running after it closes (seen under X without a window manager, where no
+    window is active)."""
+    windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    main = next((w for w in windows if isinstance(w, QMainWindow)), None)
+    return QApplication.activeModalWidget() or main or QApplication.activeWindow()
 
 
 def install() -> CrashGuard:
