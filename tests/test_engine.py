@@ -42,6 +42,7 @@ def test_removed_object_takes_the_colour_of_its_surroundings(inpainter, photo, o
     assert np.abs(out[hole] - original[hole]).mean() > 10  # the object is gone
 
 
+@pytest.mark.slow
 def test_tiled_result_agrees_with_single_tile(inpainter, photo, object_mask):
     whole = inpainter.with_options(InpaintOptions(tile=512, overlap=64, device="cpu")).inpaint(
         photo, object_mask
@@ -130,14 +131,6 @@ def test_mask_with_alpha_fills_opaque_strokes_only(inpainter, photo):
     assert not changed[:100].any() and changed[100:140, 100:140].mean() > 0.5
 
 
-def test_timesteps_override_changes_compute_not_shape(inpainter, photo, object_mask):
-    for t in (1, 2, 8):
-        out = inpainter.with_options(InpaintOptions(timesteps=t, device="cpu")).inpaint(
-            photo, object_mask
-        )
-        assert out.size == photo.size
-
-
 def test_unknown_device_lists_the_available_ones():
     from scnn_plugin import Inpainter
 
@@ -173,6 +166,7 @@ def test_options_for_another_device_than_the_loaded_model_are_refused(inpainter)
     assert inpainter.with_options(InpaintOptions(device="cpu", views=2)).model is inpainter.model
 
 
+@pytest.mark.slow
 def test_an_out_of_memory_fallback_changes_only_its_own_run(fast_weights, photo, object_mask):
     import torch
 
@@ -232,9 +226,9 @@ def test_options_are_range_checked():
     "config, size",
     [
         ("inpainter", (509, 381)),
-        ("inpainter", (512, 512)),
-        ("inpainter", (1100, 700)),
-        ("paper_inpainter", (509, 381)),
+        pytest.param("inpainter", (512, 512), marks=pytest.mark.slow),
+        pytest.param("inpainter", (1100, 700), marks=pytest.mark.slow),
+        pytest.param("paper_inpainter", (509, 381), marks=pytest.mark.slow),
     ],
 )
 def test_the_fill_never_depends_on_the_pixels_under_the_mask(request, photo, config, size):

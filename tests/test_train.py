@@ -77,6 +77,7 @@ def test_a_cable_chance_outside_0_to_1_is_refused_before_loading_photos(tmp_path
     assert f"not {float(chance)}" in err
 
 
+@pytest.mark.slow
 def test_cables_are_drawn_on_about_the_asked_share_of_training_crops(pool, tmp_path, monkeypatch):
     lined: list[tuple[int, ...]] = []
     real = data.draw_cables

@@ -111,6 +111,7 @@ def test_two_loader_workers_never_draw_the_same_samples(photos, tmp_path):
         assert torch.equal(next(one)[0], next(none)[0])
 
 
+@pytest.mark.slow
 def test_workers_train_a_run_end_to_end(pool, tmp_path, capsys):
     run = ["--photos", str(pool), "--run-dir", str(tmp_path / "run"), "--config", "paper"]
     run += ["--model-kwargs", '{"width": 4}', "--batch", "2", "--crop", "32", "--threads", "1"]
