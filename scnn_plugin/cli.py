@@ -23,7 +23,7 @@ from .arguments import (
 )
 from .cpu_threads import configure_threads
 from .errors import InputError, ScnnError
-from .image_io import load_image, save_image
+from .image_io import check_folder_writable, check_output, load_image, read_header, save_image
 from .masks import alpha_mask, mask_array
 from .version import __version__
 
@@ -145,18 +145,63 @@ def refuse_outputs_that_are_inputs(jobs: list[tuple[Path, Path | None, Path]]) -
             raise InputError(f"{out}: refusing to overwrite the input {hit}; choose another -o")
 
 
+def check_output_folder(folder: Path) -> bool:
+    """Batch mode: ``InputError`` unless ``folder`` is, or can be made, a folder this process can
+    write in; True when it must be made."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: is a file; in batch mode -o names the output folder")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"{existing}: is a file, not a folder")
+    check_folder_writable(existing)
+    return existing != folder
+
+
+def check_job(image: Path, mask: Path | None, out: Path, folder_checked: bool) -> None:
+    """``InputError`` for what can be known from the files' headers: an input that cannot be read
+    or has several frames, an output that could not be saved (``image_io.check_output``)."""
+    header = read_header(image)
+    if mask is not None:
+        read_header(mask)
+    check_output(out, header, check_folder=not folder_checked)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Process every job; 0 when all succeeded, 1 when any image failed (one line each)."""
+    """Process every job; 0 when all succeeded, 1 when any image failed (one line each).
+
+    Everything that can be checked without the model is checked for every job first, so a request
+    that cannot be saved is refused in milliseconds, not after the fill.
+    """
     jobs = _jobs(args)
     refuse_outputs_that_are_inputs(jobs)
     options = inpaint_options(args)  # a bad value is one line before the model loads
+    batch = args.image is not None and args.image.is_dir()
+    make_folder = check_output_folder(args.output) if batch else False
+    failures = 0
+    ready = []
+    for job in jobs:
+        try:
+            check_job(*job, folder_checked=batch)
+        except InputError as err:
+            if len(jobs) == 1:
+                raise
+            _report(err, args.verbose)  # batch mode: the rest of the folder still runs
+            failures += 1
+        else:
+            ready.append(job)
+    if not ready:
+        return 1
     weights = weights_path(args)
     from .engine import Inpainter
 
     inpainter = Inpainter.from_pretrained(weights, options=options)
+    if make_folder:
+        args.output.mkdir(parents=True, exist_ok=True)
+        print(f"scnn-inpaint: created the output folder {args.output}", file=sys.stderr)
     show = not args.quiet and sys.stderr.isatty()
-    failures = 0
-    for image_path, mask_path, out_path in jobs:
+    for image_path, mask_path, out_path in ready:
         try:
             _inpaint_file(inpainter, image_path, mask_path, out_path, show)
         except InputError as err:
@@ -178,7 +223,10 @@ def _inpaint_file(
     if holes.any() and (holes if hidden is None else holes | hidden).all():
         raise InputError(f"{image_path}: {_covered(mask_path, hidden, holes)}")
     start = time.monotonic()
-    result = inpainter.inpaint(image, mask, progress=ProgressBar(image_path.name, show))
+    # the mask as parsed here, so the engine fills exactly what the checks above saw
+    result = inpainter.inpaint(
+        image, Image.fromarray(holes), progress=ProgressBar(image_path.name, show)
+    )
     save_image(result, out_path)
     if not holes.any():  # the engine returned a copy; say so rather than report a fill
         what = (

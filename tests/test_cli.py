@@ -237,7 +237,8 @@ def test_batch_reports_each_bad_image_and_finishes_the_rest(tmp_path, capsys, fa
     )
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "b.png" in err[0] and "must match" in err[1]
+    assert len(err) == 3 and "b.png" in err[0] and "must match" in err[2]
+    assert err[1] == f"scnn-inpaint: created the output folder {tmp_path / 'out'}"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 from PIL import Image
 
 from scnn_plugin import InputError
-from scnn_plugin.image_io import load_image, save_image
+from scnn_plugin.image_io import load_image, read_header, save_image
 
 
 def _png_with_size(width: int, height: int) -> bytes:
@@ -237,17 +238,49 @@ def test_exif_orientation_is_applied_once(tmp_path, fast_inpainter, photo):
     assert Image.open(tmp_path / "out.jpg").getexif().get(0x0112, 1) == 1
 
 
-def test_animated_gif_gives_its_first_frame(tmp_path, fast_inpainter):
-    frames = [Image.new("P", (40, 30), i) for i in range(3)]
-    for i, frame in enumerate(frames):
-        frame.putpalette([v for c in range(256) for v in (c, 255 - c, (c * 7 + i) % 256)])
-    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=50)
-    loaded = load_image(tmp_path / "anim.gif")
-    assert loaded.mode == "P" and np.array_equal(np.asarray(loaded), np.asarray(frames[0]))
-    mask = Image.new("L", loaded.size, 0)
-    mask.paste(255, (5, 5, 15, 15))
-    save_image(fast_inpainter.inpaint(loaded, mask), tmp_path / "out.gif")
-    assert Image.open(tmp_path / "out.gif").n_frames == 1
+def _frames(count: int) -> list[Image.Image]:
+    return [Image.new("RGB", (40, 30), (60 * i, 255 - 60 * i, 90)) for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    "name, save",
+    [
+        ("anim.gif", {"save_all": True, "duration": 50}),
+        ("anim.png", {"save_all": True, "duration": 50}),  # APNG
+        ("pages.tif", {"save_all": True}),
+        ("anim.webp", {"save_all": True, "duration": 50, "lossless": True}),
+    ],
+)
+def test_a_file_of_several_frames_is_refused_naming_the_count(tmp_path, name, save):
+    """Filling the first frame dropped the others without a word (issue 43)."""
+    frames = _frames(3)
+    frames[0].save(tmp_path / name, append_images=frames[1:], **save)
+    assert Image.open(tmp_path / name).n_frames == 3
+    message = f"{tmp_path / name}: has 3 frames (an animation or a multi-page file)"
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_image(tmp_path / name)
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_header(tmp_path / name)
+
+
+def test_a_one_frame_gif_still_opens(tmp_path):
+    _frames(1)[0].save(tmp_path / "still.gif")
+    assert load_image(tmp_path / "still.gif").size == (40, 30)
+
+
+def test_the_command_line_refuses_an_animated_mask_before_the_model_loads(tmp_path, capsys):
+    from scnn_plugin.cli import main
+
+    Image.new("RGB", (40, 30)).save(tmp_path / "in.png")
+    frames = [Image.new("L", (40, 30), v) for v in (0, 255)]
+    frames[0].save(tmp_path / "mask.gif", save_all=True, append_images=frames[1:])
+    args = [str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.gif")]
+    assert main([*args, "-o", str(tmp_path / "out.png"), "--weights", "absent.safetensors"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(
+        "mask.gif: has 2 frames (an animation or a multi-page file); only a "
+        "single picture can be filled: save the frame to fill as a file of its own"
+    )
 
 
 @pytest.mark.parametrize("size", [(2, 3), (1, 37), (53, 1)])  # 1x1 masked: refused, see masks
