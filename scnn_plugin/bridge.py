@@ -60,6 +60,7 @@ from PIL import Image
 
 from .cpu_threads import configure_threads, physical_cores
 from .errors import Cancelled, InputError, ScnnError
+from .masks import selected
 from .options import InpaintOptions
 from .raw_pixels import as_layer, from_engine_image, read_pixels, to_engine_image
 from .version import __version__
@@ -223,7 +224,7 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
     size = (req.width, req.height)
     pixels = read_pixels(req.image, *size, req.channels, req.depth)
     coverage = read_pixels(req.mask, *size, 1, 8, name="mask")[..., 0]
-    holes = coverage > 0
+    holes = selected(coverage)
     if not holes.any():
         raise InputError("the selection is empty inside the layer: nothing to fill")
 

@@ -24,6 +24,7 @@ from .arguments import (
 from .cpu_threads import configure_threads
 from .errors import InputError, ScnnError
 from .image_io import check_folder_writable, check_output, load_image, read_header, save_image
+from .imaging import transparent_pixels
 from .masks import alpha_mask, mask_array
 from .version import __version__
 
@@ -217,9 +218,8 @@ def _inpaint_file(
     inpainter: Inpainter, image_path: Path, mask_path: Path | None, out_path: Path, show: bool
 ) -> None:
     image = load_image(image_path)
-    mask = load_image(mask_path) if mask_path else Image.fromarray(alpha_mask(image))
-    holes = mask_array(mask, image.size)
-    hidden = alpha_mask(image) if _has_transparency(image) else None
+    hidden = transparent_pixels(image)
+    holes = mask_array(load_image(mask_path), image.size) if mask_path else alpha_mask(image)
     if holes.any() and (holes if hidden is None else holes | hidden).all():
         raise InputError(f"{image_path}: {_covered(mask_path, hidden, holes)}")
     start = time.monotonic()
@@ -257,10 +257,6 @@ def _covered(mask_path: Path | None, hidden: np.ndarray | None, holes: np.ndarra
         f"the mask {mask_path} {where}covers the whole image, so no pixel is left to fill "
         "from; leave the photo around what you remove black in the mask"
     )
-
-
-def _has_transparency(image: Image.Image) -> bool:
-    return "A" in image.getbands() or "transparency" in image.info
 
 
 def _report(err: BaseException, verbose: bool) -> None:

@@ -7,17 +7,20 @@ the mask stays bit-identical whatever the mode (8/16-bit, float, palette, CMYK, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
 
 from .errors import InputError
 
+if TYPE_CHECKING:  # torch loads with the tensor helpers: the mask rules here must not pay for it
+    import torch
+
 _ALPHA_MODES = {"RGBA": "RGB", "LA": "L", "PA": "P"}
-_NUMERIC_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+NUMERIC_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}  # one number a pixel, beyond 8 bits
 _CONVERTIBLE_MODES = {"RGB", "L", "1", "P", "CMYK", "YCbCr", "LAB", "HSV"}
-SUPPORTED_MODES = tuple(sorted(_CONVERTIBLE_MODES | set(_ALPHA_MODES) | _NUMERIC_MODES))
+SUPPORTED_MODES = tuple(sorted(_CONVERTIBLE_MODES | set(_ALPHA_MODES) | NUMERIC_MODES))
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Canvas:
         mode = self.image.mode
         if mode in ("RGB", "RGBA"):
             return np.asarray(crop)[..., :3]
-        if mode in _NUMERIC_MODES:
+        if mode in NUMERIC_MODES:
             lo, hi = self.value_range
             grey = np.clip((np.asarray(crop, np.float32) - lo) / (hi - lo) * 255 + 0.5, 0, 255)
             grey = np.nan_to_num(grey, nan=0.0)  # NaN pixels in a float image: black to the model
@@ -112,7 +115,7 @@ def open_canvas(image: Image.Image, holes: np.ndarray | None = None) -> Canvas:
         )
     if image.width < 1 or image.height < 1:
         raise InputError(f"image is empty ({image.width}x{image.height})")
-    value_range = _numeric_range(image) if mode in _NUMERIC_MODES else (0.0, 1.0)
+    value_range = numeric_range(image) if mode in NUMERIC_MODES else (0.0, 1.0)
     if holes is None:
         holes = np.zeros((image.height, image.width), bool)
     hidden = transparent_pixels(image)
@@ -135,7 +138,12 @@ def transparent_pixels(image: Image.Image) -> np.ndarray | None:
     return None
 
 
-def _numeric_range(image: Image.Image) -> tuple[float, float]:
+def numeric_range(image: Image.Image) -> tuple[float, float]:
+    """(black, white) of a ``NUMERIC_MODES`` image: the value range its pixels are meant in.
+
+    16-bit modes are 0..65535; a 32-bit ``I`` image holding 8- or 16-bit data is read as such, and
+    wider data (or a float image beyond [0, 1]) by its own finite extremes.
+    """
     if image.mode == "F":
         pixels = np.asarray(image)
         finite = pixels[np.isfinite(pixels)]  # NaN / inf would make the whole view NaN
@@ -159,7 +167,7 @@ def _from_rgb(rgb01: np.ndarray, canvas: Canvas, dtype: np.dtype) -> np.ndarray:
     rgb8 = np.clip(rgb01 * 255 + 0.5, 0, 255).astype(np.uint8)
     if mode == "RGB":
         return rgb8
-    if mode in _NUMERIC_MODES:
+    if mode in NUMERIC_MODES:
         lo, hi = canvas.value_range
         grey = rgb01 @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         values = lo + np.clip(grey, 0, 1) * (hi - lo)
@@ -182,6 +190,8 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
     The one place pixels enter the core's tensor convention. The result is a permuted view, so it
     is channels-last in memory, which the convolutions prefer.
     """
+    import torch
+
     array = np.asarray(rgb)
     if array.dtype != np.uint8 or array.ndim not in (3, 4) or array.shape[-1] != 3:
         raise ValueError(

@@ -14,7 +14,7 @@ from PIL import Image
 
 from scnn_plugin import Inpainter, InpaintOptions, InputError
 from scnn_plugin.image_io import load_image
-from scnn_plugin.masks import mask_array
+from scnn_plugin.masks import mask_array, selected
 
 
 def _noise(size: tuple[int, int], mode: str = "RGB", seed: int = 0) -> Image.Image:
@@ -79,27 +79,31 @@ def test_a_mask_whose_surroundings_are_all_transparent_is_refused(small_tiles, p
     assert small_tiles.inpaint(image, Image.fromarray(mask)).size == image.size
 
 
+def _values(hole: np.ndarray, painted, background, dtype) -> Image.Image:
+    return Image.fromarray(np.where(hole, painted, background).astype(dtype))
+
+
 @pytest.mark.parametrize(
     "make_mask",
     [
-        pytest.param(lambda h: Image.fromarray(np.where(h, 1, 0).astype(np.uint8)), id="L-value-1"),
-        pytest.param(lambda h: Image.fromarray(np.where(h, 128, 0).astype(np.uint8)), id="L-grey"),
+        pytest.param(lambda h: _values(h, 128, 127, np.uint8), id="L-just-above-half"),
+        pytest.param(lambda h: _values(h, 255, 60, np.uint8), id="L-grey-halo"),
         pytest.param(lambda h: Image.fromarray(h), id="mode-1"),
-        pytest.param(lambda h: Image.fromarray(h.astype(np.uint16) * 300), id="I;16"),
+        pytest.param(lambda h: _values(h, 32768, 32767, np.uint16), id="I;16"),
+        pytest.param(lambda h: _values(h, 40000, 1000, np.int32), id="I-sixteen-bit-values"),
+        pytest.param(lambda h: _values(h, 0.5, 0.49, np.float32), id="F-zero-to-one"),
+        pytest.param(lambda h: _values(h, 0.25, -1.0, np.float32), id="F-negative-background"),
+        pytest.param(lambda h: _values(h, 0.5, np.nan, np.float32), id="F-nan"),
         pytest.param(
-            lambda h: Image.fromarray(np.where(h, 0.25, -1.0).astype(np.float32)),
-            id="F-negative-background",
-        ),
-        pytest.param(
-            lambda h: Image.fromarray(np.where(h, 0.5, np.nan).astype(np.float32)), id="F-nan"
-        ),
-        pytest.param(
-            lambda h: Image.fromarray(np.where(h[..., None], [200, 0, 0], 0).astype(np.uint8)),
-            id="RGB-red-strokes",
+            lambda h: _values(h[..., None], [200, 0, 0], [90, 90, 90], np.uint8),
+            id="RGB-red-strokes-on-grey",
         ),
     ],
 )
-def test_every_nonzero_value_fills_and_nothing_else(fast_inpainter, make_mask):
+def test_a_mask_fills_where_it_is_at_least_half_its_range_and_nowhere_else(
+    fast_inpainter, make_mask
+):
+    """Issue 43: every nonzero value filled, so a JPEG's compression halo did too."""
     hole = np.zeros((40, 50), bool)
     hole[8:20, 10:35] = True
     hole[30, 45] = True
@@ -107,6 +111,38 @@ def test_every_nonzero_value_fills_and_nothing_else(fast_inpainter, make_mask):
     assert np.array_equal(mask_array(mask, (50, 40)), hole)
     image = _noise((50, 40))
     assert not _changed(image, fast_inpainter.inpaint(image, mask))[~hole].any()
+
+
+@pytest.mark.parametrize("quality", [50, 75])
+def test_a_mask_saved_as_jpeg_fills_what_was_painted_not_its_halo(tmp_path, object_mask, quality):
+    painted = np.asarray(object_mask) > 0
+    object_mask.save(tmp_path / "mask.jpg", quality=quality)
+    loaded = load_image(tmp_path / "mask.jpg")
+    assert (np.asarray(loaded) > 0).sum() > 1.03 * painted.sum()  # the halo is really there
+    holes = mask_array(loaded, object_mask.size)
+    assert abs(int(holes.sum()) - int(painted.sum())) < 0.01 * painted.sum()
+    assert (holes != painted).sum() < 0.01 * painted.sum()  # the same pixels, up to the edge
+
+
+def test_a_faint_stroke_on_a_transparent_layer_does_not_fill():
+    """Alpha counts the same way: a stroke at less than half opacity is not painted."""
+    hole = np.zeros((20, 30), bool)
+    hole[5:9, 3:25] = True
+    alpha = np.where(hole, 255, 0).astype(np.uint8)
+    alpha[5:9, 20:25] = 100  # the tail of the stroke, mostly transparent
+    white = np.full_like(alpha, 255)
+    expected = hole.copy()
+    expected[5:9, 20:25] = False
+    assert np.array_equal(
+        mask_array(Image.fromarray(np.stack([white, alpha], -1), "LA"), (30, 20)), expected
+    )
+
+
+def test_a_gimp_selection_fills_every_pixel_it_touches():
+    """A selection's coverage is not a painted mask: GIMP blends the fill by coverage, so the whole
+    feather must be filled for the edge to fade in."""
+    coverage = np.array([[0, 1, 127], [128, 255, 0]], np.uint8)
+    assert selected(coverage).tolist() == [[False, True, True], [True, True, False]]
 
 
 def _transparent_background(mode: str, hole: np.ndarray) -> Image.Image:
