@@ -41,13 +41,17 @@ scnn-inpaint IMAGE [--mask MASK] -o OUTPUT [options]
 
 EXAMPLES = """\
 examples:
-  scnn-inpaint photo.jpg --mask mask.png -o filled.jpg   # white (nonzero) mask pixels are filled
+  scnn-inpaint photo.jpg --mask mask.png -o filled.jpg   # the mask's white strokes are filled
   scnn-inpaint photos/ --mask-dir masks/ -o out/         # a folder; masks matched by file name
+  scnn-inpaint photo.jpg --mask mask.png -o filled.jpg --threads 2   # leave cores to other work
 
-With no --mask, the transparent pixels of IMAGE are filled. The input is never overwritten."""
+A mask pixel is filled where it is at least half white (so a JPEG's faint halo is not), and at least
+half opaque if the mask has alpha. With no --mask, the transparent pixels of IMAGE are filled. The
+input is never overwritten; a request that could not be saved is refused before the model loads."""
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """Every option of ``scnn-inpaint``, each with its help line."""
     # Only argparse here: --help and --version print before anything heavy (torch) is imported.
     p = argparse.ArgumentParser(
         prog="scnn-inpaint",
@@ -57,7 +61,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("image", nargs="?", type=Path, help="image file, or a folder with --mask-dir")
-    p.add_argument("--mask", type=Path, help="mask image of the same size as IMAGE; nonzero = fill")
+    p.add_argument(
+        "--mask",
+        type=Path,
+        help="mask image of the same size as IMAGE; at least half white = fill",
+    )
     p.add_argument(
         "--mask-dir", type=Path, help="folder of masks named like the images (batch mode)"
     )
@@ -65,7 +73,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "-o",
         "--output",
         type=Path,
-        help="output file, required with one IMAGE; the output folder in batch mode "
+        help="output file, required with one IMAGE; its extension picks the format, and the "
+        "folder of a single OUTPUT must exist. With a FOLDER of images, the output folder: "
+        "batch mode creates the output folder (and says so) when it is missing "
         "(default with --demo: scnn-inpaint-demo.png)",
     )
     p.add_argument("--demo", action="store_true", help="inpaint the bundled sample photo")
@@ -75,6 +85,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = build_parser()
     args = p.parse_args(argv)
     if not args.demo and args.image is None:
         p.error("give an IMAGE (or a folder with --mask-dir), or --demo")

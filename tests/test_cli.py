@@ -320,4 +320,21 @@ def test_help_prints_without_loading_torch_and_shows_examples_defaults_and_requi
         assert shown in flat
     assert "required with one IMAGE" in flat
     examples = [line for line in out.splitlines() if line.startswith("  scnn-inpaint ")]
-    assert len(examples) == 2
+    assert len(examples) == 3
+
+
+def test_every_option_has_a_help_line_and_the_help_says_which_output_folders_are_made():
+    import argparse
+
+    from scnn_plugin.cli import build_parser
+
+    parser = build_parser()
+    options = [a for a in parser._actions if a.option_strings]
+    assert {"--threads", "--mask", "-o"} <= {s for a in options for s in a.option_strings}
+    for action in options:
+        assert action.help and action.help != argparse.SUPPRESS, action.option_strings
+    flat = " ".join(parser.format_help().split())
+    assert "batch mode creates the output folder (and says so)" in flat
+    assert "the folder of a single OUTPUT must exist" in flat
+    assert "at least half white" in flat  # the mask rule, not "nonzero"
+    assert "nonzero" not in flat
