@@ -3,9 +3,10 @@
 # CUDA build), then this project with its test and evaluation extras. Idempotent: a second run only
 # checks. Usage: bash installer/dev-env.sh [--cpu]
 # Which torch, as installer/install.py chooses it: --cpu or SCNN_TORCH_INDEX=cpu adds PyTorch's
-# CPU-only index for the torch step (the default on Linux without an NVIDIA GPU; pip still falls back
-# to its own index, a mirror or a wheel folder, where that one cannot be reached), SCNN_TORCH_INDEX=pip
-# keeps pip's own configuration only, any other value is the only index torch comes from.
+# CPU-only index for the torch step (the default on Linux without an NVIDIA GPU; probed once, and left
+# out with a one-line note where it cannot be reached, so pip's own index, a mirror or a wheel folder
+# serves), SCNN_TORCH_INDEX=pip keeps pip's own configuration only, any other value is the only index
+# torch comes from. One line says where torch came from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -48,8 +49,24 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
+  # One short probe: where the CPU index cannot be reached, pip would retry it 5 times a package.
+  if [ "$choice" = cpu ] && ! "$PYTHON" -c 'import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5)' "$CPU_TORCH_INDEX/torch/" >/dev/null 2>&1; then
+    echo "dev-env: PyTorch's CPU index $CPU_TORCH_INDEX cannot be reached; taking torch from pip's own index"
+    torch_index=()
+  fi
   echo "dev-env: installing $TORCH_PIN${torch_index[*]:+ with ${torch_index[*]}}"
   .venv/bin/pip install -q "${torch_index[@]}" "$TORCH_PIN"
+  got=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('torch'))" 2>/dev/null || true)
+  case "${torch_index[*]}" in
+    --index-url*) source=${torch_index[1]} ;;
+    "") source="pip's own index" ;;
+    *) case $got in
+         *+cpu) source="PyTorch's CPU index $CPU_TORCH_INDEX" ;;
+         *) source="pip's own index, not the CPU index (not the CPU-only build: it works, it is larger)" ;;
+       esac ;;
+  esac
+  echo "dev-env: torch ${got:-${TORCH_PIN#torch==}} came from $source"
 fi
 echo "dev-env: installing scnn-inpaint with test and eval extras"
 .venv/bin/pip install -q -e ".[test,eval]"

@@ -30,8 +30,12 @@ def home(tmp_path) -> Path:
     return tmp_path
 
 
+def reachable(url: str) -> None:
+    """Every index answers (no test reaches the network)."""
+
+
 def places(home: Path, system: str = "Linux", nvidia: bool = False, **environ) -> Places:
-    return Places(environ=environ, system=system, home=home, nvidia=nvidia)
+    return Places(environ=environ, system=system, home=home, nvidia=nvidia, reach=reachable)
 
 
 def files_under(folder: Path) -> set[str]:
@@ -114,9 +118,10 @@ def test_no_gimp_profile_says_what_to_do(tmp_path, capsys):
 class FakePip:
     """Stands in for venv + pip: records commands, makes the venv's python, can fail on one step."""
 
-    def __init__(self, fail_on: str | None = None) -> None:
+    def __init__(self, fail_on: str | None = None, torch_version: str = "") -> None:
         self.commands: list[list[str]] = []
         self.fail_on = fail_on
+        self.torch_version = torch_version  # what the version probe answers once torch is in
 
     def __call__(self, command, cwd=None, env=None):
         command = [str(c) for c in command]
@@ -132,6 +137,9 @@ class FakePip:
             return '{"scnn-inpaint": "0.1.0", "torch": "2.13.0", "python": "3.11"}'
         if installer.WEIGHTS_PROBE in command:
             return "ok\n"
+        if installer.TORCH_VERSION_PROBE in command:
+            installed = any(installer.TORCH_PIN in c for c in self.commands)
+            return self.torch_version + "\n" if installed else "\n"
         return ""
 
 
@@ -253,18 +261,25 @@ def test_torch_index_follows_the_gpu_the_option_and_the_environment(
     assert not {"--index-url", "--extra-index-url"} & set(package)  # for the torch step only
 
 
-def fake_tools(folder: Path) -> Path:
+def fake_tools(folder: Path, index_answers: bool = True) -> Path:
     """A ``python3`` that logs its calls and makes a venv of copies of itself (python, pip), and a
-    ``dpkg`` that finds every system library: dev-env.sh runs for real, nothing is installed."""
+    ``dpkg`` that finds every system library: dev-env.sh runs for real, nothing is installed.
+    ``index_answers=False``: probing PyTorch's index fails, as offline."""
     bin_dir = folder / "bin"
     bin_dir.mkdir()
     (bin_dir / "python3").write_text(
         "#!/bin/sh\n"
-        'echo "$(basename "$0") $*" >> "$LOG"\n'
+        # one line a call, a multi-line -c script too
+        'echo "$(echo "$(basename "$0") $*" | tr "\\n" " " | sed "s/ *$//")" >> "$LOG"\n'
         'if [ "$1 $2" = "-m venv" ]; then\n'
         '  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && cp "$0" "$3/bin/pip"\n'
         "fi\n"
         'case "$*" in *"import torch"*) exit 1 ;; esac\n'  # torch is not installed yet
+        + (
+            ""
+            if index_answers
+            else 'case "$*" in *urlopen*) echo "timed out" >&2; exit 1 ;; esac\n'
+        )
     )
     (bin_dir / "dpkg").write_text("#!/bin/sh\nexit 0\n")
     for tool in bin_dir.iterdir():
@@ -432,3 +447,102 @@ def test_a_venv_folder_that_is_not_a_venv_is_refused_and_left_alone(home, tmp_pa
         installer.install(installer.parse_args(["--venv", str(mine)]), where, run=FakePip())
     assert installer.main(["--uninstall"], where) == 0
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+# -- one short probe of PyTorch's CPU index, one line on where torch came from (issue 43) ---------
+
+
+def test_an_unreachable_cpu_index_is_probed_once_and_torch_comes_from_pips_own(home, capsys):
+    """pip printed 50 "Retrying" warnings (5 per package) before it fell back by itself."""
+    probed = []
+    where = Places(
+        environ={},
+        system="Linux",
+        home=home,
+        nvidia=False,
+        reach=lambda url: probed.append(url) or "timed out after 5 s",
+    )
+    pip = FakePip(torch_version="2.13.0")
+    args = installer.parse_args(["--gimp-dir", str(home / ".config/GIMP/3.0")])
+    assert installer.install(args, where, run=pip) == 0
+    [torch] = [c for c in pip.commands if installer.TORCH_PIN in c]
+    assert not {"--index-url", "--extra-index-url"} & set(torch)
+    assert probed == ["https://download.pytorch.org/whl/cpu/torch/"]
+    out = capsys.readouterr().out.splitlines()
+    said = [line for line in out if "download.pytorch.org" in line]
+    assert said == [
+        (
+            "torch: PyTorch's CPU index https://download.pytorch.org/whl/cpu cannot be reached "
+            "(timed out after 5 s); taking torch from pip's own index"
+        )
+    ]
+    assert "torch: 2.13.0 came from pip's own index" in out
+
+
+@pytest.mark.parametrize(
+    "argv, environ, version, source",
+    [
+        ([], {}, "2.13.0+cpu", "PyTorch's CPU index https://download.pytorch.org/whl/cpu"),
+        ([], {"SCNN_TORCH_INDEX": "pip"}, "2.13.0", "pip's own index"),
+        ([], {"SCNN_TORCH_INDEX": "https://mirror/t"}, "2.13.0+cpu", "https://mirror/t"),
+    ],
+)
+def test_the_installer_says_in_one_line_where_torch_came_from(
+    home, capsys, argv, environ, version, source
+):
+    pip = FakePip(torch_version=version)
+    args = installer.parse_args([*argv, "--gimp-dir", str(home / ".config/GIMP/3.0")])
+    assert installer.install(args, places(home, **environ), run=pip) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert f"torch: {version} came from {source}" in out
+
+
+def test_dev_env_probes_the_cpu_index_once_and_falls_back_in_one_line(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "installer").mkdir(parents=True)
+    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
+    bin_dir = fake_tools(tmp_path, index_answers=False)
+    log = tmp_path / "log"
+    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
+    env.update(
+        SCNN_TORCH_INDEX="cpu",
+        PATH=f"{bin_dir}:{env['PATH']}",
+        LOG=str(log),
+        PYTHON=str(bin_dir / "python3"),
+    )
+    done = subprocess.run(
+        ["bash", str(repo / "installer/dev-env.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = log.read_text().splitlines()
+    assert len([c for c in calls if "urlopen" in c]) == 1  # one probe
+    [torch] = [c for c in calls if c.startswith("pip") and installer.TORCH_PIN in c]
+    assert torch == f"pip install -q {installer.TORCH_PIN}"
+    said = [line for line in done.stdout.splitlines() if "download.pytorch.org" in line]
+    assert said == [
+        (
+            "dev-env: PyTorch's CPU index https://download.pytorch.org/whl/cpu cannot be reached; "
+            "taking torch from pip's own index"
+        )
+    ]
+
+
+def test_no_installer_module_is_over_450_lines_and_each_runs_as_install_py_does():
+    modules = sorted((ROOT / "installer").glob("*.py"))
+    assert len(modules) > 1
+    for path in modules:
+        assert len(path.read_text().splitlines()) <= 450, path.name
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "installer/install.py"), "--help"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "--uninstall" in done.stdout
