@@ -62,9 +62,8 @@ class InpaintWorker(QThread):
             self.cancelled.emit()
         except ScnnError as err:
             self.failed.emit(str(err))
-        except (
-            Exception
-        ) as err:  # a bug must reach the user as a dialog, not kill the thread silently
+        except Exception as err:
+            # A bug must reach the user as a dialog, not kill the thread silently.
             log.exception("inpainting failed")
             self.failed.emit(f"Unexpected error: {type(err).__name__}: {err}")
         else:
