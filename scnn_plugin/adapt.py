@@ -38,9 +38,12 @@ def adapt_model(
     progress: Callable[[int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> InpaintNet:
-    """A copy of ``model`` after ``steps`` optimiser steps on ``canvas`` outside ``holes``, or
+    """A copy of ``model`` after ``steps`` optimiser steps on ``canvas`` outside its holes, or
     ``model`` itself when the copy does not do better on held-back holes (or nothing can be learnt:
     a tiny image, no hole, no known pixels).
+
+    ``holes`` (``[H, W]`` bool, True = fill) are the mask's, whose shapes the training holes copy;
+    ``canvas.holes`` adds the fully transparent pixels, which are never learnt from.
 
     ``model`` is never modified. ``progress(step)`` follows each step; ``cancel()`` returning True
     raises ``Cancelled``. Seeded, so the same photo and mask adapt the same way every time.
@@ -96,7 +99,7 @@ class _Crops:
     """Training crops of one photo: a window anywhere, a piece of the user's mask laid over it.
 
     The mask piece is cut around a random hole pixel (then flipped or transposed), so every crop
-    gets a hole shaped like the user's. The network's input hides that hole and what is unknown
+    gets a hole shaped like the user's. The network's input hides that hole and the canvas's holes
     (the real holes, fully transparent pixels); the loss counts only the pixels of the cut hole
     that are really known.
     """
@@ -113,7 +116,7 @@ class _Crops:
         s = self.side
         for _ in range(n):
             y, x = int(rng.integers(0, height - s + 1)), int(rng.integers(0, width - s + 1))
-            real = self.canvas.unknown[y : y + s, x : x + s]  # holes and transparent pixels
+            real = self.canvas.holes[y : y + s, x : x + s]  # the holes and transparent pixels
             cut = self._mask_piece(rng)
             images.append(self.canvas.read(y, y + s, x, x + s))
             inputs.append(cut | real)

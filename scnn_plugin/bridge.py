@@ -20,8 +20,8 @@ plug-in -> bridge (stdin)
 
        ``image``: raw interleaved pixels, row-major, ``channels`` of ``depth``-bit native-endian
        unsigned ints (Y, YA, RGB or RGBA; alpha last). ``mask``: ``W*H`` bytes of selection coverage
-       0..255; every nonzero pixel is filled (the plug-in lets GIMP apply the soft coverage when it
-       merges the result). ``output`` receives raw pixels: for ``replace`` the same layout as
+       0..255; every pixel it touches is filled (``FillMask.selection``; the plug-in lets GIMP apply
+       the soft coverage when it merges the result). ``output`` receives raw pixels: for ``replace`` the same layout as
        ``image``; for ``layer`` alpha is added (or kept) and multiplied by the coverage, so the result
        can sit on its own layer above the original. The paths live in a per-run temporary folder the
        plug-in owns. ``{"command": "diagnose"}`` asks only for the diagnostics.
@@ -56,11 +56,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from PIL import Image
 
 from .cpu_threads import configure_threads, physical_cores
 from .errors import Cancelled, InputError, ScnnError
-from .masks import selected
+from .masks import FillMask
 from .options import InpaintOptions
 from .raw_pixels import as_layer, from_engine_image, read_pixels, to_engine_image
 from .version import __version__
@@ -224,9 +223,8 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
     size = (req.width, req.height)
     pixels = read_pixels(req.image, *size, req.channels, req.depth)
     coverage = read_pixels(req.mask, *size, 1, 8, name="mask")[..., 0]
-    holes = selected(coverage)
-    if not holes.any():
-        raise InputError("the selection is empty inside the layer: nothing to fill")
+    fill = FillMask.selection(coverage, "the selection inside the layer")
+    fill.require_holes()
 
     torch, broken = _import_torch()  # imported late so "diagnose" works even when torch is broken
     if torch is None:
@@ -244,15 +242,15 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
     def progress(done: int, total: int) -> None:
         emit({"event": "progress", "done": done, "total": total})
 
-    filled = inpainter.inpaint(to_engine_image(pixels), Image.fromarray(holes), progress, cancel)
-    out = from_engine_image(filled, pixels, holes)
+    filled = inpainter.inpaint(to_engine_image(pixels), fill, progress, cancel)
+    out = from_engine_image(filled, pixels, fill.holes)
     if req.result == "layer":
         out = as_layer(out, coverage)
     Path(req.output).write_bytes(np.ascontiguousarray(out).tobytes())
     seconds = time.monotonic() - start
     return {
         "status": "ok",
-        "message": f"filled {int(holes.sum())} px in {seconds:.1f} s on {inpainter.device_name}",
+        "message": f"filled {int(fill.holes.sum())} px in {seconds:.1f} s on {inpainter.device_name}",
         "output": req.output,
         "channels": out.shape[2],
         "seconds": round(seconds, 3),

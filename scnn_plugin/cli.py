@@ -11,9 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
-
 from .arguments import (
     add_inpaint_arguments,
     add_model_arguments,
@@ -24,8 +21,7 @@ from .arguments import (
 from .cpu_threads import configure_threads
 from .errors import InputError, ScnnError
 from .image_io import check_folder_writable, check_output, load_image, read_header, save_image
-from .imaging import transparent_pixels
-from .masks import alpha_mask, mask_array
+from .masks import FillMask
 from .version import __version__
 
 if TYPE_CHECKING:  # the engine loads torch: only a run pays for it, never --help or --version
@@ -233,17 +229,19 @@ def _inpaint_file(
     inpainter: Inpainter, image_path: Path, mask_path: Path | None, out_path: Path, show: bool
 ) -> None:
     image = load_image(image_path)
-    hidden = transparent_pixels(image)
-    holes = mask_array(load_image(mask_path), image.size) if mask_path else alpha_mask(image)
-    if holes.any() and (holes if hidden is None else holes | hidden).all():
-        raise InputError(f"{image_path}: {_covered(mask_path, hidden, holes)}")
+    mask = load_image(mask_path) if mask_path else None
     start = time.monotonic()
-    # the mask as parsed here, so the engine fills exactly what the checks above saw
-    result = inpainter.inpaint(
-        image, Image.fromarray(holes), progress=ProgressBar(image_path.name, show)
-    )
+    try:
+        # Parsed here, once: the engine fills exactly this FillMask and checks it.
+        if mask is None:
+            fill = FillMask.transparent(image)
+        else:
+            fill = FillMask.painted(mask, image.size, f"the mask {mask_path}")
+        result = inpainter.inpaint(image, fill, progress=ProgressBar(image_path.name, show))
+    except InputError as err:
+        raise InputError(f"{image_path}: {err}") from None
     save_image(result, out_path)
-    if not holes.any():  # the engine returned a copy; say so rather than report a fill
+    if fill.empty:  # the engine returned a copy; say so rather than report a fill
         what = (
             f"the mask {mask_path} is empty (all black)" if mask_path else "no pixel is transparent"
         )
@@ -255,22 +253,6 @@ def _inpaint_file(
     print(
         f"{image_path} -> {out_path.resolve()} ({time.monotonic() - start:.2f} s on "
         f"{inpainter.device_name}, T={inpainter.timesteps})"
-    )
-
-
-def _covered(mask_path: Path | None, hidden: np.ndarray | None, holes: np.ndarray) -> str:
-    """Why nothing is left to fill from, in the command line's terms (the engine's own message
-    speaks of no front end; GIMP's context margin, say, is no option here)."""
-    if mask_path is None:
-        return "every pixel is transparent, so none is left to fill from; give a --mask instead"
-    where = (
-        "together with the image's transparent pixels "
-        if hidden is not None and not holes.all()
-        else ""
-    )
-    return (
-        f"the mask {mask_path} {where}covers the whole image, so no pixel is left to fill "
-        "from; leave the photo around what you remove black in the mask"
     )
 
 

@@ -22,7 +22,7 @@ from .devices import describe_device, resolve_device
 from .errors import Cancelled, DeviceError, InputError
 from .fill import add_texture, membrane_fill
 from .imaging import Canvas, decode, open_canvas, to_rgb, to_tensor
-from .masks import mask_array
+from .masks import FillMask, as_fill_mask
 from .models import InpaintNet, build_model
 from .options import InpaintOptions
 from .tiling import RowBlender, Tile, feather, plan_tiles
@@ -108,26 +108,30 @@ class Inpainter:
     def inpaint(
         self,
         image: Image.Image,
-        mask: Image.Image,
+        mask: FillMask | Image.Image,
         progress: Progress | None = None,
         cancel: Cancel | None = None,
     ) -> Image.Image:
-        """Fill the nonzero pixels of ``mask`` in ``image``; return a new image of the same size
-        and mode.
+        """Fill ``mask`` in ``image``; return a new image of the same size and mode.
 
-        Pixels outside the mask are bit-identical to the input, alpha is kept, and neither the
-        inputs nor this ``Inpainter`` (its model, device, batch) are modified: ``options.adapt``
-        trains a copy, and the out-of-memory fallback changes only this run.
-        ``progress(done, total)`` counts adaptation steps, then tile batches; ``cancel()``
-        returning True raises ``Cancelled``.
+        ``mask`` is a ``FillMask`` of the image's size (True = fill), or a mask image parsed by
+        ``FillMask.painted``: filled where it is at least half white and, if it has alpha, at
+        least half opaque. ``InputError`` for a mask of another size, an image Pillow cannot
+        decode or convert, and a mask that leaves nothing to fill from.
+
+        The pipeline, one step after the other: image -> mask -> tiles -> timesteps (the network
+        over T timesteps, per window) -> texture (per window) -> blend. Pixels outside the mask are
+        bit-identical to the input, alpha is kept, and neither the inputs nor this ``Inpainter``
+        (its model, device, batch) are modified: ``options.adapt`` trains a copy, and the
+        out-of-memory fallback changes only this run. ``progress(done, total)`` counts adaptation
+        steps, then tile batches; ``cancel()`` returning True raises ``Cancelled``.
         """
-        if not isinstance(image, Image.Image) or not isinstance(mask, Image.Image):
-            raise InputError("image and mask must be PIL images")
+        if not isinstance(image, Image.Image):
+            raise InputError(f"the image must be a PIL image, got {type(image).__name__}")
         decode(image, "image")
-        decode(mask, "mask")
-        holes = mask_array(mask, image.size)
-        canvas = open_canvas(image, holes)  # refuses a mask that leaves nothing to fill from
-        tiles = plan_tiles(holes, self.options.tile, self.options.overlap)
+        fill = as_fill_mask(mask, image.size)
+        canvas = open_canvas(image, fill)
+        tiles = plan_tiles(fill.holes, self.options.tile, self.options.overlap)
         if not tiles:
             if progress:
                 progress(0, 0)
@@ -139,30 +143,29 @@ class Inpainter:
             total = steps + len(tiles)
             report = (lambda step: progress(step, total)) if progress else None
             run.model = adapt_model(
-                self.model, canvas, holes, steps, self.timesteps, report, cancel
+                self.model, canvas, fill.holes, steps, self.timesteps, report, cancel
             )
-        self._fill(run, canvas, holes, tiles, progress, cancel, offset=steps)
+        self._fill(run, canvas, fill, tiles, progress, cancel, offset=steps)
         return canvas.to_image()
 
     def _fill(
         self,
         run: _Run,
         canvas: Canvas,
-        holes: np.ndarray,
+        fill: FillMask,
         tiles: list[Tile],
         progress: Progress | None,
         cancel: Cancel | None,
         offset: int = 0,
     ) -> None:
-        """Run and blend ``tiles``; progress counts on from ``offset`` (the adaptation's steps)."""
+        """Fill ``tiles`` batch by batch (timesteps, texture) and blend them; only ``fill.holes``
+        are written. Progress counts on from ``offset`` (the adaptation's steps)."""
 
-        # The model takes canvas.unknown (holes and fully transparent pixels) as its mask; only
-        # the holes are written.
         def sink(y0: int, x0: int, rows: np.ndarray) -> None:
-            canvas.write(y0, x0, rows, holes[y0 : y0 + len(rows), x0 : x0 + rows.shape[1]])
+            canvas.write(y0, x0, rows, fill.holes[y0 : y0 + len(rows), x0 : x0 + rows.shape[1]])
 
         blender = RowBlender(min(t.x0 for t in tiles), max(t.x0 + t.w for t in tiles), sink)
-        prior = self._prior(canvas) if self._needs_prior(canvas.unknown, tiles) else None
+        prior = self._prior(canvas) if self._needs_prior(canvas.holes, tiles) else None
         done = 0
         while done < len(tiles):
             if cancel is not None and cancel():
@@ -176,11 +179,11 @@ class Inpainter:
             if progress is not None:
                 progress(offset + done, offset + len(tiles))
 
-    def _needs_prior(self, unknown: np.ndarray, tiles: list[Tile]) -> bool:
+    def _needs_prior(self, holes: np.ndarray, tiles: list[Tile]) -> bool:
         if not self.model.accepts_prior:
             return False
         return any(
-            unknown[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > 1 - _PRIOR_BELOW_KNOWN
+            holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > 1 - _PRIOR_BELOW_KNOWN
             for t in tiles
         )
 
@@ -195,7 +198,7 @@ class Inpainter:
         step = max(1, 256 // fy)  # cell rows per chunk: ~256 image rows, bounded memory on any size
         for r in range(0, h, step):
             r1 = min(h, r + step)
-            k = ~canvas.unknown[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx)
+            k = ~canvas.holes[r * fy : r1 * fy, : w * fx].reshape(r1 - r, fy, w, fx)
             px = canvas.read(r * fy, r1 * fy, 0, w * fx).reshape(r1 - r, fy, w, fx, 3)
             known[r:r1] = k.mean(axis=(1, 3), dtype=np.float32)
             rgb[r:r1] = np.einsum("aybxc,aybx->abc", px, k, dtype=np.float32) / (255.0 * fy * fx)
@@ -248,7 +251,7 @@ class Inpainter:
         multiple = run.model.multiple
         pad_h, pad_w = -tile.h % multiple, -tile.w % multiple
         rgb = np.stack([canvas.read(t.y0, t.y0 + t.h, t.x0, t.x0 + t.w) for t in batch])
-        msk = np.stack([canvas.unknown[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
+        msk = np.stack([canvas.holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
         x = to_tensor(rgb).to(run.device).contiguous(memory_format=torch.channels_last)
         m = torch.from_numpy(msk).to(run.device)[:, None].float()
         if pad_h or pad_w:  # the edges replicated, each pixel with its own mask: what is to be

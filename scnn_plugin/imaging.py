@@ -17,6 +17,8 @@ from .errors import InputError
 if TYPE_CHECKING:  # torch loads with the tensor helpers: the mask rules here must not pay for it
     import torch
 
+    from .masks import FillMask
+
 _ALPHA_MODES = {"RGBA": "RGB", "LA": "L", "PA": "P"}
 NUMERIC_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}  # one number a pixel, beyond 8 bits
 _CONVERTIBLE_MODES = {"RGB", "L", "1", "P", "CMYK", "YCbCr", "LAB", "HSV"}
@@ -27,8 +29,8 @@ SUPPORTED_MODES = tuple(sorted(_CONVERTIBLE_MODES | set(_ALPHA_MODES) | NUMERIC_
 class Canvas:
     """An image as the engine sees it, read and written window by window.
 
-    ``read`` gives the model an RGB uint8 view of one window and ``unknown`` the pixels in it that
-    are no context (the fill's mask: holes and fully transparent pixels alike); ``write`` converts
+    ``read`` gives the model an RGB uint8 view of one window and ``holes`` the pixels in it that
+    the network fills (the mask's holes and fully transparent pixels alike); ``write`` converts
     model RGB back into the image's own representation for the given pixels only and pastes them
     into ``output``, a copy of the input made by Pillow. No whole-image colour array is ever made, so
     memory stays near one copy of the image whatever its size.
@@ -38,10 +40,9 @@ class Canvas:
     output: Image.Image
     color_mode: str  # the mode of the colour part (alpha split off)
     value_range: tuple[float, float]  # numeric modes: the input range mapped to [0, 1]
-    # ``[H, W]`` bool: what the fill must not take as context: the holes and the fully transparent
-    # pixels, whose colour is left over from an edit (often black after a resize or rotation). Only
-    # the holes are written; a transparent pixel outside them keeps its colour and alpha.
-    unknown: np.ndarray
+    # ``[H, W]`` bool, True = the network fills it, taking none of it as context: the mask's holes
+    # and the fully transparent pixels (``FillMask.network_holes``). Only the mask's are written.
+    holes: np.ndarray
 
     @property
     def size(self) -> tuple[int, int]:
@@ -49,8 +50,8 @@ class Canvas:
         return self.image.height, self.image.width
 
     def read(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        """``[y1 - y0, x1 - x0, 3]`` uint8 RGB of the input window, as stored: where ``unknown``
-        is True it is no context, so callers hand ``unknown`` to the fill as its mask."""
+        """``[y1 - y0, x1 - x0, 3]`` uint8 RGB of the input window, as stored: where ``holes``
+        is True it is no context, so callers hand ``holes`` to the network as its mask."""
         crop = self.image.crop((x0, y0, x1, y1))
         mode = self.image.mode
         if mode in ("RGB", "RGBA"):
@@ -100,13 +101,11 @@ def decode(image: Image.Image, what: str) -> None:
         raise InputError(f"the {what} could not be decoded: {err}") from None
 
 
-def open_canvas(image: Image.Image, holes: np.ndarray | None = None) -> Canvas:
-    """Wrap ``image`` whose ``holes`` (``[H, W]`` bool, True = fill; None = none yet) are to be
-    filled.
+def open_canvas(image: Image.Image, fill: FillMask) -> Canvas:
+    """Wrap ``image`` whose ``fill`` (of its size) is to be filled.
 
-    ``InputError`` for unsupported modes (naming the supported ones), and when no pixel is left
-    to fill from: every pixel is in the holes or fully transparent (a whole-layer selection, a
-    rectangle sent with no context margin), which would come back as flat grey.
+    ``InputError`` for unsupported modes (naming the supported ones), an empty image, and a mask
+    that leaves nothing to fill from (``FillMask.network_holes``), in that order.
     """
     mode = image.mode
     if mode not in SUPPORTED_MODES:
@@ -115,27 +114,26 @@ def open_canvas(image: Image.Image, holes: np.ndarray | None = None) -> Canvas:
         )
     if image.width < 1 or image.height < 1:
         raise InputError(f"image is empty ({image.width}x{image.height})")
+    holes = fill.network_holes(image)
     value_range = numeric_range(image) if mode in NUMERIC_MODES else (0.0, 1.0)
-    if holes is None:
-        holes = np.zeros((image.height, image.width), bool)
-    hidden = transparent_pixels(image)
-    unknown = holes if hidden is None else holes | hidden
-    if holes.any() and unknown.all():
-        raise InputError(
-            "nothing is left to fill from: the mask (with the fully transparent pixels) covers the "
-            "whole image; mask less, so some of the photo around what is filled stays known"
-        )
-    return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range, unknown)
+    return Canvas(image, image.copy(), _ALPHA_MODES.get(mode, mode), value_range, holes)
+
+
+def alpha_channel(image: Image.Image) -> np.ndarray | None:
+    """``[H, W]`` uint8 opacity of an image with an alpha channel or a transparent colour (a
+    palette index, a keyed grey or RGB value: 0 there, 255 elsewhere); None for any other image."""
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        return np.asarray(image.getchannel("A"))
+    if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
+        return np.asarray(image.convert("RGBA").getchannel("A"))
+    return None
 
 
 def transparent_pixels(image: Image.Image) -> np.ndarray | None:
     """``[H, W]`` bool of fully transparent pixels (alpha 0, or a palette's transparent index);
     None for an image without transparency."""
-    if image.mode in _ALPHA_MODES:
-        return np.asarray(image.getchannel("A")) == 0
-    if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
-        return np.asarray(image.convert("RGBA").getchannel("A")) == 0
-    return None
+    alpha = alpha_channel(image)
+    return None if alpha is None else alpha == 0
 
 
 def numeric_range(image: Image.Image) -> tuple[float, float]:

@@ -12,6 +12,7 @@ from scnn_plugin import adapt
 from scnn_plugin.errors import Cancelled
 from scnn_plugin.evaluation.metrics import masked_psnr
 from scnn_plugin.imaging import open_canvas
+from scnn_plugin.masks import FillMask
 from scnn_plugin.options import InpaintOptions
 
 
@@ -58,7 +59,8 @@ def test_adapting_fills_the_photos_own_structure_better_and_changes_nothing_outs
 def test_a_copy_that_does_worse_on_held_back_holes_is_dropped(inpainter, wired, monkeypatch):
     image, mask = wired
     monkeypatch.setattr(adapt, "LEARNING_RATE", 1.0)  # Adam at rate 1 wrecks the decoder
-    canvas, holes = open_canvas(image), np.asarray(mask) > 0
+    holes = np.asarray(mask) > 0
+    canvas = open_canvas(image, FillMask(holes))
     kept = adapt.adapt_model(inpainter.model, canvas, holes, 5, inpainter.timesteps)
     assert kept is inpainter.model
     out = inpainter.with_options(InpaintOptions(adapt=5, device="cpu")).inpaint(image, mask)
@@ -87,7 +89,10 @@ def test_a_photo_too_small_to_learn_from_is_filled_without_adapting(inpainter, s
     image = Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
     holes = np.zeros((size[1], size[0]), bool)
     holes[size[1] // 2, ::3] = True
-    assert adapt.adapt_model(inpainter.model, open_canvas(image), holes, 5, 4) is inpainter.model
+    assert (
+        adapt.adapt_model(inpainter.model, open_canvas(image, FillMask(holes)), holes, 5, 4)
+        is inpainter.model
+    )
     out = inpainter.with_options(InpaintOptions(adapt=5, device="cpu")).inpaint(
         image, Image.fromarray(holes.astype(np.uint8) * 255)
     )
@@ -108,7 +113,8 @@ def test_only_the_layers_after_the_spiking_encoder_adapt(
     model = request.getfixturevalue(which).model
     scores = iter([1.0, 0.0])  # held-back loss before, after: keep the copy whatever it learnt
     monkeypatch.setattr(adapt, "_score", lambda *a: next(scores))
-    copy = adapt.adapt_model(model, open_canvas(image), np.asarray(mask) > 0, 3, 4)
+    holes = np.asarray(mask) > 0
+    copy = adapt.adapt_model(model, open_canvas(image, FillMask(holes)), holes, 3, 4)
     old, new = model.state_dict(), copy.state_dict()
     assert copy is not model
     assert all(torch.equal(old[k], new[k]) for k in old if k.startswith(fixed))
@@ -137,7 +143,8 @@ def test_fully_transparent_pixels_are_never_learnt_from(inpainter, photo, monkey
     batches = []
     loss = adapt._loss
     monkeypatch.setattr(adapt, "_loss", lambda m, b, t: batches.append(b) or loss(m, b, t))
-    adapt.adapt_model(inpainter.model, open_canvas(image, holes), holes, 2, 1)
+    canvas = open_canvas(image, FillMask(holes))
+    adapt.adapt_model(inpainter.model, canvas, holes, 2, 1)
     hidden_seen = 0
     for pixels, inputs, target in batches:
         hidden = (pixels[:, 0] == 1) & (pixels[:, 1] == 0) & (pixels[:, 2] == 1)

@@ -277,10 +277,11 @@ def test_a_folder_given_as_mask_says_it_is_a_folder_and_names_mask_dir(
 
 
 @pytest.mark.parametrize("transparent", [False, True])
-def test_an_all_white_mask_is_refused_in_the_command_lines_own_words(
+def test_an_all_white_mask_is_refused_naming_the_image_and_the_mask_file(
     tmp_path, monkeypatch, capsys, fast_weights, transparent
 ):
-    """The engine spoke of "the context margin", an option only GIMP has."""
+    """One message for every front end (masks.FillMask), naming the files: the engine once spoke
+    of "the context margin", an option only GIMP has."""
     monkeypatch.chdir(tmp_path)
     image = Image.new("RGBA", (64, 48), (9, 9, 9, 255))
     mask = Image.new("L", (64, 48), 255)
@@ -292,8 +293,10 @@ def test_an_all_white_mask_is_refused_in_the_command_lines_own_words(
     args = ["in.png", "--mask", "white.png", "-o", "out.png", "--weights", str(fast_weights)]
     assert main(args) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith("scnn-inpaint: error: in.png: the mask white.png ")
-    assert "covers the whole image" in line and "black in the mask" in line
+    assert line.startswith(
+        "scnn-inpaint: error: in.png: nothing is left to fill from: the mask white.png "
+    )
+    assert "covers the whole image" in line and "mask less" in line
     assert ("transparent pixels" in line) == transparent
     assert "context margin" not in line and not (tmp_path / "out.png").exists()
 

@@ -14,7 +14,11 @@ from PIL import Image
 
 from scnn_plugin import Inpainter, InpaintOptions, InputError
 from scnn_plugin.image_io import load_image
-from scnn_plugin.masks import mask_array, selected
+from scnn_plugin.masks import FillMask
+
+
+def _painted(mask: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    return FillMask.painted(mask, size).holes
 
 
 def _noise(size: tuple[int, int], mode: str = "RGB", seed: int = 0) -> Image.Image:
@@ -108,7 +112,7 @@ def test_a_mask_fills_where_it_is_at_least_half_its_range_and_nowhere_else(
     hole[8:20, 10:35] = True
     hole[30, 45] = True
     mask = make_mask(hole)
-    assert np.array_equal(mask_array(mask, (50, 40)), hole)
+    assert np.array_equal(_painted(mask, (50, 40)), hole)
     image = _noise((50, 40))
     assert not _changed(image, fast_inpainter.inpaint(image, mask))[~hole].any()
 
@@ -119,7 +123,7 @@ def test_a_mask_saved_as_jpeg_fills_what_was_painted_not_its_halo(tmp_path, obje
     object_mask.save(tmp_path / "mask.jpg", quality=quality)
     loaded = load_image(tmp_path / "mask.jpg")
     assert (np.asarray(loaded) > 0).sum() > 1.03 * painted.sum()  # the halo is really there
-    holes = mask_array(loaded, object_mask.size)
+    holes = _painted(loaded, object_mask.size)
     assert abs(int(holes.sum()) - int(painted.sum())) < 0.01 * painted.sum()
     assert (holes != painted).sum() < 0.01 * painted.sum()  # the same pixels, up to the edge
 
@@ -134,7 +138,7 @@ def test_a_faint_stroke_on_a_transparent_layer_does_not_fill():
     expected = hole.copy()
     expected[5:9, 20:25] = False
     assert np.array_equal(
-        mask_array(Image.fromarray(np.stack([white, alpha], -1), "LA"), (30, 20)), expected
+        _painted(Image.fromarray(np.stack([white, alpha], -1), "LA"), (30, 20)), expected
     )
 
 
@@ -142,7 +146,7 @@ def test_a_gimp_selection_fills_every_pixel_it_touches():
     """A selection's coverage is not a painted mask: GIMP blends the fill by coverage, so the whole
     feather must be filled for the edge to fade in."""
     coverage = np.array([[0, 1, 127], [128, 255, 0]], np.uint8)
-    assert selected(coverage).tolist() == [[False, True, True], [True, True, False]]
+    assert FillMask.selection(coverage).holes.tolist() == [[False, True, True], [True, True, False]]
 
 
 def _transparent_background(mode: str, hole: np.ndarray) -> Image.Image:
@@ -163,7 +167,7 @@ def _transparent_background(mode: str, hole: np.ndarray) -> Image.Image:
 def test_mask_with_alpha_fills_only_opaque_strokes(mode):
     hole = np.zeros((20, 30), bool)
     hole[5:9, 3:25] = True
-    assert np.array_equal(mask_array(_transparent_background(mode, hole), (30, 20)), hole)
+    assert np.array_equal(_painted(_transparent_background(mode, hole), (30, 20)), hole)
 
 
 def test_gif_mask_with_a_transparent_background_fills_only_its_strokes(tmp_path):
@@ -175,7 +179,7 @@ def test_gif_mask_with_a_transparent_background_fills_only_its_strokes(tmp_path)
     mask.paste(1, (6, 4, 20, 12))
     mask.save(tmp_path / "strokes.gif", transparency=0)
     loaded = load_image(tmp_path / "strokes.gif")
-    assert np.array_equal(mask_array(loaded, (30, 20)), hole)
+    assert np.array_equal(_painted(loaded, (30, 20)), hole)
 
 
 def test_inputs_are_never_modified(fast_inpainter):
