@@ -1,8 +1,13 @@
 """Inpainter: the one place the pipeline reads top to bottom.
 
-image -> canvas (imaging) -> mask (masks) -> [model adapted to the photo (adapt), on request]
--> tiles (tiling) -> spiking model over T timesteps (models), averaged over flipped views (views)
--> feathered blend of overlapping tiles (tiling.RowBlender) -> masked pixels written back (imaging).
+1. image: a canvas over the photo (imaging), read and written window by window;
+2. mask: a ``FillMask`` (masks), True = fill, the one polarity down to the fill package;
+   [the model adapted to the photo (adapt), on request];
+3. tiles: windows around the holes (tiling);
+4. timesteps: the spiking model over T timesteps per window (models), averaged over flipped views
+   (views);
+5. texture: the photo's own structure laid on the network's fill, per window (fill.add_texture);
+6. blend: overlapping windows feathered together (tiling.RowBlender), the holes written back.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ log = logging.getLogger("scnn_plugin")
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
 
-# A window whose known pixels are fewer than this share gets an image-wide prior for its deep holes.
-_PRIOR_BELOW_KNOWN = 0.5
+# A window more than this share hole gets an image-wide prior for its deep holes.
+_PRIOR_ABOVE_HOLES = 0.5
 # Long side of the image-wide low-resolution fill used as that prior.
 _PRIOR_SIDE = 256
 
@@ -183,8 +188,7 @@ class Inpainter:
         if not self.model.accepts_prior:
             return False
         return any(
-            holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > 1 - _PRIOR_BELOW_KNOWN
-            for t in tiles
+            holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w].mean() > _PRIOR_ABOVE_HOLES for t in tiles
         )
 
     def _prior(self, canvas: Canvas) -> torch.Tensor:
@@ -193,6 +197,7 @@ class Inpainter:
         f = max(1, -(-max(height, width) // _PRIOR_SIDE))
         fy, fx = min(f, height), min(f, width)  # thin images shrink only along their long side
         h, w = height // fy, width // fx
+        # membrane_fill (fill/) takes the context polarity: each cell's share of known pixels.
         rgb = np.zeros((h, w, 3), np.float32)
         known = np.zeros((h, w), np.float32)
         step = max(1, 256 // fy)  # cell rows per chunk: ~256 image rows, bounded memory on any size
@@ -213,12 +218,12 @@ class Inpainter:
         batch: list[Tile],
         prior: torch.Tensor | None,
     ) -> list[np.ndarray]:
-        """Run the model on ``batch``; on CUDA out-of-memory halve the batch, then fall back to CPU."""
+        """``_windows`` on ``batch``; on CUDA out-of-memory halve the batch, then fall back to CPU."""
         while True:
             try:
                 preds: list[np.ndarray] = []
                 for i in range(0, len(batch), run.batch):
-                    preds += self._forward(run, canvas, batch[i : i + run.batch], prior)
+                    preds += self._windows(run, canvas, batch[i : i + run.batch], prior)
                 return preds
             except torch.cuda.OutOfMemoryError:
                 torch.cuda.empty_cache()
@@ -240,39 +245,70 @@ class Inpainter:
                     ) from None
 
     @torch.inference_mode()
-    def _forward(
+    def _windows(
         self,
         run: _Run,
         canvas: Canvas,
         batch: list[Tile],
         prior: torch.Tensor | None,
     ) -> list[np.ndarray]:
+        """The fills of ``batch`` (windows of one size), ``[h, w, 3]`` floats in [0, 1] each:
+        the timesteps step, then the texture step."""
+        tile = batch[0]
+        photo, holes = self._window_tensors(run, canvas, batch)
+        crops = None
+        if prior is not None:
+            crops = self._prior_crops(prior, canvas.size, batch).to(run.device)
+        filled = self._timesteps(run, photo, holes, crops)[..., : tile.h, : tile.w]
+        if self.options.texture:
+            filled = self._texture(
+                photo[..., : tile.h, : tile.w], holes[..., : tile.h, : tile.w], filled
+            )
+        return list(to_rgb(filled))
+
+    @staticmethod
+    def _window_tensors(
+        run: _Run, canvas: Canvas, batch: list[Tile]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``batch``'s windows on the run's device: photo ``[N, 3, H, W]`` in [0, 1] and holes
+        ``[N, 1, H, W]``, 1 = fill, both padded to the model's multiple."""
         tile = batch[0]
         multiple = run.model.multiple
         pad_h, pad_w = -tile.h % multiple, -tile.w % multiple
         rgb = np.stack([canvas.read(t.y0, t.y0 + t.h, t.x0, t.x0 + t.w) for t in batch])
-        msk = np.stack([canvas.holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
-        x = to_tensor(rgb).to(run.device).contiguous(memory_format=torch.channels_last)
-        m = torch.from_numpy(msk).to(run.device)[:, None].float()
+        hole = np.stack([canvas.holes[t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w] for t in batch])
+        photo = to_tensor(rgb).to(run.device).contiguous(memory_format=torch.channels_last)
+        holes = torch.from_numpy(hole).to(run.device)[:, None].float()
         if pad_h or pad_w:  # the edges replicated, each pixel with its own mask: what is to be
             # removed at an edge must not come back as context
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-            m = F.pad(m, (0, pad_w, 0, pad_h), mode="replicate")
-        crops = None
-        if prior is not None:
-            crops = self._prior_crops(prior, canvas.size, batch).to(run.device)
+            photo = F.pad(photo, (0, pad_w, 0, pad_h), mode="replicate")
+            holes = F.pad(holes, (0, pad_w, 0, pad_h), mode="replicate")
+        return photo, holes
+
+    def _timesteps(
+        self,
+        run: _Run,
+        photo: torch.Tensor,
+        holes: torch.Tensor,
+        prior: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """The network over T timesteps, averaged over the flipped views: ``[N, 3, H, W]``."""
 
         def forward(x: torch.Tensor, m: torch.Tensor, p: torch.Tensor | None) -> torch.Tensor:
             return run.model(x, m, timesteps=self.timesteps, prior=p)
 
-        out = averaged(forward, x, m, crops, self.options.views)[..., : tile.h, : tile.w]
-        if self.options.texture:  # the photo's own structure on the network's layout, per window
-            known = m[:, 0, : tile.h, : tile.w] < 0.5
-            photo = x[..., : tile.h, : tile.w]
-            out = torch.stack(
-                [add_texture(torch.where(k, p, o), k) for p, o, k in zip(photo, out.float(), known)]
-            )
-        return list(to_rgb(out))
+        return averaged(forward, photo, holes, prior, self.options.views)
+
+    @staticmethod
+    def _texture(photo: torch.Tensor, holes: torch.Tensor, filled: torch.Tensor) -> torch.Tensor:
+        """The texture step: the photo's own structure on the network's layout, window by window.
+
+        ``photo`` and ``filled`` are ``[N, 3, h, w]``, ``holes`` ``[N, 1, h, w]``, 1 = fill.
+        """
+        known = holes[:, 0] < 0.5  # add_texture (fill/) still takes the known polarity
+        return torch.stack(
+            [add_texture(torch.where(k, p, o), k) for p, o, k in zip(photo, filled.float(), known)]
+        )
 
     @staticmethod
     def _prior_crops(prior: torch.Tensor, size: tuple[int, int], batch: list[Tile]) -> torch.Tensor:
