@@ -1,9 +1,9 @@
 """Tile planning and seamless blending: pure geometry and arrays, no model.
 
-Tiles lie on a grid over the mask's bounding box (plus context) and only those whose window holds mask
-pixels run, so the cost follows the mask. Neighbouring tiles overlap; each contributes with a weight that ramps down towards
-its inner edges, and finished rows leave the blender as soon as no later tile can touch them, so memory
-stays bounded by a band of tiles whatever the image size.
+Tiles lie on a grid over the holes' bounding box (plus context) and only those whose window holds
+hole pixels run, so the cost follows the mask. Neighbouring tiles overlap; each contributes with a
+weight that ramps down towards its inner edges, and finished rows leave the blender as soon as no
+later tile can touch them, so memory stays bounded by a band of tiles whatever the image size.
 """
 
 from __future__ import annotations
@@ -36,28 +36,29 @@ def axis_starts(length: int, tile: int, overlap: int) -> list[int]:
     return [round(i * (length - tile) / (n - 1)) for i in range(n)]
 
 
-def plan_tiles(mask: np.ndarray, tile: int, overlap: int) -> list[Tile]:
-    """Windows over ``mask`` (``[H, W]`` bool) that contain at least one True pixel, row-major.
+def plan_tiles(holes: np.ndarray, tile: int, overlap: int) -> list[Tile]:
+    """Windows over ``holes`` (``[H, W]`` bool, True = fill) that hold at least one hole pixel,
+    row-major.
 
-    The grid is laid over the mask's bounding box grown by ``overlap`` px of context, not over the
+    The grid is laid over the holes' bounding box grown by ``overlap`` px of context, not over the
     image, so a selection that fits one window is one window, centred on it.
     """
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    rows, cols = np.flatnonzero(holes.any(axis=1)), np.flatnonzero(holes.any(axis=0))
     if rows.size == 0:
         return []
-    height, width = mask.shape
+    height, width = holes.shape
     th, tw = min(tile, height), min(tile, width)
     row_starts = span_starts(rows[0], rows[-1] + 1, height, tile, overlap)
     col_starts = span_starts(cols[0], cols[-1] + 1, width, tile, overlap)
     tiles = []
-    for y0 in _occupied(mask.any(axis=1), row_starts, th):
-        columns = mask[y0 : y0 + th].any(axis=0)
+    for y0 in _occupied(holes.any(axis=1), row_starts, th):
+        columns = holes[y0 : y0 + th].any(axis=0)
         tiles.extend(Tile(y0, x0, th, tw) for x0 in _occupied(columns, col_starts, tw))
     return tiles
 
 
 def span_starts(lo: int, hi: int, length: int, tile: int, overlap: int) -> list[int]:
-    """Window starts covering the mask span ``[lo, hi)`` of an axis of ``length`` px.
+    """Window starts covering the holes' span ``[lo, hi)`` of an axis of ``length`` px.
 
     A span that fits one window gets one window centred on it (clamped to the image), so the context
     is shared evenly; a longer span gets a grid over it grown by ``overlap`` px of context.

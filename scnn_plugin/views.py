@@ -21,16 +21,19 @@ assert len(FLIPS) == MAX_VIEWS, "one flip per view that InpaintOptions accepts"
 def averaged(
     run: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
     image: torch.Tensor,
-    mask: torch.Tensor,
+    holes: torch.Tensor,
     prior: torch.Tensor | None,
     views: int,
 ) -> torch.Tensor:
-    """The mean of ``run(image, mask, prior)`` over the first ``views`` flips, each flipped back."""
+    """The mean of ``run(image, holes, prior)`` over the first ``views`` flips, each flipped back.
+
+    ``image`` ``[N, 3, H, W]``, ``holes`` ``[N, 1, H, W]`` (1 = fill), ``prior`` flipped alike.
+    """
     if not 1 <= views <= MAX_VIEWS:
         raise ValueError(f"views must be in [1, {MAX_VIEWS}], got {views}")
     total = None
     for dims in FLIPS[:views]:
-        out = _flip(run(_flip(image, dims), _flip(mask, dims), _flip(prior, dims)), dims)
+        out = _flip(run(_flip(image, dims), _flip(holes, dims), _flip(prior, dims)), dims)
         total = out if total is None else total.add_(out)
     return total.div_(views)
 

@@ -6,6 +6,9 @@ The painting rules themselves (half its range, alpha, GIF transparency) are in
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -178,3 +181,14 @@ def test_the_texture_step_gets_each_window_with_its_holes_as_the_known_pixels_fi
     smooth = fast_inpainter.with_options(InpaintOptions(device="cpu", texture=False))
     smooth.inpaint(image, FillMask(_box()))
     assert seen == []
+
+
+def test_the_package_serves_fill_mask_without_loading_torch():
+    code = (
+        "import sys, scnn_plugin\n"
+        "from scnn_plugin import FillMask\n"
+        "assert FillMask.__module__ == 'scnn_plugin.masks', FillMask\n"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
