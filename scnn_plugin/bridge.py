@@ -21,9 +21,9 @@ plug-in -> bridge (stdin)
        ``image``: raw interleaved pixels, row-major, ``channels`` of ``depth``-bit native-endian
        unsigned ints (Y, YA, RGB or RGBA; alpha last). ``mask``: ``W*H`` bytes of selection coverage
        0..255; every pixel it touches is filled (``FillMask.selection``; the plug-in lets GIMP apply
-       the soft coverage when it merges the result). ``output`` receives raw pixels: for ``replace`` the same layout as
-       ``image``; for ``layer`` alpha is added (or kept) and multiplied by the coverage, so the result
-       can sit on its own layer above the original. The paths live in a per-run temporary folder the
+       the soft coverage when it merges the result). ``output`` receives raw pixels: for
+       ``replace`` the same layout as ``image``; for ``layer`` alpha is added (or kept) and
+       multiplied by the coverage, so the result can sit on its own layer above the original. The paths live in a per-run temporary folder the
        plug-in owns. ``{"command": "diagnose"}`` asks only for the diagnostics.
     2. then, optionally, the line ``cancel``. Closing stdin (the plug-in exited or was killed by
        GIMP's cancel button) also cancels.
@@ -248,9 +248,10 @@ def run_inpaint(request: dict[str, Any], emit: Emit, cancel: Callable[[], bool])
         out = as_layer(out, coverage)
     Path(req.output).write_bytes(np.ascontiguousarray(out).tobytes())
     seconds = time.monotonic() - start
+    filled_px = int(fill.holes.sum())
     return {
         "status": "ok",
-        "message": f"filled {int(fill.holes.sum())} px in {seconds:.1f} s on {inpainter.device_name}",
+        "message": f"filled {filled_px} px in {seconds:.1f} s on {inpainter.device_name}",
         "output": req.output,
         "channels": out.shape[2],
         "seconds": round(seconds, 3),

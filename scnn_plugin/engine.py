@@ -218,7 +218,7 @@ class Inpainter:
         batch: list[Tile],
         prior: torch.Tensor | None,
     ) -> list[np.ndarray]:
-        """``_windows`` on ``batch``; on CUDA out-of-memory halve the batch, then fall back to CPU."""
+        """``_windows`` on ``batch``; on CUDA out of memory halve the batch, then use the CPU."""
         while True:
             try:
                 preds: list[np.ndarray] = []

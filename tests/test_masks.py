@@ -1,4 +1,4 @@
-"""FillMask: one type, True = fill, from every front end to the engine, with its checks in one place.
+"""FillMask: one type, True = fill, from every front end to the engine, its checks in one place.
 
 The painting rules themselves (half its range, alpha, GIF transparency) are in
 ``test_faults_masks.py``; these are the type, its checks and its way through the engine.
