@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -62,6 +62,20 @@ class CompletionParams:
     chroma_frequency: int = 2  # ... and each opponent chroma's up to this one
     crisp_sigma: float = 0.6  # grain below this width (px) is each pixel's own match's
     similarity: float = 0.5  # vote weights exp(-cost / (similarity * median cost))
+    layout_tau: float = math.inf  # layout distance beyond which a copy pays less (robust)
+    trust_depth: float = math.inf  # px into the hole over which the layout's weight falls
+    trust_floor: float = 0.0  # the layout weight's share left deep in the hole
+    layout_noise: float = math.inf  # photo texture (rms) at which the layout weighs half
+    top_guide: bool = True  # put the network's low frequencies back after each top-level vote
+    final_guide: float = 1.0  # share of the network's low frequencies put back at the end
+    agree_tau: float = math.inf  # ... only where the completion's lie within this of them
+    final_depth: float = math.inf  # ... fading over this many px into the hole
+    mode_h: float = 0.0  # the vote seeks the mode within this colour distance (0: the mean)
+    coherence: float = 0.0  # a propagated candidate's cost is this much cheaper
+    offsets: int = 0  # the photo's most frequent self-similar shifts tried for every target
+    offset_bonus: float = 0.0  # ... at this much less cost
+    deep_only: bool = False  # coherence and gain above edge_gain grow with depth into the hole
+    edge_gain: float = 1.3  # the gain cap at the hole's edge when deep_only
 
 
 DEFAULT = CompletionParams()
@@ -117,14 +131,27 @@ def _complete_crop(
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     basis = _basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None = None  # field, targets, size
+    texture = _texture_energy(fill, known, p) if math.isfinite(p.layout_noise) else None
+    shifts = None
+    if p.offsets:
+        shifts = _dominant_offsets(levels[min(1, len(levels) - 1)], basis, generator, p)
+        shifts = (shifts, min(1, len(levels) - 1))
     for depth in reversed(range(len(levels))):
         level = levels[depth]
+        level_shifts = None
+        if shifts is not None:
+            level_shifts = torch.round(shifts[0] * 2.0 ** (shifts[1] - depth)).long().unique(dim=0)
         field, targets, estimate, source_low = _complete_level(
-            level, depth, below, basis, generator, p
+            level, depth, below, basis, texture, generator, p, level_shifts
         )
         below = (field, targets, (int(level.fixed.shape[0]), int(level.fixed.shape[1])))
     finest = levels[0]
-    estimate = _Guide(fill, finest.fixed, p.guide_sigma)(estimate)
+    if p.final_guide > 0:
+        share: float | torch.Tensor = p.final_guide
+        if math.isfinite(p.final_depth):
+            far = _deepness(finest.fixed, 0, replace(p, trust_depth=p.final_depth))
+            share = p.final_guide * (1 - far)
+        estimate = _Guide(fill, finest.fixed, p.guide_sigma, share, p.agree_tau)(estimate)
     estimate = _crisp(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
     # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
     return _matched_energy(estimate, fill, source_low, known, ~finest.fixed, p)
@@ -135,15 +162,17 @@ def _complete_level(
     depth: int,
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None,
     basis: torch.Tensor,
+    texture: torch.Tensor | None,
     generator: torch.Generator,
     p: CompletionParams,
+    shifts: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Search and vote on one level. Returns its field, targets, estimate and the photo's low
     frequencies at the layout's width."""
     image, fixed = level.image, level.fixed
     size = (int(fixed.shape[0]), int(fixed.shape[1]))
     targets = _targets(fixed, p.radius)
-    vote = Vote(targets, fixed, level.known, p.radius)
+    vote = Vote(targets, fixed, level.known, p.radius, p.mode_h)
     top = below is None
     # the layout term: sources whose own low frequencies differ from the network's there cost
     # more. On the finest level the image is the network's fill itself, blurred once.
@@ -151,22 +180,17 @@ def _complete_level(
     source_low = gaussian_blur(image[None], sigma)[0]
     guide_low = source_low if level.guide is image else gaussian_blur(level.guide[None], sigma)[0]
     unknown = _unknown_cost(level.known, p)  # any patch is a source, at a cost for what it lacks
-    source_features = torch.cat(
-        [_features(image, basis, p.radius), p.layout_weight * source_low.flatten(1).t(), unknown],
-        1,
-    )
-    # the targets' layout and unknown-cost features (0: a target is never charged)
-    target_layout = torch.cat(
-        [
-            p.layout_weight * guide_low.flatten(1)[:, targets].t(),
-            guide_low.new_zeros(len(targets), 1),
-        ],
-        1,
-    )
+    patch_sources = torch.cat([_features(image, basis, p.radius), unknown], 1)
+    layout_sources = source_low.flatten(1).t().contiguous()
+    layout_targets = guide_low.flatten(1)[:, targets].t().contiguous()
+    deep = _deepness(fixed, depth, p)
+    weight = p.layout_weight**2 * _trust(deep, depth, targets, texture, p)
+    coherence = p.coherence * deep.flatten()[targets] if p.deep_only else p.coherence
+    columns = patch_sources.shape[1] + layout_sources.shape[1]
     if top:
         field = _layout_field(image, level.guide, fixed, targets, basis, generator, p)
         rounds = p.iters_coarse
-        guided = _Guide(level.guide, fixed, p.guide_sigma / 2**depth)
+        guided = _Guide(level.guide, fixed, p.guide_sigma / 2**depth) if p.top_guide else None
     else:
         field = _upsampled(*below, targets, size, generator)
         fine_ok = targets.numel() <= p.fine_limit
@@ -176,30 +200,78 @@ def _complete_level(
     if guided is not None:
         estimate = guided(estimate)
     for _ in range(rounds):
-        target_features = torch.cat(
-            [_features(estimate, basis, p.radius, targets), target_layout], 1
+        patch_targets = torch.cat(
+            [_features(estimate, basis, p.radius, targets), unknown.new_zeros(len(targets), 1)], 1
         )
-        field = _search(
-            field,
-            targets,
-            _squared_distance(source_features, target_features),
-            size,
-            top,
-            generator,
-            p,
+        distance = _Distance(
+            patch_sources, patch_targets, layout_sources, layout_targets, weight, p.layout_tau
         )
-        cost = (source_features[field] - target_features).square().mean(1)
+        field = _search(field, targets, distance, size, top, generator, p, shifts, coherence)
+        cost = distance(field) / columns
         estimate = torch.where(fixed, image, vote(image, field, _vote_weights(cost, p)))
         if guided is not None:
             estimate = guided(estimate)
     return field, targets, estimate, source_low
 
 
-def _squared_distance(
-    sources: torch.Tensor, targets: torch.Tensor
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The search's distance: each target's squared feature distance to a candidate source."""
-    return lambda candidates: (sources[candidates] - targets).square_().sum(1)
+class _Distance:
+    """A match's cost: the patches' squared feature distance (what a source lacks included) plus
+    the layout's, weighed per target and, beyond ``tau``, growing only logarithmically (Cauchy),
+    so that a copy far from the network's guess pays a bounded price."""
+
+    def __init__(
+        self,
+        patch_sources: torch.Tensor,
+        patch_targets: torch.Tensor,
+        layout_sources: torch.Tensor,
+        layout_targets: torch.Tensor,
+        weight: torch.Tensor,
+        tau: float,
+    ) -> None:
+        self.patch_sources, self.patch_targets = patch_sources, patch_targets
+        self.layout_sources, self.layout_targets = layout_sources, layout_targets
+        self.weight, self.tau = weight, tau
+
+    def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
+        patch = (self.patch_sources[candidates] - self.patch_targets).square_().sum(1)
+        layout = (self.layout_sources[candidates] - self.layout_targets).square_().sum(1)
+        if math.isfinite(self.tau):
+            layout = self.tau**2 * torch.log1p(layout / self.tau**2)
+        return patch + self.weight * layout
+
+
+def _deepness(fixed: torch.Tensor, depth: int, p: CompletionParams) -> torch.Tensor:
+    """``[h, w]`` in [0, 1): 1 - exp(-d / trust_depth), d the distance (px at full resolution)
+    from each pixel of a level to the nearest fixed one: 0 at the hole's edge, near 1 deep in."""
+    if not math.isfinite(p.trust_depth):
+        return torch.zeros(fixed.shape, dtype=torch.float32, device=fixed.device)
+    reach = math.ceil(3 * p.trust_depth / 2**depth) + 1
+    inside = (~fixed).to(torch.float32)[None, None]
+    steps = torch.zeros_like(inside)
+    for _ in range(reach):  # chessboard distance to the nearest fixed pixel, in level px
+        steps += inside
+        inside = -F.max_pool2d(-inside, 3, 1, 1)
+        if not bool(inside.any()):
+            break
+    return 1 - torch.exp(-steps[0, 0] * 2**depth / p.trust_depth)
+
+
+def _trust(
+    deep: torch.Tensor,
+    depth: int,
+    targets: torch.Tensor,
+    texture: torch.Tensor | None,
+    p: CompletionParams,
+) -> torch.Tensor:
+    """``[n]`` in (0, 1]: how far each target's match is held to the network's layout. Near the
+    hole's edge the network continues the photo; deep inside, and where the photo around is
+    busy (gravel, grass, two materials meeting), it only guesses a mean, and a real fill strays
+    far from it."""
+    trust = 1 - (1 - p.trust_floor) * deep.flatten()[targets]
+    if texture is not None:
+        busy = F.avg_pool2d(texture[None, None], 2**depth, ceil_mode=True).flatten()[targets]
+        trust = trust / (1 + busy / p.layout_noise**2)
+    return trust
 
 
 def _search(
@@ -210,11 +282,59 @@ def _search(
     top: bool,
     generator: torch.Generator,
     p: CompletionParams,
+    shifts: torch.Tensor | None = None,
+    coherence: float | torch.Tensor = 0.0,
 ) -> torch.Tensor:
     """One PatchMatch refinement of ``field``: the top level searches the whole crop, finer ones
     refine what the level above found."""
     radius = max(size) // 2 if top else p.fine_radius
-    return refine_field(field, targets, distance, size, p.sweeps, p.steps, radius, generator)
+    return refine_field(
+        field,
+        targets,
+        distance,
+        size,
+        p.sweeps,
+        p.steps,
+        radius,
+        generator,
+        p.coherence,
+        shifts,
+        p.offset_bonus,
+    )
+
+
+def _dominant_offsets(
+    level: Level, basis: torch.Tensor, generator: torch.Generator, p: CompletionParams
+) -> torch.Tensor:
+    """``[k, 2]`` (dy, dx) in this level's px: the shifts under which the known pixels around
+    the hole most often find their best match (He and Sun, *Statistics of Patch Offsets for
+    Image Completion*, ECCV 2012). A brick wall's shifts are its courses, a railing's its posts:
+    copying the hole along them continues the structure."""
+    h, w = int(level.known.shape[0]), int(level.known.shape[1])
+    near = F.max_pool2d((~level.fixed).to(torch.float32)[None, None], 33, 1, 16)[0, 0] > 0.5
+    ring = near & level.known & (unknown_counts(level.known, p.radius) < 0.5)
+    pixels = torch.nonzero(ring.flatten()).squeeze(1)
+    if len(pixels) < 16:
+        return torch.zeros(0, 2, dtype=torch.long, device=pixels.device)
+    unknown = _unknown_cost(level.known, p)
+    sources = torch.cat([_features(level.image, basis, p.radius), unknown], 1)
+    wanted = torch.cat([sources[pixels, :-1], unknown.new_zeros(len(pixels), 1)], 1)
+    py, px = pixels // w, pixels % w
+    big = float(sources.shape[1]) * 100.0
+
+    def distance(candidates: torch.Tensor) -> torch.Tensor:
+        cost = (sources[candidates] - wanted).square_().sum(1)
+        near_self = ((candidates // w - py).abs() < 4) & ((candidates % w - px).abs() < 4)
+        return cost + big * near_self  # a patch matches itself: only other places count
+
+    start = torch.randint(h * w, (len(pixels),), generator=generator, device=pixels.device)
+    field = refine_field(start, pixels, distance, (h, w), 3, p.steps, max(h, w) // 2, generator)
+    shift = torch.stack([field // w - py, field % w - px], 1)
+    shift = shift[(shift.abs() >= 4).any(1)]
+    if not len(shift):
+        return shift
+    values, counts = shift.unique(dim=0, return_counts=True)
+    return values[counts.argsort(descending=True)[: p.offsets]]
 
 
 def _vote_weights(cost: torch.Tensor, p: CompletionParams) -> torch.Tensor:
@@ -264,9 +384,22 @@ def _matched_energy(
     cover = gaussian_blur(weight, p.energy_sigma)
     expected = membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.5).to(fill.dtype))[0]
     energy = gaussian_blur(high.square()[None], p.energy_sigma)[0]
-    gain = (expected / energy.clamp_min(1e-8)).sqrt().clamp(max=p.max_gain)
+    cap = p.max_gain
+    if p.deep_only:
+        cap = p.edge_gain + (p.max_gain - p.edge_gain) * _deepness(~region, 0, p)
+    gain = torch.minimum((expected / energy.clamp_min(1e-8)).sqrt(), torch.as_tensor(cap))
     scaled = (low + (estimate - low) * gain).clamp(0, 1)
     return torch.where(region, scaled, estimate)
+
+
+def _texture_energy(fill: torch.Tensor, known: torch.Tensor, p: CompletionParams) -> torch.Tensor:
+    """``[H, W]``: the photo's local variance below ``4 * guide_sigma`` px (luminance), measured
+    over its known pixels and carried smoothly into the hole."""
+    detail = luma(fill - gaussian_blur(fill[None], 4 * p.guide_sigma)[0])
+    weight = known.to(fill.dtype)[None, None]
+    around = gaussian_blur((detail.square() * weight[0])[None], 2 * p.guide_sigma)
+    cover = gaussian_blur(weight, 2 * p.guide_sigma)
+    return membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.5).to(fill.dtype))[0, 0]
 
 
 def _unknown_cost(known: torch.Tensor, p: CompletionParams) -> torch.Tensor:
@@ -291,7 +424,8 @@ def _layout_field(
     size = (int(fixed.shape[0]), int(fixed.shape[1]))
     start = _random_field(targets.numel(), fixed.numel(), generator)
     sources = _features(lows[0], basis, p.radius)
-    distance = _squared_distance(sources, _features(lows[1], basis, p.radius, targets))
+    wanted = _features(lows[1], basis, p.radius, targets)
+    distance = lambda candidates: (sources[candidates] - wanted).square_().sum(1)
     return _search(start, targets, distance, size, True, generator, p)
 
 
@@ -392,20 +526,33 @@ class _Guide:
     puts them back into an estimate. Only the box around what is completed is blurred: the rest
     of the crop is never changed, and at full resolution it is most of the pixels."""
 
-    def __init__(self, guide: torch.Tensor, fixed: torch.Tensor, sigma: float) -> None:
+    def __init__(
+        self,
+        guide: torch.Tensor,
+        fixed: torch.Tensor,
+        sigma: float,
+        share: float | torch.Tensor = 1.0,
+        agree: float = math.inf,
+    ) -> None:
         self.sigma = max(sigma, 0.5)
+        self.agree = agree
         self.box = box(~fixed, math.ceil(3 * self.sigma) + 1)
         self.fixed = fixed[self.box]
         self.low = gaussian_blur(guide[:, self.box[0], self.box[1]][None], self.sigma)[0]
+        self.share = share if isinstance(share, float) else share[self.box]
 
     def __call__(self, estimate: torch.Tensor) -> torch.Tensor:
         """``estimate`` with its low frequencies replaced by the network's where it is completed."""
         part = estimate[:, self.box[0], self.box[1]]
         low = gaussian_blur(part[None], self.sigma)[0]
+        if isinstance(self.share, float) and self.share == 1 and not math.isfinite(self.agree):
+            put = part - low + self.low
+        else:
+            gap = self.low - low
+            share = self.share * torch.exp(-gap.square().sum(0) / self.agree**2)
+            put = part + share * gap
         out = estimate.clone()
-        out[:, self.box[0], self.box[1]] = torch.where(
-            self.fixed, part, (part - low + self.low).clamp(0, 1)
-        )
+        out[:, self.box[0], self.box[1]] = torch.where(self.fixed, part, put.clamp(0, 1))
         return out
 
 

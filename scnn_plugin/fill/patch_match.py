@@ -56,13 +56,17 @@ def refine_field(
     steps: tuple[int, ...],
     radius: int,
     generator: torch.Generator,
+    coherence: float | torch.Tensor = 0.0,
+    shifts: torch.Tensor | None = None,
+    shift_bonus: float = 0.0,
 ) -> torch.Tensor:
     """Improve ``field`` (``[n]``) for the hole pixels ``pixels`` (``[n]`` flat indices) of an
     image of ``size`` (H, W).
 
     ``distance(candidates)`` gives each hole pixel's cost ``[n]`` for the candidate sources
     ``candidates`` (``[n]`` flat indices); a caller charges there for sources it does not want.
-    Each sweep propagates along ``steps`` and then searches randomly from ``radius`` down to 1 px.
+    Each sweep propagates along ``steps`` and then searches randomly from ``radius`` down to 1 px;
+    a propagated candidate costs ``coherence`` less (a share), so neighbours copy from neighbours.
     Returns a new field; the inputs are not modified.
     """
     h, w = size
@@ -72,11 +76,18 @@ def refine_field(
     best = distance(field)
     lookup = torch.full((h * w,), -1, dtype=torch.long, device=field.device)
 
-    def consider(qy: torch.Tensor, qx: torch.Tensor, allowed: torch.Tensor) -> None:
+    def consider(
+        qy: torch.Tensor,
+        qx: torch.Tensor,
+        allowed: torch.Tensor,
+        discount: float | torch.Tensor = 0.0,
+    ) -> None:
         nonlocal field, best
         inside = allowed & (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
         candidates = qy.clamp(0, h - 1) * w + qx.clamp(0, w - 1)
         c = distance(candidates)
+        if isinstance(discount, torch.Tensor) or discount:
+            c = c * (1 - discount)
         better = inside & (c < best)
         field = torch.where(better, candidates, field)
         best = torch.where(better, c, best)
@@ -87,7 +98,10 @@ def refine_field(
                 lookup[pixels] = field
                 ny, nx = (py + dy * step).clamp(0, h - 1), (px + dx * step).clamp(0, w - 1)
                 match = lookup[ny * w + nx]  # the neighbour's match, -1 where it is known
-                consider(match // w - (ny - py), match % w - (nx - px), match >= 0)
+                consider(match // w - (ny - py), match % w - (nx - px), match >= 0, coherence)
+        if shifts is not None:  # fixed shifts the caller favours, tried for every pixel
+            for dy, dx in shifts.tolist():
+                consider(py + dy, px + dx, torch.ones_like(field, dtype=torch.bool), shift_bonus)
         r = radius
         while r >= 1:
             jitter = torch.randint(-r, r + 1, (2, n), generator=generator, device=field.device)

@@ -12,9 +12,13 @@ a fill is repeatable.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .completion import complete
+from .filters import gaussian_blur, luma
+from .membrane import membrane_fill
 from .patch_match import valid_sources
 from .periodic import copy_along, find_lattice
 
@@ -29,6 +33,9 @@ _NEAR, _RAMP = 2, 4
 # of each band. 16 px took medium strokes' b0 to 0.45 (measured before the cosine basis).
 _WIDE = 12
 _DEPTH_CAP = max(_NEAR + _RAMP, _WIDE)
+# Around a busy texture (gravel, grass: luminance grain below 2 px with this rms or more) narrow
+# parts of the hole are completed too: there the network's fill is a visible smear.
+_BUSY = math.inf
 
 
 def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -45,7 +52,7 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     hole = ~known
     if not hole.any():
         return fill.clone()
-    depth = _depth_ramp(known)
+    depth = _depth_ramp(known, fill)
     if not depth.any():  # no part of the hole is deep or wide enough for grain: nothing to add
         return fill.clone()
     lattice = find_lattice(fill, known)
@@ -58,7 +65,7 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     return torch.where(known, fill, depth * completed + (1 - depth) * fill)
 
 
-def _depth_ramp(known: torch.Tensor) -> torch.Tensor:
+def _depth_ramp(known: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
     """``[1, H, W]``: 0 within ``_NEAR`` px of a known pixel, rising to 1 over ``_RAMP`` px more;
     0 too in parts of the hole narrower than about ``2 * _WIDE`` px.
 
@@ -72,4 +79,16 @@ def _depth_ramp(known: torch.Tensor) -> torch.Tensor:
     depth = torch.stack(hidden).sum(0, dtype=torch.float32)[None]
     ramp = ((depth - _NEAR) / _RAMP).clamp(0, 1)
     wide = ~valid_sources(~hidden[_WIDE - 1], _WIDE)  # within _WIDE px of a pixel _WIDE deep
+    if math.isfinite(_BUSY):
+        wide |= _grain(fill, known) > _BUSY**2
     return ramp * wide.to(ramp.dtype)
+
+
+def _grain(fill: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """``[H, W]``: the photo's luminance grain energy below 2 px around each pixel, measured on
+    known pixels and carried smoothly into the hole."""
+    detail = luma(fill - gaussian_blur(fill[None], 2.0)[0])
+    weight = known.to(fill.dtype)[None, None]
+    around = gaussian_blur((detail.square() * weight[0])[None], 8.0)
+    cover = gaussian_blur(weight, 8.0)
+    return membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.2).to(fill.dtype))[0, 0]
