@@ -18,11 +18,13 @@ def available_devices() -> list[str]:
 
 
 def describe_device(device: torch.device) -> str:
-    """Human-readable name for status bars: "CPU (2 threads)" or the GPU's model name."""
+    """Human-readable name for status bars: "CPU (1 thread)", "CPU (2 threads)" or the GPU's
+    model name."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} ({device})"
     if device.type == "cpu":
-        return f"CPU ({torch.get_num_threads()} threads)"
+        threads = torch.get_num_threads()
+        return f"CPU ({threads} thread{'s' if threads != 1 else ''})"
     return str(device)
 
 

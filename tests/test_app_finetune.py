@@ -215,6 +215,9 @@ def test_the_estimate_names_the_device_that_devices_py_resolves(qtbot, settings,
     panel = FinetunePanel(settings)
     qtbot.addWidget(panel)
     assert "on this CPU (3 threads)" in panel.estimate.text()
+    monkeypatch.setattr(finetune_panel, "cpu_threads", lambda: 1)
+    panel._update_estimate()
+    assert "on this CPU (1 thread)" in panel.estimate.text()
     asked: list[str] = []
     monkeypatch.setattr(finetune_panel, "runs_on_accelerator", lambda name: not asked.append(name))
     panel._update_estimate()

@@ -211,7 +211,8 @@ class FinetunePanel(QWidget):
         threads = cpu_threads()
         per_step = estimate_seconds(100, threads=threads, **opts) / 100
         gpu = runs_on_accelerator(self.settings.options.device)
-        where = "on a GPU it is much quicker" if gpu else f"on this CPU ({threads} threads)"
+        plural = "s" if threads != 1 else ""
+        where = "on a GPU it is much quicker" if gpu else f"on this CPU ({threads} thread{plural})"
         if self.unit.currentText() == "steps":
             seconds = estimate_seconds(self.budget.value(), threads=threads, **opts)
             text = f"About {_minutes(seconds)} {where}."

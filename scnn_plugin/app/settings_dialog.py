@@ -1,4 +1,4 @@
-"""Settings dialog: device, timesteps, tiling and weights, validated before it closes.
+"""Settings dialog: device, CPU threads, timesteps, tiling and weights, validated before it closes.
 
 The "Fine-tuning" tab is ``FinetunePanel``; its "use" button selects the result in the weights
 chooser here, so switching weights still goes through OK / Cancel and the same validation.
@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..cpu_threads import MAX_THREADS
 from ..devices import available_devices
 from ..errors import WeightsError
 from ..options import InpaintOptions
@@ -64,7 +65,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         # A message about a value the user has since fixed must not stay on screen.
-        for box in (self.timesteps, self.tile, self.overlap, self.adapt, self.views):
+        for box in (self.threads, self.timesteps, self.tile, self.overlap, self.adapt, self.views):
             box.valueChanged.connect(self._recheck)
         self.device.currentIndexChanged.connect(self._recheck)
         self.weights.currentIndexChanged.connect(self._recheck)
@@ -86,6 +87,15 @@ class SettingsDialog(QDialog):
             devices.append(options.device)
         self.device.addItems(devices)
         self.device.setCurrentText(options.device)
+
+        self.threads = QSpinBox()
+        self.threads.setRange(0, MAX_THREADS)
+        self.threads.setSpecialValueText("automatic")  # 0: SCNN_THREADS, else the physical cores
+        self.threads.setValue(settings.threads)
+        self.threads.setToolTip(
+            "CPU threads the network may use; automatic uses one per physical core. Fewer threads "
+            "keep a busy laptop responsive while a fill runs."
+        )
 
         self.timesteps = QSpinBox()
         self.timesteps.setRange(0, 64)
@@ -158,6 +168,7 @@ class SettingsDialog(QDialog):
         page = QWidget()
         form = QFormLayout(page)
         form.addRow("Device", self.device)
+        form.addRow("CPU threads", self.threads)
         form.addRow("Timesteps", self.timesteps)
         form.addRow("Tile size", self.tile)
         form.addRow("Tile overlap", self.overlap)
@@ -244,7 +255,7 @@ class SettingsDialog(QDialog):
         path, _ = weights_source(weights)
         if path is not None and weights != self._base.weights:
             _check_weights_file(path, load)
-        return replace(self._base, options=options, weights=weights)
+        return replace(self._base, options=options, weights=weights, threads=self.threads.value())
 
 
 def _check_weights_file(path: Path, load: bool = True) -> None:

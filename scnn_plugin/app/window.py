@@ -20,6 +20,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QUndoGroup
 from PyQt6.QtWidgets import QMainWindow, QMessageBox
 
+from ..cpu_threads import configure_threads
 from ..errors import InputError
 from . import chrome, file_dialogs
 from .brush import size_to_position
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         chrome.build_menus(self)
         chrome.build_tool_bar(self)
         chrome.build_status_bar(self)
+        self._apply_threads()  # and again in apply_settings, whenever the setting changes
         self.set_brush_size(self.settings.brush_size)
         self._update_title()
         self._update_actions()
@@ -397,9 +399,18 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, settings: AppSettings) -> None:
         self.settings = settings
+        self._apply_threads()
         self._save_settings()
         self.last_run = None
         self._update_status()
+
+    def _apply_threads(self) -> None:
+        """Give the engine the thread count of the settings (0 = automatic, as ``--threads 0``)."""
+        try:
+            configure_threads(self.settings.threads or None)
+        except InputError as err:  # automatic, and SCNN_THREADS is not a count: say so, keep going
+            log.warning("%s", err)
+            self.statusBar().showMessage(str(err), 10_000)
 
     def _save_settings(self) -> None:
         self.settings = replace(self.settings, brush_size=self.canvas.brush_size)
