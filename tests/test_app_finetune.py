@@ -11,6 +11,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDialogButtonBox, QPushButton
 
 from scnn_plugin.app.finetune_panel import FinetunePanel
+from scnn_plugin.app.loss_curve import LossCurve
 from scnn_plugin.app.model_cache import ModelCache
 from scnn_plugin.app.settings import AppSettings
 from scnn_plugin.app.settings_dialog import SettingsDialog
@@ -233,3 +234,24 @@ def test_runs_on_accelerator_follows_resolve_device(name):
 
     expected = name == "auto" and torch.cuda.is_available()  # no 64th GPU, no TPU backend
     assert runs_on_accelerator(name) == expected
+
+
+def test_the_loss_curve_draws_its_points_and_clears(qtbot):
+    curve = LossCurve()
+    qtbot.addWidget(curve)
+    curve.resize(200, 90)
+
+    def blue_pixels() -> int:
+        image = curve.grab().toImage()
+        return sum(
+            image.pixelColor(x, y).blue() > 200
+            for x in range(image.width())
+            for y in range(0, image.height(), 2)
+        )
+
+    assert blue_pixels() == 0  # fewer than two points: only the "loss" caption
+    for step, loss in [(1, 0.30), (2, 0.20), (3, 0.25), (4, 0.10)]:
+        curve.add(step, loss)
+    assert curve.points[-1] == (4, 0.10) and blue_pixels() > 0
+    curve.clear()
+    assert curve.points == [] and blue_pixels() == 0
