@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from scnn_plugin import InpaintOptions, Inpainter
+from scnn_plugin import Inpainter, InpaintOptions
 from scnn_plugin.evaluation.classical import fill_patchmatch
 from scnn_plugin.evaluation.metrics import band_ratios, masked_psnr
 from scnn_plugin.fill import completion, texture

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -55,27 +55,19 @@ class CompletionParams:
     steps: tuple[int, ...] = (1, 2, 4)  # the steps (px) a match is propagated along
     fine_radius: int = 32  # widest random search (px) below the top level, which searches all
     guide_sigma: float = 8.0  # width (px at full resolution) of the network's layout
-    layout_weight: float = 7.0  # a layout colour value's weight against the patch's 147
-    max_gain: float = 1.3  # the most the photo's bands are amplified towards the surroundings'
+    layout_weight: float = 7.0  # a layout colour value's weight against the patch's 147 ...
+    trust_depth: float = 8.0  # ... falling over this many px into the hole ...
+    trust_floor: float = 0.2  # ... to this share of it, where the network only guesses
+    final_depth: float = 24.0  # its low frequencies put back at the end, fading over this depth
+    coherence: float = 0.3  # a candidate propagated from a neighbour is this much cheaper
+    offsets: int = 8  # the photo's most frequent self-similar shifts, tried for every target ...
+    offset_bonus: float = 0.5  # ... this much cheaper
+    max_gain: float = 1.5  # the most the photo's bands are amplified towards the surroundings'
     energy_sigma: float = 4.0  # width (px) the surroundings' band energy is measured over
     luma_frequency: int = 6  # patches compared by luminance frequencies up to this index sum ...
     chroma_frequency: int = 2  # ... and each opponent chroma's up to this one
     crisp_sigma: float = 0.6  # grain below this width (px) is each pixel's own match's
     similarity: float = 0.5  # vote weights exp(-cost / (similarity * median cost))
-    layout_tau: float = math.inf  # layout distance beyond which a copy pays less (robust)
-    trust_depth: float = math.inf  # px into the hole over which the layout's weight falls
-    trust_floor: float = 0.0  # the layout weight's share left deep in the hole
-    layout_noise: float = math.inf  # photo texture (rms) at which the layout weighs half
-    top_guide: bool = True  # put the network's low frequencies back after each top-level vote
-    final_guide: float = 1.0  # share of the network's low frequencies put back at the end
-    agree_tau: float = math.inf  # ... only where the completion's lie within this of them
-    final_depth: float = math.inf  # ... fading over this many px into the hole
-    mode_h: float = 0.0  # the vote seeks the mode within this colour distance (0: the mean)
-    coherence: float = 0.0  # a propagated candidate's cost is this much cheaper
-    offsets: int = 0  # the photo's most frequent self-similar shifts tried for every target
-    offset_bonus: float = 0.0  # ... at this much less cost
-    deep_only: bool = False  # coherence and gain above edge_gain grow with depth into the hole
-    edge_gain: float = 1.3  # the gain cap at the hole's edge when deep_only
 
 
 DEFAULT = CompletionParams()
@@ -131,7 +123,6 @@ def _complete_crop(
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     basis = _basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None = None  # field, targets, size
-    texture = _texture_energy(fill, known, p) if math.isfinite(p.layout_noise) else None
     shifts = None
     if p.offsets:
         shifts = _dominant_offsets(levels[min(1, len(levels) - 1)], basis, generator, p)
@@ -142,16 +133,14 @@ def _complete_crop(
         if shifts is not None:
             level_shifts = torch.round(shifts[0] * 2.0 ** (shifts[1] - depth)).long().unique(dim=0)
         field, targets, estimate, source_low = _complete_level(
-            level, depth, below, basis, texture, generator, p, level_shifts
+            level, depth, below, basis, generator, p, level_shifts
         )
         below = (field, targets, (int(level.fixed.shape[0]), int(level.fixed.shape[1])))
     finest = levels[0]
-    if p.final_guide > 0:
-        share: float | torch.Tensor = p.final_guide
-        if math.isfinite(p.final_depth):
-            far = _deepness(finest.fixed, 0, replace(p, trust_depth=p.final_depth))
-            share = p.final_guide * (1 - far)
-        estimate = _Guide(fill, finest.fixed, p.guide_sigma, share, p.agree_tau)(estimate)
+    # near the edge the network's low frequencies are the photo's continuation; deep in, the
+    # completion's own stand (a blend or a blob put back there is what users saw)
+    share = 1 - _deepness(finest.fixed, 0, p.final_depth)
+    estimate = _Guide(fill, finest.fixed, p.guide_sigma, share)(estimate)
     estimate = _crisp(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
     # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
     return _matched_energy(estimate, fill, source_low, known, ~finest.fixed, p)
@@ -162,7 +151,6 @@ def _complete_level(
     depth: int,
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None,
     basis: torch.Tensor,
-    texture: torch.Tensor | None,
     generator: torch.Generator,
     p: CompletionParams,
     shifts: torch.Tensor | None = None,
@@ -172,7 +160,7 @@ def _complete_level(
     image, fixed = level.image, level.fixed
     size = (int(fixed.shape[0]), int(fixed.shape[1]))
     targets = _targets(fixed, p.radius)
-    vote = Vote(targets, fixed, level.known, p.radius, p.mode_h)
+    vote = Vote(targets, fixed, level.known, p.radius)
     top = below is None
     # the layout term: sources whose own low frequencies differ from the network's there cost
     # more. On the finest level the image is the network's fill itself, blurred once.
@@ -183,14 +171,13 @@ def _complete_level(
     patch_sources = torch.cat([_features(image, basis, p.radius), unknown], 1)
     layout_sources = source_low.flatten(1).t().contiguous()
     layout_targets = guide_low.flatten(1)[:, targets].t().contiguous()
-    deep = _deepness(fixed, depth, p)
-    weight = p.layout_weight**2 * _trust(deep, depth, targets, texture, p)
-    coherence = p.coherence * deep.flatten()[targets] if p.deep_only else p.coherence
+    deep = _deepness(fixed, depth, p.trust_depth).flatten()[targets]
+    weight = p.layout_weight**2 * (1 - (1 - p.trust_floor) * deep)
     columns = patch_sources.shape[1] + layout_sources.shape[1]
     if top:
         field = _layout_field(image, level.guide, fixed, targets, basis, generator, p)
         rounds = p.iters_coarse
-        guided = _Guide(level.guide, fixed, p.guide_sigma / 2**depth) if p.top_guide else None
+        guided = _Guide(level.guide, fixed, p.guide_sigma / 2**depth)
     else:
         field = _upsampled(*below, targets, size, generator)
         fine_ok = targets.numel() <= p.fine_limit
@@ -203,10 +190,8 @@ def _complete_level(
         patch_targets = torch.cat(
             [_features(estimate, basis, p.radius, targets), unknown.new_zeros(len(targets), 1)], 1
         )
-        distance = _Distance(
-            patch_sources, patch_targets, layout_sources, layout_targets, weight, p.layout_tau
-        )
-        field = _search(field, targets, distance, size, top, generator, p, shifts, coherence)
+        distance = _Distance(patch_sources, patch_targets, layout_sources, layout_targets, weight)
+        field = _search(field, targets, distance, size, top, generator, p, shifts)
         cost = distance(field) / columns
         estimate = torch.where(fixed, image, vote(image, field, _vote_weights(cost, p)))
         if guided is not None:
@@ -216,8 +201,7 @@ def _complete_level(
 
 class _Distance:
     """A match's cost: the patches' squared feature distance (what a source lacks included) plus
-    the layout's, weighed per target and, beyond ``tau``, growing only logarithmically (Cauchy),
-    so that a copy far from the network's guess pays a bounded price."""
+    the layout's, weighed per target by how far the network is trusted there."""
 
     def __init__(
         self,
@@ -226,26 +210,22 @@ class _Distance:
         layout_sources: torch.Tensor,
         layout_targets: torch.Tensor,
         weight: torch.Tensor,
-        tau: float,
     ) -> None:
         self.patch_sources, self.patch_targets = patch_sources, patch_targets
         self.layout_sources, self.layout_targets = layout_sources, layout_targets
-        self.weight, self.tau = weight, tau
+        self.weight = weight
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         patch = (self.patch_sources[candidates] - self.patch_targets).square_().sum(1)
         layout = (self.layout_sources[candidates] - self.layout_targets).square_().sum(1)
-        if math.isfinite(self.tau):
-            layout = self.tau**2 * torch.log1p(layout / self.tau**2)
         return patch + self.weight * layout
 
 
-def _deepness(fixed: torch.Tensor, depth: int, p: CompletionParams) -> torch.Tensor:
-    """``[h, w]`` in [0, 1): 1 - exp(-d / trust_depth), d the distance (px at full resolution)
-    from each pixel of a level to the nearest fixed one: 0 at the hole's edge, near 1 deep in."""
-    if not math.isfinite(p.trust_depth):
-        return torch.zeros(fixed.shape, dtype=torch.float32, device=fixed.device)
-    reach = math.ceil(3 * p.trust_depth / 2**depth) + 1
+def _deepness(fixed: torch.Tensor, depth: int, scale: float) -> torch.Tensor:
+    """``[h, w]`` in [0, 1): ``1 - exp(-d / scale)``, d the distance (px at full resolution) from
+    each pixel of a level to the nearest fixed one: 0 at the hole's edge, near 1 deep inside,
+    where the network only guesses and a real fill strays far from its mean."""
+    reach = math.ceil(3 * scale / 2**depth) + 1
     inside = (~fixed).to(torch.float32)[None, None]
     steps = torch.zeros_like(inside)
     for _ in range(reach):  # chessboard distance to the nearest fixed pixel, in level px
@@ -253,25 +233,7 @@ def _deepness(fixed: torch.Tensor, depth: int, p: CompletionParams) -> torch.Ten
         inside = -F.max_pool2d(-inside, 3, 1, 1)
         if not bool(inside.any()):
             break
-    return 1 - torch.exp(-steps[0, 0] * 2**depth / p.trust_depth)
-
-
-def _trust(
-    deep: torch.Tensor,
-    depth: int,
-    targets: torch.Tensor,
-    texture: torch.Tensor | None,
-    p: CompletionParams,
-) -> torch.Tensor:
-    """``[n]`` in (0, 1]: how far each target's match is held to the network's layout. Near the
-    hole's edge the network continues the photo; deep inside, and where the photo around is
-    busy (gravel, grass, two materials meeting), it only guesses a mean, and a real fill strays
-    far from it."""
-    trust = 1 - (1 - p.trust_floor) * deep.flatten()[targets]
-    if texture is not None:
-        busy = F.avg_pool2d(texture[None, None], 2**depth, ceil_mode=True).flatten()[targets]
-        trust = trust / (1 + busy / p.layout_noise**2)
-    return trust
+    return 1 - torch.exp(-steps[0, 0] * 2**depth / scale)
 
 
 def _search(
@@ -283,7 +245,6 @@ def _search(
     generator: torch.Generator,
     p: CompletionParams,
     shifts: torch.Tensor | None = None,
-    coherence: float | torch.Tensor = 0.0,
 ) -> torch.Tensor:
     """One PatchMatch refinement of ``field``: the top level searches the whole crop, finer ones
     refine what the level above found."""
@@ -384,22 +345,9 @@ def _matched_energy(
     cover = gaussian_blur(weight, p.energy_sigma)
     expected = membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.5).to(fill.dtype))[0]
     energy = gaussian_blur(high.square()[None], p.energy_sigma)[0]
-    cap = p.max_gain
-    if p.deep_only:
-        cap = p.edge_gain + (p.max_gain - p.edge_gain) * _deepness(~region, 0, p)
-    gain = torch.minimum((expected / energy.clamp_min(1e-8)).sqrt(), torch.as_tensor(cap))
+    gain = (expected / energy.clamp_min(1e-8)).sqrt().clamp(max=p.max_gain)
     scaled = (low + (estimate - low) * gain).clamp(0, 1)
     return torch.where(region, scaled, estimate)
-
-
-def _texture_energy(fill: torch.Tensor, known: torch.Tensor, p: CompletionParams) -> torch.Tensor:
-    """``[H, W]``: the photo's local variance below ``4 * guide_sigma`` px (luminance), measured
-    over its known pixels and carried smoothly into the hole."""
-    detail = luma(fill - gaussian_blur(fill[None], 4 * p.guide_sigma)[0])
-    weight = known.to(fill.dtype)[None, None]
-    around = gaussian_blur((detail.square() * weight[0])[None], 2 * p.guide_sigma)
-    cover = gaussian_blur(weight, 2 * p.guide_sigma)
-    return membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.5).to(fill.dtype))[0, 0]
 
 
 def _unknown_cost(known: torch.Tensor, p: CompletionParams) -> torch.Tensor:
@@ -531,26 +479,20 @@ class _Guide:
         guide: torch.Tensor,
         fixed: torch.Tensor,
         sigma: float,
-        share: float | torch.Tensor = 1.0,
-        agree: float = math.inf,
+        share: torch.Tensor | None = None,
     ) -> None:
         self.sigma = max(sigma, 0.5)
-        self.agree = agree
         self.box = box(~fixed, math.ceil(3 * self.sigma) + 1)
         self.fixed = fixed[self.box]
         self.low = gaussian_blur(guide[:, self.box[0], self.box[1]][None], self.sigma)[0]
-        self.share = share if isinstance(share, float) else share[self.box]
+        self.share = None if share is None else share[self.box]
 
     def __call__(self, estimate: torch.Tensor) -> torch.Tensor:
         """``estimate`` with its low frequencies replaced by the network's where it is completed."""
         part = estimate[:, self.box[0], self.box[1]]
         low = gaussian_blur(part[None], self.sigma)[0]
-        if isinstance(self.share, float) and self.share == 1 and not math.isfinite(self.agree):
-            put = part - low + self.low
-        else:
-            gap = self.low - low
-            share = self.share * torch.exp(-gap.square().sum(0) / self.agree**2)
-            put = part + share * gap
+        gap = self.low - low
+        put = part + gap if self.share is None else part + self.share * gap
         out = estimate.clone()
         out[:, self.box[0], self.box[1]] = torch.where(self.fixed, part, put.clamp(0, 1))
         return out

@@ -12,8 +12,6 @@ a fill is repeatable.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .completion import complete
@@ -33,9 +31,10 @@ _NEAR, _RAMP = 2, 4
 # of each band. 16 px took medium strokes' b0 to 0.45 (measured before the cosine basis).
 _WIDE = 12
 _DEPTH_CAP = max(_NEAR + _RAMP, _WIDE)
-# Around a busy texture (gravel, grass: luminance grain below 2 px with this rms or more) narrow
-# parts of the hole are completed too: there the network's fill is a visible smear.
-_BUSY = math.inf
+# Around a busy texture (gravel, grass: luminance grain below 2 px with this rms or more) strokes
+# from ~12 px wide (a pixel _NEAR + _RAMP deep) are completed too: there the network's fill is a
+# visible smear. Thin strokes always keep the network's fill.
+_BUSY = 0.09
 
 
 def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -79,8 +78,9 @@ def _depth_ramp(known: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
     depth = torch.stack(hidden).sum(0, dtype=torch.float32)[None]
     ramp = ((depth - _NEAR) / _RAMP).clamp(0, 1)
     wide = ~valid_sources(~hidden[_WIDE - 1], _WIDE)  # within _WIDE px of a pixel _WIDE deep
-    if math.isfinite(_BUSY):
-        wide |= _grain(fill, known) > _BUSY**2
+    deep = _NEAR + _RAMP
+    busy = ~valid_sources(~hidden[deep - 1], deep) & (_grain(fill, known) > _BUSY**2)
+    wide |= busy
     return ramp * wide.to(ramp.dtype)
 
 

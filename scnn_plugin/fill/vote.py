@@ -33,14 +33,12 @@ class Vote:
         fixed: torch.Tensor,
         known: torch.Tensor,
         radius: int,
-        mode: float = 0.0,
     ) -> None:
         h, w = int(fixed.shape[0]), int(fixed.shape[1])
         # what a copied pixel counts for: 0 where it is unknown (off the crop is skipped below)
         self.known = known.flatten().to(torch.float32)
         self.targets = targets
         self.radius = radius
-        self.mode = mode
         self.size = (h, w)
         # the targets lie within ``radius`` of what is completed, their patches ``radius`` further
         rows, cols = box(~fixed, 2 * radius)
@@ -72,25 +70,19 @@ class Vote:
         my, mx = matches // w, matches % w
         flat = image.reshape(c, -1)
         known = self.known.to(image.dtype)
-        centre: torch.Tensor | None = None
-        for _ in range(2 if self.mode > 0 else 1):
-            total = torch.zeros(c, hb, wb, dtype=image.dtype, device=image.device)
-            count = torch.zeros(hb, wb, dtype=image.dtype, device=image.device)
-            for dy in range(-r, r + 1):
-                rows = slice(r - dy, r - dy + hb)  # the patch whose offset dy lands here
-                for dx in range(-r, r + 1):
-                    cols = slice(r - dx, r - dx + wb)
-                    sy, sx = my[rows, cols] + dy, mx[rows, cols] + dx
-                    on = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
-                    src = sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)
-                    wt = weights[rows, cols] * known[src] * on
-                    copy = flat[:, src]
-                    if centre is not None:  # copies far from the mean count less: its mode
-                        wt = wt * torch.exp(-(copy - centre).square().sum(0) / self.mode**2)
-                    total += copy * wt
-                    count += wt
-            centre = total / count.clamp_min(1e-12)
-        voted = centre
+        total = torch.zeros(c, hb, wb, dtype=image.dtype, device=image.device)
+        count = torch.zeros(hb, wb, dtype=image.dtype, device=image.device)
+        for dy in range(-r, r + 1):
+            rows = slice(r - dy, r - dy + hb)  # the patch whose offset dy lands here
+            for dx in range(-r, r + 1):
+                cols = slice(r - dx, r - dx + wb)
+                sy, sx = my[rows, cols] + dy, mx[rows, cols] + dx
+                on = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+                src = sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)
+                wt = weights[rows, cols] * known[src] * on
+                total += flat[:, src] * wt
+                count += wt
+        voted = total / count.clamp_min(1e-12)
         out = image.clone()
         part = out[:, self.y0 : self.y1, self.x0 : self.x1]
         part.copy_(torch.where(self.free & (count > 0), voted, part))
