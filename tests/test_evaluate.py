@@ -142,6 +142,8 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
     with Image.open(tmp_path / "objects.png") as crops:
         # input, SC-NN as users get it, telea (best classical), truth; 1:1 and 2x rows
         assert crops.size == (4 * 128, 18 + 2 * 128)
+    with Image.open(tmp_path / "plane.png") as plane:  # a panel per kind, two to a row
+        assert plane.size == (2 * 700, 2 * 550)
 
 
 @pytest.mark.slow

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 DESCRIPTION = """\
 Measure SC-NN against the classical fills users already have (OpenCV Telea and Navier-Stokes,
 FSR, biharmonic, PatchMatch) on held-out photos, per hole kind: thin, medium and thick strokes and
-object silhouettes. Writes results.json, results.md (the tables), grid.png and objects.png.
+object silhouettes. Writes results.json, results.md (the tables), grid.png, objects.png and
+plane.png (each row's masked PSNR against its realism, the mean band ratio b0-b2, per kind).
 Needs the eval extra: pip install 'scnn-inpaint[eval]'."""
 
 EXAMPLES = """\
@@ -329,6 +330,16 @@ def main(argv: list[str] | None = None) -> int:
             crops.append((f"best classical ({best[OBJECT_KIND]})", outputs[best[OBJECT_KIND]]))
         object_crops(samples, crops, objects).save(args.out / "objects.png")
         results.objects_grid = "objects.png"
+    # Each row on the perception-distortion plane; the plane alone needs matplotlib.
+    no_plot = missing_line("scnn-eval", ["matplotlib"], "plane.png is not drawn")
+    if no_plot:
+        print(no_plot, file=sys.stderr)
+    else:
+        from .plane import draw_plane, plane_points
+
+        photos = f"{results.n_photos} photo" + ("s" if results.n_photos != 1 else "")
+        title = f"{results.photos_dir}: {photos} at {results.size} px"
+        draw_plane(plane_points(results), args.out / "plane.png", title=title)
     (args.out / "results.json").write_text(json.dumps(results.to_json(), indent=2) + "\n")
     report = format_report(results)
     (args.out / "results.md").write_text(report)
