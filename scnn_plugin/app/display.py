@@ -42,5 +42,6 @@ class MaskOverlay:
         )
 
     def update(self, mask: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
-        """Recolour the box (x1/y1 exclusive) from ``mask`` (``[H, W]`` uint8, nonzero = fill)."""
+        """Recolour the box (x1/y1 exclusive) from ``mask``, the document's ``[H, W]`` uint8 mask
+        (``FILL`` = fill, 0 = keep)."""
         self._pixels[y0:y1, x0:x1] = _OVERLAY_LUT[mask[y0:y1, x0:x1]]

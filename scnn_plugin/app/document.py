@@ -86,8 +86,8 @@ class Document(QObject):
         self.mark_mask_saved()
 
     def load_mask_file(self, path: Path) -> None:
-        """Use the image at ``path`` as the mask (nonzero = fill); ``InputError`` if it cannot be
-        read or its size differs from the image's."""
+        """Use the image at ``path`` as the mask (``FillMask.painted``: at least half white = fill);
+        ``InputError`` if it cannot be read or its size differs from the image's."""
         self.load_mask(load_image(path))
 
     def suggested_path(self) -> Path:
@@ -202,7 +202,8 @@ class Document(QObject):
         self._push_mask(np.where(self._mask > 0, 0, FILL).astype(np.uint8), "Invert mask")
 
     def load_mask(self, mask: Image.Image) -> None:
-        """Replace the mask with ``mask`` (nonzero = fill); ``InputError`` if its size differs."""
+        """Replace the mask with ``mask`` (at least half white = fill, ``FillMask.painted``);
+        ``InputError`` if its size differs."""
         holes = mask_array(mask, self._image.size)
         self._push_mask(np.where(holes, FILL, 0).astype(np.uint8), "Load mask")
         self.mark_mask_saved()  # it is in that file: opening another photo loses nothing

@@ -304,7 +304,8 @@ class MainWindow(QMainWindow):
         return True
 
     def load_mask(self, path: Path) -> bool:
-        """Use the image at ``path`` as the mask (nonzero = fill); it must match the image's size."""
+        """Use the image at ``path`` as the mask (at least half white = fill); it must match the
+        image's size."""
         assert self.doc is not None
         try:
             self.doc.load_mask_file(path)

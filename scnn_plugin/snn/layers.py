@@ -20,7 +20,7 @@ class SNNConv2d(nn.Module):
     4b541ab has them.)
     """
 
-    readout = "rate"  # what the spike meter (training/evaluate.py) reads: the only read-out
+    readout = "rate"  # what the spike meter (evaluation/scoring.py) reads: the only read-out
     READOUTS = ("rate",)
 
     def __init__(
