@@ -83,7 +83,8 @@ def test_evaluation_of_two_fills_writes_results_table_and_pictures(
             r = results["methods"][name]["per_kind"][kind]
             assert r["n"] == 1
             assert 8 < r["psnr"] < 60 and 0 < r["ssim"] <= 1 and 0 < r["box_ssim"] <= 1
-            assert 0 < r["mse"] < 0.05 and r["seconds"] > 0 and r["detail"] > 0
+            # a sanity range: at 128 px the thick stroke hides 45 % of the photo, its face included
+            assert 0 < r["mse"] < 0.1 and r["seconds"] > 0 and r["detail"] > 0
     for kind in KINDS:
         best = results["best_classical"][kind]
         assert best == "telea"  # membrane is our own base: shown, never the reference

@@ -14,6 +14,7 @@ from scnn_plugin.evaluation.metrics import band_ratios, hole_detail
 from scnn_plugin.fill import add_texture
 from scnn_plugin.fill.completion import complete
 from scnn_plugin.fill.filters import gaussian_blur
+from scnn_plugin.fill.patch_basis import cosine_basis, patch_features
 from scnn_plugin.fill.patch_match import refine_field, unknown_counts
 
 
@@ -136,16 +137,15 @@ def test_patch_match_finds_where_a_copied_region_came_from(photo):
     """Region B of the photo is made a copy of region A; matching B's pixels against the photo,
     with every source patch charged for what it has of B, must find A, shifted by the copy's
     offset, for nearly every pixel."""
-    from scnn_plugin.fill import completion
 
     image = _tensor(photo)
     image[:, 300:340, 60:100] = image[:, 100:140, 200:240]  # B <- A: offset (200, -140)
     known = torch.ones(512, 512, dtype=torch.bool)
     known[300:340, 60:100] = False
     pixels = torch.nonzero((~known).flatten()).squeeze(1)
-    basis = completion._basis(3, 6, 2, torch.device("cpu"), torch.float32)
+    basis = cosine_basis(3, 6, 2, torch.device("cpu"), torch.float32)
     charge = 10 * unknown_counts(known, 3).flatten()[:, None]  # B itself would match at 0
-    sources = torch.cat([completion._features(image, basis, 3), charge], 1)
+    sources = torch.cat([patch_features(image, basis, 3), charge], 1)
     targets = torch.cat([sources[pixels, :-1], torch.zeros(len(pixels), 1)], 1)
 
     def distance(candidates: torch.Tensor) -> torch.Tensor:
@@ -261,7 +261,7 @@ def test_patches_are_compared_by_their_own_distances():
     from scnn_plugin.fill import completion
 
     radius = completion.DEFAULT.radius
-    basis = completion._basis(radius, 6, 2, torch.device("cpu"), torch.float64)
+    basis = cosine_basis(radius, 6, 2, torch.device("cpu"), torch.float64)
     rows = basis.reshape(len(basis), -1)
     assert torch.allclose(rows @ rows.t(), torch.eye(len(basis), dtype=torch.float64), atol=1e-9)
     side = 2 * radius + 1
@@ -270,8 +270,8 @@ def test_patches_are_compared_by_their_own_distances():
     shift = torch.tensor([0.1, -0.2, 0.05], dtype=torch.float64).view(3, 1, 1)
     b = a + shift + ramp.view(1, 1, -1)
     centre = torch.tensor([radius * side + radius])
-    fa = completion._features(a.contiguous(), basis, radius, centre)
-    fb = completion._features(b.contiguous(), basis, radius, centre)
+    fa = patch_features(a.contiguous(), basis, radius, centre)
+    fb = patch_features(b.contiguous(), basis, radius, centre)
     assert torch.allclose((fa - fb).norm(), (a - b).norm(), rtol=1e-6)
 
 
@@ -325,3 +325,23 @@ def test_a_hole_across_two_textures_is_filled_with_one_texture_at_a_time(gravel,
 
     assert blended(smooth.inpaint(image, mask)) > 0.3  # the network alone: a blend
     assert blended(inpainter.inpaint(image, mask)) < 0.2
+
+
+def test_the_photos_dominant_shift_is_its_repeat(photo):
+    """A strip of the photo repeated every 48 px (a railing, a course of bricks): the known pixels
+    around a hole in it find their match a whole number of repeats along, so those are the shifts
+    tried first."""
+    from scnn_plugin.fill.offsets import dominant_offsets
+
+    tile = _tensor(photo)[:, 200:296, 150:198]  # 96 x 48 px of the photo
+    image = tile.repeat(1, 1, 5)  # 96 x 240 px
+    known = torch.ones(96, 240, dtype=torch.bool)
+    known[30:66, 100:140] = False
+    basis = cosine_basis(3, 6, 2, torch.device("cpu"), torch.float32)
+    charge = (3 * unknown_counts(known, 3, off_edge_unknown=True)).sqrt().flatten()[:, None]
+    sources = torch.cat([patch_features(image, basis, 3), charge], 1)
+    near = F.max_pool2d((~known).float()[None, None], 33, 1, 16)[0, 0] > 0.5
+    ring = near & known & (unknown_counts(known, 3) < 0.5)
+    shifts = dominant_offsets(sources, ring, torch.Generator().manual_seed(0), (1, 2, 4), 4)
+    for dy, dx in shifts[:2].tolist():
+        assert dy == 0 and dx != 0 and dx % 48 == 0

@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
         tiles = [crop(shown), crop(ours), crop(pm), zoom(ours), zoom(pm)]
         rows.append(np.concatenate([t for tile in tiles for t in (tile, gap)][:-1], 1))
         rows.append(np.full((6, rows[-1].shape[1], 3), 255, np.uint8))
-    Image.fromarray(np.concatenate(rows[:-1], 0)).save(argv[0])
+    Image.fromarray(np.concatenate(rows[:-1], 0)).save(argv[0], quality=90)
     return 0
 
 

@@ -1,10 +1,12 @@
 """Classical fills the network works with: the membrane base it refines, the photo's own texture.
 
 ``membrane``: the harmonic interpolant that is the default model's first guess (structure).
-``patch_match``: a nearest-neighbour field from hole pixels to known pixels (where to copy from).
-``completion``: the hole completed from the photo's patches coarse to fine, the network's fill
-as its layout (structure from 1 to ~8 px).
 ``texture``: which of completion, the periodic copy or the network's own fill applies where.
+``completion``: the hole completed from the photo's patches coarse to fine, the network's fill
+as its layout near the edge; its steps live beside it:
+``patch_basis`` (patches as 40 cosine coordinates), ``patch_match`` (the nearest-neighbour search),
+``offsets`` (the photo's dominant self-similar shifts), ``vote`` (overlapping copies averaged) and
+``finish`` (each pixel's own grain, the surroundings' band energy).
 ``periodic``: on a regular pattern, the hole copied from the known pixels one period away.
 ``filters``: the blur and luminance these share.
 """

@@ -9,21 +9,24 @@ and Irani's space-time completion and Barnes et al.'s PatchMatch:
    PyPatchMatch), so the top level decides the layout.
 2. ``_search``: per level, a nearest-neighbour field from every patch touching the hole to a patch
    of the photo (``patch_match``); what a source patch does not know counts against it and is
-   never copied.
+   never copied. Neighbours' matches and the photo's most frequent self-similar shifts
+   (``_dominant_offsets``) are favoured, so structure continues in coherent pieces.
 3. ``Vote``: each hole pixel becomes the weighted mean of the overlapping patches' copies; search
    and vote alternate a few times (expectation-maximisation).
 4. ``_upsampled``: the field is carried to the next finer level.
 
-The network decides the layout: its fill starts the top level, and its low frequencies (a
-Gaussian of ``guide_sigma`` px) are a term of every match's distance. Where overlapping patches
-agree, their vote keeps the photo's structure; where the photo has nothing alike, they disagree
-and their average is smooth, so a smooth photo stays smooth. Pure tensor code; seeded, so a fill is
+The network proposes the layout: its fill starts the top level, and its low frequencies (a
+Gaussian of ``guide_sigma`` px) are a term of every match's distance and are put back at the end.
+Near the hole's edge the network continues the photo and both hold; deeper in it only guesses a
+mean (a blob, a blend of two materials, a flat grey where the photo is all stones), so both fade
+and the photo decides. Where overlapping patches agree, their vote keeps the photo's structure;
+where the photo has nothing alike, they disagree and their average is smooth, so a smooth photo
+stays smooth. Pure tensor code; seeded, so a fill is
 repeatable. Why each parameter has its value: ``docs/experiments/completion.md``.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +34,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .filters import gaussian_blur, luma
-from .membrane import membrane_fill
+from .filters import gaussian_blur
+from .finish import matched_energy, own_grain
+from .offsets import dominant_offsets
+from .patch_basis import cosine_basis, patch_features
 from .patch_match import refine_field, unknown_counts, valid_sources
 from .vote import Vote, box
 
@@ -121,17 +126,15 @@ def _complete_crop(
         return None
     levels = _pyramid(fill, known, region, _depth_levels(region, p), p)
     generator = torch.Generator(device=fill.device).manual_seed(seed)
-    basis = _basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
+    basis = cosine_basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None = None  # field, targets, size
-    shifts = None
-    if p.offsets:
-        shifts = _dominant_offsets(levels[min(1, len(levels) - 1)], basis, generator, p)
-        shifts = (shifts, min(1, len(levels) - 1))
+    shifts = _shifts(levels[min(1, len(levels) - 1)], basis, generator, p)
     for depth in reversed(range(len(levels))):
         level = levels[depth]
         level_shifts = None
-        if shifts is not None:
-            level_shifts = torch.round(shifts[0] * 2.0 ** (shifts[1] - depth)).long().unique(dim=0)
+        if shifts is not None:  # found one level up from the finest
+            level_shifts = torch.round(shifts * 2.0 ** (min(1, len(levels) - 1) - depth))
+            level_shifts = level_shifts.long().unique(dim=0)
         field, targets, estimate, source_low = _complete_level(
             level, depth, below, basis, generator, p, level_shifts
         )
@@ -141,9 +144,11 @@ def _complete_crop(
     # completion's own stand (a blend or a blob put back there is what users saw)
     share = 1 - _deepness(finest.fixed, 0, p.final_depth)
     estimate = _Guide(fill, finest.fixed, p.guide_sigma, share)(estimate)
-    estimate = _crisp(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
+    estimate = own_grain(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
     # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
-    return _matched_energy(estimate, fill, source_low, known, ~finest.fixed, p)
+    return matched_energy(
+        estimate, fill, source_low, known, ~finest.fixed, p.guide_sigma, p.energy_sigma, p.max_gain
+    )
 
 
 def _complete_level(
@@ -168,7 +173,7 @@ def _complete_level(
     source_low = gaussian_blur(image[None], sigma)[0]
     guide_low = source_low if level.guide is image else gaussian_blur(level.guide[None], sigma)[0]
     unknown = _unknown_cost(level.known, p)  # any patch is a source, at a cost for what it lacks
-    patch_sources = torch.cat([_features(image, basis, p.radius), unknown], 1)
+    patch_sources = torch.cat([patch_features(image, basis, p.radius), unknown], 1)
     layout_sources = source_low.flatten(1).t().contiguous()
     layout_targets = guide_low.flatten(1)[:, targets].t().contiguous()
     deep = _deepness(fixed, depth, p.trust_depth).flatten()[targets]
@@ -188,7 +193,11 @@ def _complete_level(
         estimate = guided(estimate)
     for _ in range(rounds):
         patch_targets = torch.cat(
-            [_features(estimate, basis, p.radius, targets), unknown.new_zeros(len(targets), 1)], 1
+            [
+                patch_features(estimate, basis, p.radius, targets),
+                unknown.new_zeros(len(targets), 1),
+            ],
+            1,
         )
         distance = _Distance(patch_sources, patch_targets, layout_sources, layout_targets, weight)
         field = _search(field, targets, distance, size, top, generator, p, shifts)
@@ -264,40 +273,6 @@ def _search(
     )
 
 
-def _dominant_offsets(
-    level: Level, basis: torch.Tensor, generator: torch.Generator, p: CompletionParams
-) -> torch.Tensor:
-    """``[k, 2]`` (dy, dx) in this level's px: the shifts under which the known pixels around
-    the hole most often find their best match (He and Sun, *Statistics of Patch Offsets for
-    Image Completion*, ECCV 2012). A brick wall's shifts are its courses, a railing's its posts:
-    copying the hole along them continues the structure."""
-    h, w = int(level.known.shape[0]), int(level.known.shape[1])
-    near = F.max_pool2d((~level.fixed).to(torch.float32)[None, None], 33, 1, 16)[0, 0] > 0.5
-    ring = near & level.known & (unknown_counts(level.known, p.radius) < 0.5)
-    pixels = torch.nonzero(ring.flatten()).squeeze(1)
-    if len(pixels) < 16:
-        return torch.zeros(0, 2, dtype=torch.long, device=pixels.device)
-    unknown = _unknown_cost(level.known, p)
-    sources = torch.cat([_features(level.image, basis, p.radius), unknown], 1)
-    wanted = torch.cat([sources[pixels, :-1], unknown.new_zeros(len(pixels), 1)], 1)
-    py, px = pixels // w, pixels % w
-    big = float(sources.shape[1]) * 100.0
-
-    def distance(candidates: torch.Tensor) -> torch.Tensor:
-        cost = (sources[candidates] - wanted).square_().sum(1)
-        near_self = ((candidates // w - py).abs() < 4) & ((candidates % w - px).abs() < 4)
-        return cost + big * near_self  # a patch matches itself: only other places count
-
-    start = torch.randint(h * w, (len(pixels),), generator=generator, device=pixels.device)
-    field = refine_field(start, pixels, distance, (h, w), 3, p.steps, max(h, w) // 2, generator)
-    shift = torch.stack([field // w - py, field % w - px], 1)
-    shift = shift[(shift.abs() >= 4).any(1)]
-    if not len(shift):
-        return shift
-    values, counts = shift.unique(dim=0, return_counts=True)
-    return values[counts.argsort(descending=True)[: p.offsets]]
-
-
 def _vote_weights(cost: torch.Tensor, p: CompletionParams) -> torch.Tensor:
     """Patches that match worse count less; floored, so that where every patch over a pixel
     matches badly their plain mean still counts."""
@@ -305,49 +280,19 @@ def _vote_weights(cost: torch.Tensor, p: CompletionParams) -> torch.Tensor:
     return torch.exp(-cost / scale).clamp_min(1e-6)
 
 
-def _crisp(
-    estimate: torch.Tensor,
-    image: torch.Tensor,
-    field: torch.Tensor,
-    targets: torch.Tensor,
-    region: torch.Tensor,
-    sigma: float,
-) -> torch.Tensor:
-    """The estimate's finest band (below ``sigma`` px) taken from each pixel's own match instead
-    of the vote: overlapping patches agree on structure but not on the grain, and their average
-    wipes it out."""
-    c, h, w = image.shape
-    own = estimate.reshape(c, -1).clone()
-    own[:, targets] = image.reshape(c, -1)[:, field]
-    own = own.view(c, h, w)
-    bands = torch.stack([own, estimate])
-    fine = bands - gaussian_blur(bands, sigma)
-    return torch.where(region, (estimate - fine[1] + fine[0]).clamp(0, 1), estimate)
-
-
-def _matched_energy(
-    estimate: torch.Tensor,
-    fill: torch.Tensor,
-    fill_low: torch.Tensor,
-    known: torch.Tensor,
-    region: torch.Tensor,
-    p: CompletionParams,
-) -> torch.Tensor:
-    """The photo's bands in ``region`` scaled towards the local energy its surroundings show, by
-    at most ``max_gain``: where overlapping patches disagreed their vote is an average, flatter
-    than any of them, and where a match came from next to an edge it is busier than its place.
-    ``fill_low`` is ``fill`` blurred by ``guide_sigma``."""
-    low = gaussian_blur(estimate[None], p.guide_sigma)[0]
-    high = luma(estimate - low)
-    photo = luma(fill - fill_low)
-    weight = known.to(fill.dtype)[None, None]
-    around = gaussian_blur((photo.square() * weight[0])[None], p.energy_sigma)
-    cover = gaussian_blur(weight, p.energy_sigma)
-    expected = membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.5).to(fill.dtype))[0]
-    energy = gaussian_blur(high.square()[None], p.energy_sigma)[0]
-    gain = (expected / energy.clamp_min(1e-8)).sqrt().clamp(max=p.max_gain)
-    scaled = (low + (estimate - low) * gain).clamp(0, 1)
-    return torch.where(region, scaled, estimate)
+def _shifts(
+    level: Level, basis: torch.Tensor, generator: torch.Generator, p: CompletionParams
+) -> torch.Tensor | None:
+    """The photo's ``offsets`` most frequent self-similar shifts on ``level``, counted over the
+    wholly known pixels within 16 px of what is completed; None where none are asked for."""
+    if not p.offsets:
+        return None
+    near = F.max_pool2d((~level.fixed).to(torch.float32)[None, None], 33, 1, 16)[0, 0] > 0.5
+    ring = near & level.known & (unknown_counts(level.known, p.radius) < 0.5)
+    sources = torch.cat(
+        [patch_features(level.image, basis, p.radius), _unknown_cost(level.known, p)], 1
+    )
+    return dominant_offsets(sources, ring, generator, p.steps, p.offsets)
 
 
 def _unknown_cost(known: torch.Tensor, p: CompletionParams) -> torch.Tensor:
@@ -371,8 +316,8 @@ def _layout_field(
     lows = gaussian_blur(torch.stack([image, torch.where(fixed, image, guide)]), 1.0)
     size = (int(fixed.shape[0]), int(fixed.shape[1]))
     start = _random_field(targets.numel(), fixed.numel(), generator)
-    sources = _features(lows[0], basis, p.radius)
-    wanted = _features(lows[1], basis, p.radius, targets)
+    sources = patch_features(lows[0], basis, p.radius)
+    wanted = patch_features(lows[1], basis, p.radius, targets)
     distance = lambda candidates: (sources[candidates] - wanted).square_().sum(1)
     return _search(start, targets, distance, size, True, generator, p)
 
@@ -380,49 +325,6 @@ def _layout_field(
 def _random_field(n: int, pixels: int, generator: torch.Generator) -> torch.Tensor:
     """``n`` matches drawn uniformly from a level's ``pixels`` (all are sources, at a cost)."""
     return torch.randint(pixels, (n,), generator=generator, device=generator.device)
-
-
-@functools.cache
-def _basis(
-    radius: int, luma_top: int, chroma_top: int, device: torch.device, dtype: torch.dtype
-) -> torch.Tensor:
-    """The cosine basis patches are compared in, as convolution weights ``[k, 3, side, side]``
-    (k = 40 by default), orthonormal: distances between features are distances between the
-    patches' projections. In an opponent colour space, the luminance's frequencies up to index
-    sum ``luma_top``, each chroma's up to ``chroma_top``; lowest frequencies first."""
-    n = 2 * radius + 1
-    k = torch.arange(n, dtype=torch.float64)
-    cosines = torch.cos(math.pi * (k[None] + 0.5) * k[:, None] / n) * math.sqrt(2 / n)
-    cosines[0] /= math.sqrt(2)  # DCT-II, orthonormal rows
-    colours = torch.tensor([[1.0, 1, 1], [1, -1, 0], [1, 1, -2]], dtype=torch.float64)
-    colours /= colours.norm(dim=1, keepdim=True)  # luminance, red-green, yellow-blue
-    axes = [
-        (fy + fx, channel, torch.einsum("c,y,x->cyx", colours[channel], cosines[fy], cosines[fx]))
-        for channel, top in ((0, luma_top), (1, chroma_top), (2, chroma_top))
-        for fy in range(n)
-        for fx in range(n)
-        if fy + fx <= top
-    ]
-    axes.sort(key=lambda axis: axis[:2])
-    return torch.stack([axis[2] for axis in axes]).to(device=device, dtype=dtype).contiguous()
-
-
-def _features(
-    image: torch.Tensor, basis: torch.Tensor, radius: int, pixels: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Each pixel's patch of ``image`` ``[3, h, w]`` as its coordinates along ``basis``:
-    ``[h * w, k]``, or for the flat indices ``pixels`` only, ``[len(pixels), k]``. One
-    convolution, not a stack of shifted copies."""
-    padded = F.pad(image[None], (radius,) * 4, mode="replicate")
-    if pixels is None:
-        return F.conv2d(padded, basis)[0].flatten(1).t().contiguous()
-    # only the box around ``pixels``: the search's targets are a small part of the crop
-    w = image.shape[2]
-    y, x = pixels // w, pixels % w
-    y0, y1, x0, x1 = int(y.min()), int(y.max()) + 1, int(x.min()), int(x.max()) + 1
-    part = padded[..., y0 : y1 + 2 * radius, x0 : x1 + 2 * radius]
-    out = F.conv2d(part, basis)[0].flatten(1)
-    return out[:, (y - y0) * (x1 - x0) + (x - x0)].t().contiguous()
 
 
 def _depth_levels(region: torch.Tensor, p: CompletionParams) -> int:

@@ -6,8 +6,10 @@ photo shows around it. This stage completes the hole's deep parts from the photo
 pixels, coarse to fine, with the network's fill as the layout (``completion``); where the
 surroundings repeat on a lattice (tiles, blinds, planking), the hole is instead copied one period
 along it (``periodic``). Near the hole's edge and in strokes under ~24 px wide the network's fill
-stays whole: there it is the photo's continuation. Pure tensor code with no parameters; seeded, so
-a fill is repeatable.
+stays whole: there it is the photo's continuation; but around a busy texture (gravel, grass) a
+stroke from ~12 px wide is completed too, since there the network's fill is a visible smear. Pure
+tensor code with no parameters; seeded, so a fill is repeatable. What measured the widths:
+``docs/experiments/``.
 """
 
 from __future__ import annotations
@@ -20,15 +22,11 @@ from .membrane import membrane_fill
 from .patch_match import valid_sources
 from .periodic import copy_along, find_lattice
 
-# Hole pixels this close to a known one keep the network's fill; the photo's structure is faded in
-# over _RAMP px (2 -> 4 px: +0.08 dB for 0.03 less b0 on the tuning photos).
+# Hole pixels this close (px) to a known one keep the network's fill; the photo's structure is
+# faded in over _RAMP px more.
 _NEAR, _RAMP = 2, 4
 # Only parts of the hole with a pixel this far (px) from every known one, and what lies within this
-# distance of it, are completed: strokes under ~24 px wide keep the network's fill. On 12 natural
-# training photos (not the texture tiles) 5 -> 12 px gave medium strokes +0.37 dB, bands b0-b2
-# 0.56/0.58/0.72 -> 0.49/0.63/0.77 (completing a stroke that narrow added more error than
-# structure); thick strokes +0.03 dB, object holes and the texture tiles within 0.02 dB and 0.01
-# of each band. 16 px took medium strokes' b0 to 0.45 (measured before the cosine basis).
+# distance of it, are completed: narrower strokes gain more error than structure from it.
 _WIDE = 12
 _DEPTH_CAP = max(_NEAR + _RAMP, _WIDE)
 # Around a busy texture (gravel, grass: luminance grain below 2 px with this rms or more) strokes
@@ -66,13 +64,12 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
 
 def _depth_ramp(known: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
     """``[1, H, W]``: 0 within ``_NEAR`` px of a known pixel, rising to 1 over ``_RAMP`` px more;
-    0 too in parts of the hole narrower than about ``2 * _WIDE`` px.
+    0 too in parts of the hole narrower than about ``2 * _WIDE`` px, unless busy (``_BUSY``).
 
-    Near a known pixel the network's own fill is the photo's continuation (thin strokes: 26.8 dB
-    alone, 25.4 with copied grain on the 20 held-out photos); deeper in, it is a smudge. A thin
-    stroke has no deep inside for the photo's structure to show in, and there the network beats
-    every classical fill: kept whole, thin strokes scored 26.68 dB against 26.58 with grain. The
-    ramp's width is tuned for completion (``_RAMP``)."""
+    Near a known pixel the network's own fill is the photo's continuation; deeper in, it is a
+    smudge. A thin stroke has no deep inside for the photo's structure to show in, and there the
+    network beats every classical fill. Around a busy texture strokes from ``2 * (_NEAR +
+    _RAMP)`` px wide are completed as well."""
     # depth = min(distance to the nearest known pixel, _DEPTH_CAP), one box test per px of it
     hidden = [~known] + [valid_sources(~known, d) for d in range(1, _DEPTH_CAP)]
     depth = torch.stack(hidden).sum(0, dtype=torch.float32)[None]
