@@ -12,8 +12,10 @@ from scnn_plugin import InpaintOptions
 from scnn_plugin.engine import Inpainter
 
 SIDE, BOX = 1024, 300
-# 256 px windows: the ones over the 300 px box are nearly all hole, the case the prior is for.
-OPTIONS = InpaintOptions(tile=256, overlap=64)
+# 256 px windows: the ones over the 300 px box are nearly all hole, the case the prior is for. The
+# prior is the network's input, so the network's own fill is measured: deep in a big hole the
+# texture stage lets the photo overrule the network's guess, prior or not.
+OPTIONS = InpaintOptions(tile=256, overlap=64, texture=False)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,6 @@ def test_prior_changes_the_centre_of_a_big_hole_towards_the_truth(inpainter, big
     truth = np.asarray(image).astype(float)
     middle = slice(SIDE // 2 - 50, SIDE // 2 + 50)
     centre = (middle, middle)
-    # measured: 11.5 levels apart in the centre; hole error 58.8 with the prior, 63.6 without
     assert np.abs(with_prior[centre] - without[centre]).mean() > 5
     error = {
         "with": np.abs(with_prior[hole] - truth[hole]).mean(),

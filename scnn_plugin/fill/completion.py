@@ -63,8 +63,10 @@ class CompletionParams:
     layout_weight: float = 7.0  # a layout colour value's weight against the patch's 147 ...
     trust_depth: float = 8.0  # ... falling over this many px into the hole ...
     trust_floor: float = 0.2  # ... to this share of it, where the network only guesses
-    final_depth: float = 24.0  # its low frequencies put back at the end, fading over this depth
-    coherence: float = 0.3  # a candidate propagated from a neighbour is this much cheaper
+    final_start: float = 16.0  # its low frequencies are put back at the end up to this depth ...
+    final_depth: float = 24.0  # ... and fade over this many px beyond it
+    coherence: float = 0.3  # a candidate propagated from a neighbour is this much cheaper ...
+    coherence_start: float = 4.0  # ... from this depth (px) into the hole on
     offsets: int = 8  # the photo's most frequent self-similar shifts, tried for every target ...
     offset_bonus: float = 0.5  # ... this much cheaper
     max_gain: float = 1.5  # the most the photo's bands are amplified towards the surroundings'
@@ -142,7 +144,7 @@ def _complete_crop(
     finest = levels[0]
     # near the edge the network's low frequencies are the photo's continuation; deep in, the
     # completion's own stand (a blend or a blob put back there is what users saw)
-    share = 1 - _deepness(finest.fixed, 0, p.final_depth)
+    share = 1 - _deepness(finest.fixed, 0, p.final_depth, p.final_start)
     estimate = _Guide(fill, finest.fixed, p.guide_sigma, share)(estimate)
     estimate = own_grain(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
     # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
@@ -178,6 +180,10 @@ def _complete_level(
     layout_targets = guide_low.flatten(1)[:, targets].t().contiguous()
     deep = _deepness(fixed, depth, p.trust_depth).flatten()[targets]
     weight = p.layout_weight**2 * (1 - (1 - p.trust_floor) * deep)
+    coherence: float | torch.Tensor = p.coherence
+    if p.coherence_start > 0:
+        far = _deepness(fixed, depth, 1e-3, p.coherence_start).flatten()[targets]
+        coherence = p.coherence * far
     columns = patch_sources.shape[1] + layout_sources.shape[1]
     if top:
         field = _layout_field(image, level.guide, fixed, targets, basis, generator, p)
@@ -200,7 +206,7 @@ def _complete_level(
             1,
         )
         distance = _Distance(patch_sources, patch_targets, layout_sources, layout_targets, weight)
-        field = _search(field, targets, distance, size, top, generator, p, shifts)
+        field = _search(field, targets, distance, size, top, generator, p, shifts, coherence)
         cost = distance(field) / columns
         estimate = torch.where(fixed, image, vote(image, field, _vote_weights(cost, p)))
         if guided is not None:
@@ -230,11 +236,11 @@ class _Distance:
         return patch + self.weight * layout
 
 
-def _deepness(fixed: torch.Tensor, depth: int, scale: float) -> torch.Tensor:
-    """``[h, w]`` in [0, 1): ``1 - exp(-d / scale)``, d the distance (px at full resolution) from
-    each pixel of a level to the nearest fixed one: 0 at the hole's edge, near 1 deep inside,
-    where the network only guesses and a real fill strays far from its mean."""
-    reach = math.ceil(3 * scale / 2**depth) + 1
+def _deepness(fixed: torch.Tensor, depth: int, scale: float, start: float = 0.0) -> torch.Tensor:
+    """``[h, w]`` in [0, 1): ``1 - exp(-max(0, d - start) / scale)``, d the distance (px at full
+    resolution) from each pixel of a level to the nearest fixed one: 0 near the hole's edge, near 1
+    deep inside, where the network only guesses and a real fill strays far from its mean."""
+    reach = math.ceil((start + 3 * scale) / 2**depth) + 1
     inside = (~fixed).to(torch.float32)[None, None]
     steps = torch.zeros_like(inside)
     for _ in range(reach):  # chessboard distance to the nearest fixed pixel, in level px
@@ -242,7 +248,7 @@ def _deepness(fixed: torch.Tensor, depth: int, scale: float) -> torch.Tensor:
         inside = -F.max_pool2d(-inside, 3, 1, 1)
         if not bool(inside.any()):
             break
-    return 1 - torch.exp(-steps[0, 0] * 2**depth / scale)
+    return 1 - torch.exp(-(steps[0, 0] * 2**depth - start).clamp_min(0) / scale)
 
 
 def _search(
@@ -254,6 +260,7 @@ def _search(
     generator: torch.Generator,
     p: CompletionParams,
     shifts: torch.Tensor | None = None,
+    coherence: float | torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One PatchMatch refinement of ``field``: the top level searches the whole crop, finer ones
     refine what the level above found."""
@@ -267,7 +274,7 @@ def _search(
         p.steps,
         radius,
         generator,
-        p.coherence,
+        p.coherence if coherence is None else coherence,
         shifts,
         p.offset_bonus,
     )

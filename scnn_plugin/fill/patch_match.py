@@ -56,7 +56,7 @@ def refine_field(
     steps: tuple[int, ...],
     radius: int,
     generator: torch.Generator,
-    coherence: float = 0.0,
+    coherence: float | torch.Tensor = 0.0,
     shifts: torch.Tensor | None = None,
     shift_bonus: float = 0.0,
 ) -> torch.Tensor:
@@ -86,7 +86,7 @@ def refine_field(
         inside = allowed & (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
         candidates = qy.clamp(0, h - 1) * w + qx.clamp(0, w - 1)
         c = distance(candidates)
-        if discount:
+        if isinstance(discount, torch.Tensor) or discount:
             c = c * (1 - discount)
         better = inside & (c < best)
         field = torch.where(better, candidates, field)
