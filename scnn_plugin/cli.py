@@ -243,7 +243,9 @@ def _inpaint_file(
     save_image(result, out_path)
     if fill.empty:  # the engine returned a copy; say so rather than report a fill
         what = (
-            f"the mask {mask_path} is empty (all black)" if mask_path else "no pixel is transparent"
+            f"the mask {mask_path} is empty (no pixel is at least half white)"
+            if mask_path
+            else "no pixel is transparent"
         )
         print(
             f"scnn-inpaint: {image_path}: {what}, nothing to fill; {out_path} is an unchanged copy",

@@ -256,7 +256,8 @@ def test_an_all_black_mask_says_there_is_nothing_to_fill_and_writes_a_copy(
     captured = capsys.readouterr()
     [line] = captured.err.strip().splitlines()
     assert line == (
-        "scnn-inpaint: in.png: the mask black.png is empty (all black), nothing to fill; "
+        "scnn-inpaint: in.png: the mask black.png is empty (no pixel is at least half white), "
+        "nothing to fill; "
         "out.png is an unchanged copy"
     )
     assert captured.out == ""  # no "filled in 0.01 s" line beside it
