@@ -241,14 +241,33 @@ def _deepness(fixed: torch.Tensor, depth: int, scale: float, start: float = 0.0)
     resolution) from each pixel of a level to the nearest fixed one: 0 near the hole's edge, near 1
     deep inside, where the network only guesses and a real fill strays far from its mean."""
     reach = math.ceil((start + 3 * scale) / 2**depth) + 1
-    inside = (~fixed).to(torch.float32)[None, None]
-    steps = torch.zeros_like(inside)
+    steps = torch.zeros(fixed.shape, dtype=torch.float32, device=fixed.device)
+    if not bool((~fixed).any()):
+        return steps
+    # only the box around what is not fixed: its rim is fixed, so no distance crosses it
+    ys, xs = box(~fixed, 1)
+    inside = ~fixed[ys, xs]
+    counted = torch.zeros(inside.shape, dtype=torch.float32, device=fixed.device)
     for _ in range(reach):  # chessboard distance to the nearest fixed pixel, in level px
-        steps += inside
-        inside = -F.max_pool2d(-inside, 3, 1, 1)
+        counted += inside
+        inside = _eroded(inside)
         if not bool(inside.any()):
             break
-    return 1 - torch.exp(-(steps[0, 0] * 2**depth - start).clamp_min(0) / scale)
+    steps[ys, xs] = counted
+    return 1 - torch.exp(-(steps * 2**depth - start).clamp_min(0) / scale)
+
+
+def _eroded(inside: torch.Tensor) -> torch.Tensor:
+    """``inside`` less every pixel with an outside one among its 8 neighbours (beyond the edge
+    counts as inside): a 3x3 erosion by whole-row and whole-column logic, several times cheaper
+    than a float max-pool at 12 MP."""
+    rows = inside.clone()
+    rows[:, 1:] &= inside[:, :-1]
+    rows[:, :-1] &= inside[:, 1:]
+    out = rows.clone()
+    out[1:] &= rows[:-1]
+    out[:-1] &= rows[1:]
+    return out
 
 
 def _search(

@@ -9,6 +9,7 @@ time (``docs/experiments/completion.md``).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 
 def box(mask: torch.Tensor, margin: int) -> tuple[slice, slice]:
@@ -67,21 +68,20 @@ class Vote:
         weights[self.slots] = weight
         matches = matches.view(hb + side, wb + side)
         weights = weights.view(hb + side, wb + side)
-        my, mx = matches // w, matches % w
-        flat = image.reshape(c, -1)
+        # the image and its known mask, padded by ``r`` with nothing known, so a patch that runs
+        # off the crop needs no bounds test: its off-crop pixels count for nothing
+        wp = w + side
         known = self.known.to(image.dtype)
-        total = torch.zeros(c, hb, wb, dtype=image.dtype, device=image.device)
-        count = torch.zeros(hb, wb, dtype=image.dtype, device=image.device)
+        stack = torch.cat([image.reshape(c, -1) * known, known[None]]).view(c + 1, h, w)
+        stack = F.pad(stack, (r, r, r, r)).reshape(c + 1, -1)
+        base = (matches // w + r) * wp + (matches % w + r)
+        acc = torch.zeros(c + 1, hb, wb, dtype=image.dtype, device=image.device)
         for dy in range(-r, r + 1):
             rows = slice(r - dy, r - dy + hb)  # the patch whose offset dy lands here
             for dx in range(-r, r + 1):
                 cols = slice(r - dx, r - dx + wb)
-                sy, sx = my[rows, cols] + dy, mx[rows, cols] + dx
-                on = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
-                src = sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)
-                wt = weights[rows, cols] * known[src] * on
-                total += flat[:, src] * wt
-                count += wt
+                acc += stack[:, base[rows, cols] + (dy * wp + dx)] * weights[rows, cols]
+        total, count = acc[:c], acc[c]
         voted = total / count.clamp_min(1e-12)
         out = image.clone()
         part = out[:, self.y0 : self.y1, self.x0 : self.x1]
