@@ -38,7 +38,7 @@ from .filters import gaussian_blur
 from .finish import matched_energy, own_grain
 from .offsets import dominant_offsets
 from .patch_basis import cosine_basis, patch_features
-from .patch_match import refine_field, unknown_counts, valid_sources
+from .patch_match import feature_distance, refine_field, unknown_counts, valid_sources
 from .vote import Vote, box
 
 
@@ -231,8 +231,8 @@ class _Distance:
         self.weight = weight
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
-        patch = (self.patch_sources[candidates] - self.patch_targets).square_().sum(1)
-        layout = (self.layout_sources[candidates] - self.layout_targets).square_().sum(1)
+        patch = feature_distance(self.patch_sources, candidates, self.patch_targets)
+        layout = feature_distance(self.layout_sources, candidates, self.layout_targets)
         return patch + self.weight * layout
 
 
@@ -344,7 +344,7 @@ def _layout_field(
     start = _random_field(targets.numel(), fixed.numel(), generator)
     sources = patch_features(lows[0], basis, p.radius)
     wanted = patch_features(lows[1], basis, p.radius, targets)
-    distance = lambda candidates: (sources[candidates] - wanted).square_().sum(1)
+    distance = lambda candidates: feature_distance(sources, candidates, wanted)
     return _search(start, targets, distance, size, True, generator, p)
 
 

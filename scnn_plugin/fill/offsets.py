@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .patch_match import refine_field
+from .patch_match import feature_distance, refine_field
 
 # Shifts shorter than this (px, along both axes) are a patch matching its own neighbourhood.
 _MIN_SHIFT = 4
@@ -33,7 +33,7 @@ def dominant_offsets(
     big = float(sources.shape[1]) * 100.0
 
     def distance(candidates: torch.Tensor) -> torch.Tensor:
-        cost = (sources[candidates] - wanted).square_().sum(1)
+        cost = feature_distance(sources, candidates, wanted)
         near_self = ((candidates // w - py).abs() < _MIN_SHIFT) & (
             (candidates % w - px).abs() < _MIN_SHIFT
         )

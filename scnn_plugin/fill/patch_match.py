@@ -41,6 +41,15 @@ def unknown_counts(
     return count
 
 
+def feature_distance(
+    sources: torch.Tensor, candidates: torch.Tensor, wanted: torch.Tensor
+) -> torch.Tensor:
+    """``[n]``: the squared distance from each candidate's row of ``sources`` (``[N, d]``) to its
+    row of ``wanted`` (``[n, d]``). A gather by ``index_select`` is 3-4 times faster on the CPU
+    than by indexing, and equal to the bit."""
+    return sources.index_select(0, candidates).sub_(wanted).square_().sum(1)
+
+
 def valid_sources(known: torch.Tensor, border: int) -> torch.Tensor:
     """``[H, W]`` bool: known pixels whose whole ``(2 * border + 1)``² neighbourhood is known, so a
     copied patch never carries what is being removed (pixels beyond the edge count as known)."""
