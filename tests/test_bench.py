@@ -109,3 +109,12 @@ def test_a_negative_load_is_refused_before_timing(tmp_path, capsys):
         main(["--load", "-1", "--out", str(tmp_path / "bench"), "--sweep", ""])
     assert exit_.value.code == 2 and "--load" in capsys.readouterr().err
     assert not (tmp_path / "bench").exists()
+
+
+def test_a_table_without_telea_says_so_instead_of_nan():
+    from scnn_plugin.evaluation.bench import Row, markdown
+
+    rows = [Row("512² object", "default", 1.0, 500.0, 1, 0.02)]
+    assert markdown(rows).splitlines()[-1] == "| 512² object | default | 1 | 1.000 | – | 500 |"
+    rows.append(Row("512² object", "telea", 0.05, 250.0, 1, 0.02))
+    assert "| 1.000 | 20.0 | 500 |" in markdown(rows)

@@ -246,10 +246,10 @@ def markdown(rows: list[Row]) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
-        ratio = r.seconds / telea[r.case] if telea.get(r.case) else float("nan")
+        ratio = f"{r.seconds / telea[r.case]:.1f}" if telea.get(r.case) else "–"  # not timed
         lines.append(
             f"| {r.case} | {r.method} | {r.masked_tiles} | {r.seconds:.3f} | "
-            f"{ratio:.1f} | {r.peak_rss_mb:.0f} |"
+            f"{ratio} | {r.peak_rss_mb:.0f} |"
         )
     return "\n".join(lines)
 

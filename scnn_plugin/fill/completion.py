@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .depth import deepness
 from .filters import gaussian_blur
 from .finish import matched_energy, own_grain
 from .offsets import dominant_offsets
@@ -144,7 +145,7 @@ def _complete_crop(
     finest = levels[0]
     # near the edge the network's low frequencies are the photo's continuation; deep in, the
     # completion's own stand (a blend or a blob put back there is what users saw)
-    share = 1 - _deepness(finest.fixed, 0, p.final_depth, p.final_start)
+    share = 1 - deepness(finest.fixed, 0, p.final_depth, p.final_start)
     estimate = _Guide(fill, finest.fixed, p.guide_sigma, share)(estimate)
     estimate = own_grain(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
     # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
@@ -178,11 +179,11 @@ def _complete_level(
     patch_sources = torch.cat([patch_features(image, basis, p.radius), unknown], 1)
     layout_sources = source_low.flatten(1).t().contiguous()
     layout_targets = guide_low.flatten(1)[:, targets].t().contiguous()
-    deep = _deepness(fixed, depth, p.trust_depth).flatten()[targets]
+    deep = deepness(fixed, depth, p.trust_depth).flatten()[targets]
     weight = p.layout_weight**2 * (1 - (1 - p.trust_floor) * deep)
     coherence: float | torch.Tensor = p.coherence
     if p.coherence_start > 0:
-        far = _deepness(fixed, depth, 1e-3, p.coherence_start).flatten()[targets]
+        far = deepness(fixed, depth, 1e-3, p.coherence_start).flatten()[targets]
         coherence = p.coherence * far
     columns = patch_sources.shape[1] + layout_sources.shape[1]
     if top:
@@ -234,40 +235,6 @@ class _Distance:
         patch = feature_distance(self.patch_sources, candidates, self.patch_targets)
         layout = feature_distance(self.layout_sources, candidates, self.layout_targets)
         return patch + self.weight * layout
-
-
-def _deepness(fixed: torch.Tensor, depth: int, scale: float, start: float = 0.0) -> torch.Tensor:
-    """``[h, w]`` in [0, 1): ``1 - exp(-max(0, d - start) / scale)``, d the distance (px at full
-    resolution) from each pixel of a level to the nearest fixed one: 0 near the hole's edge, near 1
-    deep inside, where the network only guesses and a real fill strays far from its mean."""
-    reach = math.ceil((start + 3 * scale) / 2**depth) + 1
-    steps = torch.zeros(fixed.shape, dtype=torch.float32, device=fixed.device)
-    if not bool((~fixed).any()):
-        return steps
-    # only the box around what is not fixed: its rim is fixed, so no distance crosses it
-    ys, xs = box(~fixed, 1)
-    inside = ~fixed[ys, xs]
-    counted = torch.zeros(inside.shape, dtype=torch.float32, device=fixed.device)
-    for _ in range(reach):  # chessboard distance to the nearest fixed pixel, in level px
-        counted += inside
-        inside = _eroded(inside)
-        if not bool(inside.any()):
-            break
-    steps[ys, xs] = counted
-    return 1 - torch.exp(-(steps * 2**depth - start).clamp_min(0) / scale)
-
-
-def _eroded(inside: torch.Tensor) -> torch.Tensor:
-    """``inside`` less every pixel with an outside one among its 8 neighbours (beyond the edge
-    counts as inside): a 3x3 erosion by whole-row and whole-column logic, several times cheaper
-    than a float max-pool at 12 MP."""
-    rows = inside.clone()
-    rows[:, 1:] &= inside[:, :-1]
-    rows[:, :-1] &= inside[:, 1:]
-    out = rows.clone()
-    out[1:] &= rows[:-1]
-    out[:-1] &= rows[1:]
-    return out
 
 
 def _search(
