@@ -70,8 +70,6 @@ class CompletionParams:
     coherence_start: float = 4.0  # ... from this depth (px) into the hole on
     offsets: int = 8  # the photo's most frequent self-similar shifts, tried for every target ...
     offset_bonus: float = 0.5  # ... this much cheaper
-    reach_cost: float = 0.0  # a source this much dearer per px (full resolution) it lies ...
-    reach_start: float = 16.0  # ... beyond this far from its target: the photo near it decides
     max_gain: float = 1.5  # the most the photo's bands are amplified towards the surroundings'
     energy_sigma: float = 4.0  # width (px) the surroundings' band energy is measured over
     luma_frequency: int = 6  # patches compared by luminance frequencies up to this index sum ...
@@ -189,7 +187,7 @@ def _complete_level(
         coherence = p.coherence * far
     columns = patch_sources.shape[1] + layout_sources.shape[1]
     if top:
-        field = _layout_field(image, level.guide, fixed, targets, basis, generator, p, depth)
+        field = _layout_field(image, level.guide, fixed, targets, basis, generator, p)
         rounds = p.iters_coarse
         guided = _Guide(level.guide, fixed, p.guide_sigma / 2**depth)
     else:
@@ -209,7 +207,6 @@ def _complete_level(
             1,
         )
         distance = _Distance(patch_sources, patch_targets, layout_sources, layout_targets, weight)
-        distance.reach = _Reach(targets, size[1], depth, p) if p.reach_cost else None
         field = _search(field, targets, distance, size, top, generator, p, shifts, coherence)
         cost = distance(field) / columns
         estimate = torch.where(fixed, image, vote(image, field, _vote_weights(cost, p)))
@@ -233,29 +230,11 @@ class _Distance:
         self.patch_sources, self.patch_targets = patch_sources, patch_targets
         self.layout_sources, self.layout_targets = layout_sources, layout_targets
         self.weight = weight
-        self.reach: _Reach | None = None
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         patch = feature_distance(self.patch_sources, candidates, self.patch_targets)
         layout = feature_distance(self.layout_sources, candidates, self.layout_targets)
-        cost = patch + self.weight * layout
-        return cost if self.reach is None else cost + self.reach(candidates)
-
-
-class _Reach:
-    """What a source costs for how far it lies from its target (chessboard px at full
-    resolution, past ``reach_start``): a fill copies the material beside the hole before a look-alike
-    from across the photo (a lock of hair on a backdrop, a badge on a table)."""
-
-    def __init__(self, targets: torch.Tensor, width: int, depth: int, p: CompletionParams) -> None:
-        self.ty, self.tx, self.width = targets // width, targets % width, width
-        self.scale, self.cost, self.start = 2.0**depth, p.reach_cost, p.reach_start
-
-    def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
-        gap = torch.maximum(
-            (candidates // self.width - self.ty).abs(), (candidates % self.width - self.tx).abs()
-        )
-        return self.cost * (gap * self.scale - self.start).clamp_min(0)
+        return patch + self.weight * layout
 
 
 def _search(
@@ -324,7 +303,6 @@ def _layout_field(
     basis: torch.Tensor,
     generator: torch.Generator,
     p: CompletionParams,
-    depth: int,
 ) -> torch.Tensor:
     """The top level's first field: sources whose low frequencies fit the network's layout.
     What a source patch does not know holds the network's fill here and costs nothing."""
@@ -333,10 +311,7 @@ def _layout_field(
     start = _random_field(targets.numel(), fixed.numel(), generator)
     sources = patch_features(lows[0], basis, p.radius)
     wanted = patch_features(lows[1], basis, p.radius, targets)
-    reach = _Reach(targets, size[1], depth, p) if p.reach_cost else None
-    distance = lambda candidates: (
-        feature_distance(sources, candidates, wanted) + (0 if reach is None else reach(candidates))
-    )
+    distance = lambda candidates: feature_distance(sources, candidates, wanted)
     return _search(start, targets, distance, size, True, generator, p)
 
 
