@@ -5,7 +5,8 @@ Each GIMP runs headless in a Debian root built by the project's own ``tests/gimp
 default ``/opt/scnn-gimp3``). That needs root (chroot, mount namespaces), mmdebstrap (installed with
 apt-get where missing) and a Debian mirror; where any is missing the tests are skipped with the
 reason, never passed. The engine's venv and its base interpreter are bind-mounted into the root at
-the same absolute paths, as the plug-in runs them on a user's machine.
+the same absolute paths, as the plug-in runs them on a user's machine (Debian's own Python, which
+lives in /usr beside the root's, through a stand-in venv: ``engine_python``).
 Set ``SCNN_E2E_KEEP=DIR`` to keep the exported images and timings.
 """
 
@@ -38,6 +39,7 @@ class Gimp:
     """One GIMP version's ready root, run through ``gimp3-root.sh``."""
 
     version: str
+    python_binds: frozenset[str] = frozenset()  # what the engine's Python needs inside the root
 
     def run(self, home: Path, binds: set[str], batch: str) -> subprocess.CompletedProcess:
         """Run ``batch`` in this GIMP's python-fu-eval with ``home`` as HOME; ``binds`` are
@@ -80,8 +82,41 @@ def installed_package() -> Path | None:
     return Path(done.stdout.strip()).parent if done.returncode == 0 else None
 
 
+@dataclass(frozen=True)
+class EnginePython:
+    """The interpreter the installed engine runs on, and the host paths it needs in the root."""
+
+    executable: Path
+    binds: frozenset[str]
+
+
+@pytest.fixture(scope="session")
+def engine_python(tmp_path_factory) -> EnginePython:
+    """This venv's Python, bound into the root at the same paths.
+
+    A Python with a prefix of its own (pyenv, /usr/local, conda) is bound whole. Debian's own
+    python3.11 has /usr, and a venv's ``bin/python`` links to ``/usr/bin/python3``, which in the root
+    is GIMP's Python: binding either would hide the root's own. So the engine gets a stand-in venv:
+    a copy of the interpreter beside this venv's ``pyvenv.cfg`` and ``site-packages``, with the
+    standard library bound (the root's libc, zlib and expat serve it)."""
+    base = Path(sys.base_prefix)
+    if base != Path("/usr"):
+        return EnginePython(Path(sys.executable), frozenset({str(base), sys.prefix}))
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    venv = tmp_path_factory.mktemp("engine-venv")
+    (venv / "bin").mkdir()
+    shutil.copy2(os.path.realpath(sys.executable), venv / "bin/python")
+    shutil.copy2(Path(sys.prefix) / "pyvenv.cfg", venv / "pyvenv.cfg")
+    (venv / "lib" / version).mkdir(parents=True)
+    (venv / "lib" / version / "site-packages").symlink_to(
+        Path(sys.prefix) / "lib" / version / "site-packages"
+    )
+    binds = {str(venv), sys.prefix, str(base / "lib" / version)}
+    return EnginePython(venv / "bin/python", frozenset(binds))
+
+
 @pytest.fixture(scope="module", params=["3.0", "3.2"], ids=lambda v: f"gimp{v}")
-def gimp3(request) -> Gimp:
+def gimp3(request, engine_python) -> Gimp:
     """GIMP ``version`` with its root built; skips with the reason where it cannot be built here."""
     version = request.param
     if os.geteuid() != 0:
@@ -93,11 +128,11 @@ def gimp3(request) -> Gimp:
     if done.returncode == CANNOT_BUILD:
         pytest.skip(f"no GIMP {version} root on this machine: {tail}")
     assert done.returncode == 0, f"gimp3-root.sh setup {version} failed:\n{tail}"
-    return Gimp(version)
+    return Gimp(version, engine_python.binds)
 
 
 @pytest.fixture(scope="module")
-def installed(gimp3, default_weights, tmp_path_factory) -> Path:
+def installed(gimp3, engine_python, default_weights, tmp_path_factory) -> Path:
     """A home where this GIMP has a profile, with the plug-in installed by the real installer."""
     home = tmp_path_factory.mktemp(f"gimp{gimp3.version}-home")
     profile = home / ".config/GIMP" / gimp3.version
@@ -109,7 +144,7 @@ def installed(gimp3, default_weights, tmp_path_factory) -> Path:
             sys.executable,
             str(ROOT / "installer/install.py"),
             "--python",
-            sys.executable,
+            str(engine_python.executable),
             "--weights",
             str(default_weights),
         ],
@@ -128,7 +163,7 @@ def run_gimp(
     gimp: Gimp, home: Path, io: Path, snippet: str, default_weights: Path
 ) -> subprocess.CompletedProcess:
     """Run ``snippet`` in GIMP with ``home`` as HOME; every path is the same inside the root."""
-    binds = {str(p) for p in (sys.base_prefix, ROOT, sys.prefix, io, default_weights.parent)}
+    binds = {str(p) for p in (ROOT, io, default_weights.parent)} | gimp.python_binds
     package = installed_package()
     if package is not None and package != ROOT / "scnn_plugin":  # GIMP's engine runs this tree
         binds.add(f"{ROOT / 'scnn_plugin'}:{package}")

@@ -28,6 +28,8 @@
 # on the host and nothing of one run (mount points, GIMP's temporary files) is left in the root.
 # Commands see only the environment set here, never the caller's HOME or XDG_* folders.
 set -euo pipefail
+# chroot and its kin live in the sbin folders, which a PATH made for a plain user (env -i, su) lacks
+PATH="$PATH:/usr/sbin:/sbin"
 SELF=$(readlink -f "$0")
 
 CACHE=${SCNN_GIMP_CACHE:-/opt/scnn-gimp3}
