@@ -14,11 +14,13 @@ TORCH_PIN="torch==2.13.0"
 CPU_TORCH_INDEX="https://download.pytorch.org/whl/cpu"
 choice=${SCNN_TORCH_INDEX:-}
 [ "${1:-}" = --cpu ] && choice=cpu
+no_gpu=
+if [ "$(uname -s)" = Linux ] && [ ! -e /proc/driver/nvidia/version ] && ! command -v nvidia-smi >/dev/null; then
+  no_gpu=1
+fi
 if [ -z "$choice" ]; then
   choice=pip
-  if [ "$(uname -s)" = Linux ] && [ ! -e /proc/driver/nvidia/version ] && ! command -v nvidia-smi >/dev/null; then
-    choice=cpu  # PyPI's Linux torch is the CUDA build: no use without an NVIDIA GPU
-  fi
+  [ -n "$no_gpu" ] && choice=cpu  # PyPI's Linux torch is the CUDA build: no use without an NVIDIA GPU
 fi
 case $choice in
   cpu) torch_index=(--extra-index-url "$CPU_TORCH_INDEX") ;;
@@ -67,6 +69,11 @@ urllib.request.urlopen(sys.argv[1], timeout=5)' "$CPU_TORCH_INDEX/torch/" >/dev/
        esac ;;
   esac
   echo "dev-env: torch ${got:-${TORCH_PIN#torch==}} came from $source"
+  case $got in
+    *+cu*) [ -n "$no_gpu" ] && echo "dev-env: that is the CUDA build, several GB, and this machine has" \
+      "no NVIDIA GPU; for the 190 MB CPU-only build run it again where $CPU_TORCH_INDEX answers," \
+      "or with SCNN_TORCH_INDEX=URL of a mirror of it" ;;
+  esac
 fi
 echo "dev-env: installing scnn-inpaint with test and eval extras"
 .venv/bin/pip install -q -e ".[test,eval]"

@@ -17,7 +17,14 @@ from pathlib import Path
 
 from install_record import Record, Transaction, make_dirs
 from install_steps import InstallError, Runner, say
-from torch_source import PIPS_OWN, describe_source, torch_index, usable_index
+from torch_source import (
+    CUDA_WITHOUT_GPU,
+    PIPS_OWN,
+    describe_source,
+    is_cuda_build,
+    torch_index,
+    usable_index,
+)
 from user_places import Places
 
 MIN_PYTHON = (3, 11)
@@ -93,6 +100,8 @@ def prepare_environment(
         run([python, "-m", "pip", "install", "--disable-pip-version-check", *index, torch_pin])
         got = run([python, "-c", TORCH_VERSION_PROBE]).strip()
         say(f"torch: {got or wanted} came from {describe_source(index, got)}")
+        if places.system == "Linux" and not places.nvidia and is_cuda_build(got):
+            say(CUDA_WITHOUT_GPU)
     say(f"scnn-inpaint: installing from {package}")
     run([python, "-m", "pip", "install", "--disable-pip-version-check", str(package)])
     return python

@@ -61,6 +61,15 @@ def usable_index(index: list[str], places: Places) -> list[str]:
     return []
 
 
+# Said where PyPI's CUDA build of torch landed on a machine without an NVIDIA GPU: it works on the
+# CPU, but it is several GB where the CPU-only build is 190 MB.
+CUDA_WITHOUT_GPU = (
+    "torch: that is the CUDA build, several GB, and this machine has no NVIDIA GPU; for the 190 MB "
+    f"CPU-only build run the installer again where {CPU_TORCH_INDEX} answers, or with "
+    f"{TORCH_INDEX_ENV}=URL of a mirror of it"
+)
+
+
 def describe_source(index: list[str], version: str) -> str:
     """Where the installed torch ``version`` came from, given the index arguments pip had."""
     if "--index-url" in index:
@@ -70,3 +79,8 @@ def describe_source(index: list[str], version: str) -> str:
             return f"PyTorch's CPU index {CPU_TORCH_INDEX}"
         return f"{PIPS_OWN}, not the CPU index (not the CPU-only build: it works, it is larger)"
     return PIPS_OWN
+
+
+def is_cuda_build(version: str) -> bool:
+    """``2.13.0+cu130`` and the like: a torch that says it carries CUDA."""
+    return version.partition("+")[2].startswith("cu")

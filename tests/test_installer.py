@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -261,10 +262,11 @@ def test_torch_index_follows_the_gpu_the_option_and_the_environment(
     assert not {"--index-url", "--extra-index-url"} & set(package)  # for the torch step only
 
 
-def fake_tools(folder: Path, index_answers: bool = True) -> Path:
+def fake_tools(folder: Path, index_answers: bool = True, torch_version: str = "") -> Path:
     """A ``python3`` that logs its calls and makes a venv of copies of itself (python, pip), and a
     ``dpkg`` that finds every system library: dev-env.sh runs for real, nothing is installed.
-    ``index_answers=False``: probing PyTorch's index fails, as offline."""
+    ``index_answers=False``: probing PyTorch's index fails, as offline; ``torch_version`` is what
+    asking for the installed torch's version answers."""
     bin_dir = folder / "bin"
     bin_dir.mkdir()
     (bin_dir / "python3").write_text(
@@ -275,6 +277,7 @@ def fake_tools(folder: Path, index_answers: bool = True) -> Path:
         '  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && cp "$0" "$3/bin/pip"\n'
         "fi\n"
         'case "$*" in *"import torch"*) exit 1 ;; esac\n'  # torch is not installed yet
+        + f'case "$*" in *"m.version(\'torch\')"*) echo "{torch_version}"; exit 0 ;; esac\n'
         + (
             ""
             if index_answers
@@ -546,3 +549,47 @@ def test_no_installer_module_is_over_450_lines_and_each_runs_as_install_py_does(
         check=True,
     )
     assert "--uninstall" in done.stdout
+
+
+@pytest.mark.parametrize("nvidia, warned", [(False, True), (True, False)])
+def test_the_cuda_build_on_a_machine_without_an_nvidia_gpu_is_named_with_the_way_out(
+    home, capsys, nvidia, warned
+):
+    """Where the CPU index cannot be reached, pip's own index gives Linux the multi-GB CUDA build."""
+    where = Places(
+        environ={}, system="Linux", home=home, nvidia=nvidia, reach=lambda url: "timed out"
+    )
+    pip = FakePip(torch_version="2.13.0+cu130")
+    args = installer.parse_args(["--gimp-dir", str(home / ".config/GIMP/3.0")])
+    assert installer.install(args, where, run=pip) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "torch: 2.13.0+cu130 came from pip's own index" in out
+    said = [line for line in out if "CUDA build" in line]
+    assert len(said) == warned
+    if warned:
+        assert "no NVIDIA GPU" in said[0] and "SCNN_TORCH_INDEX=URL" in said[0]
+
+
+def test_dev_env_names_the_cuda_build_on_a_machine_without_an_nvidia_gpu(tmp_path):
+    if Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi"):
+        pytest.skip("this machine has an NVIDIA GPU, for which the CUDA build is the right one")
+    repo = tmp_path / "repo"
+    (repo / "installer").mkdir(parents=True)
+    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
+    bin_dir = fake_tools(tmp_path, index_answers=False, torch_version="2.13.0+cu130")
+    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", LOG=str(tmp_path / "log"))
+    env.update(PYTHON=str(bin_dir / "python3"))
+    done = subprocess.run(
+        ["bash", str(repo / "installer/dev-env.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout.splitlines()
+    assert "dev-env: torch 2.13.0+cu130 came from pip's own index" in out
+    [said] = [line for line in out if "CUDA build" in line]
+    assert "no NVIDIA GPU" in said and "SCNN_TORCH_INDEX=URL" in said
