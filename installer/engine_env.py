@@ -20,6 +20,7 @@ from install_steps import InstallError, Runner, say
 from torch_source import (
     CUDA_WITHOUT_GPU,
     PIPS_OWN,
+    cuda_is_no_use,
     describe_source,
     is_cuda_build,
     torch_index,
@@ -100,7 +101,7 @@ def prepare_environment(
         run([python, "-m", "pip", "install", "--disable-pip-version-check", *index, torch_pin])
         got = run([python, "-c", TORCH_VERSION_PROBE]).strip()
         say(f"torch: {got or wanted} came from {describe_source(index, got)}")
-        if places.system == "Linux" and not places.nvidia and is_cuda_build(got):
+        if cuda_is_no_use(places) and is_cuda_build(got):
             say(CUDA_WITHOUT_GPU)
     say(f"scnn-inpaint: installing from {package}")
     run([python, "-m", "pip", "install", "--disable-pip-version-check", str(package)])

@@ -39,9 +39,14 @@ def torch_index(args: argparse.Namespace, places: Places) -> tuple[list[str], st
         return [], f"{TORCH_INDEX_ENV}=pip"
     if choice:
         return ["--index-url", choice], TORCH_INDEX_ENV
-    if places.system == "Linux" and not places.nvidia:
+    if cuda_is_no_use(places):
         return ["--extra-index-url", CPU_TORCH_INDEX], "Linux without an NVIDIA GPU"
     return [], "an NVIDIA GPU" if places.nvidia else f"{places.system}"
+
+
+def cuda_is_no_use(places: Places) -> bool:
+    """Linux without an NVIDIA GPU, where PyPI's torch is the multi-GB CUDA build."""
+    return places.system == "Linux" and not places.nvidia
 
 
 def usable_index(index: list[str], places: Places) -> list[str]:

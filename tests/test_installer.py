@@ -290,6 +290,35 @@ def fake_tools(folder: Path, index_answers: bool = True, torch_version: str = ""
     return bin_dir
 
 
+def run_dev_env(
+    tmp_path: Path, argv: tuple[str, ...] = (), environ: dict[str, str] | None = None, **tools
+) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """dev-env.sh, copied into a bare repo, run with ``fake_tools(**tools)`` first on PATH and
+    ``environ`` set (``SCNN_TORCH_INDEX`` only if given); its output and the fake tools' calls."""
+    repo = tmp_path / "repo"
+    (repo / "installer").mkdir(parents=True)
+    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
+    bin_dir = fake_tools(tmp_path, **tools)
+    log = tmp_path / "log"
+    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
+    env.update(
+        environ or {},
+        PATH=f"{bin_dir}:{env['PATH']}",
+        LOG=str(log),
+        PYTHON=str(bin_dir / "python3"),
+    )
+    done = subprocess.run(
+        ["bash", str(repo / "installer/dev-env.sh"), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done, log.read_text().splitlines()
+
+
 @pytest.mark.parametrize(
     "argv, environ, index",
     [
@@ -302,25 +331,7 @@ def fake_tools(folder: Path, index_answers: bool = True, torch_version: str = ""
 def test_dev_env_takes_torch_from_the_cpu_index_likewise(tmp_path, argv, environ, index):
     if Path("/proc/driver/nvidia/version").exists() and not (argv or environ):
         pytest.skip("this machine has an NVIDIA GPU: the default is the CUDA build")
-    repo = tmp_path / "repo"
-    (repo / "installer").mkdir(parents=True)
-    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
-    bin_dir = fake_tools(tmp_path)
-    log = tmp_path / "log"
-    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
-    env.update(
-        environ, PATH=f"{bin_dir}:{env['PATH']}", LOG=str(log), PYTHON=str(bin_dir / "python3")
-    )
-    done = subprocess.run(
-        ["bash", str(repo / "installer/dev-env.sh"), *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    calls = log.read_text().splitlines()
+    _, calls = run_dev_env(tmp_path, tuple(argv), environ)
     [torch] = [c for c in calls if c.startswith("pip") and installer.TORCH_PIN in c]
     assert torch == " ".join(["pip install -q", *index, installer.TORCH_PIN])
     [package] = [c for c in calls if c.startswith("pip") and "-e" in c.split()]
@@ -501,28 +512,7 @@ def test_the_installer_says_in_one_line_where_torch_came_from(
 
 
 def test_dev_env_probes_the_cpu_index_once_and_falls_back_in_one_line(tmp_path):
-    repo = tmp_path / "repo"
-    (repo / "installer").mkdir(parents=True)
-    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
-    bin_dir = fake_tools(tmp_path, index_answers=False)
-    log = tmp_path / "log"
-    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
-    env.update(
-        SCNN_TORCH_INDEX="cpu",
-        PATH=f"{bin_dir}:{env['PATH']}",
-        LOG=str(log),
-        PYTHON=str(bin_dir / "python3"),
-    )
-    done = subprocess.run(
-        ["bash", str(repo / "installer/dev-env.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    calls = log.read_text().splitlines()
+    done, calls = run_dev_env(tmp_path, environ={"SCNN_TORCH_INDEX": "cpu"}, index_answers=False)
     assert len([c for c in calls if "urlopen" in c]) == 1  # one probe
     [torch] = [c for c in calls if c.startswith("pip") and installer.TORCH_PIN in c]
     assert torch == f"pip install -q {installer.TORCH_PIN}"
@@ -573,22 +563,7 @@ def test_the_cuda_build_on_a_machine_without_an_nvidia_gpu_is_named_with_the_way
 def test_dev_env_names_the_cuda_build_on_a_machine_without_an_nvidia_gpu(tmp_path):
     if Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi"):
         pytest.skip("this machine has an NVIDIA GPU, for which the CUDA build is the right one")
-    repo = tmp_path / "repo"
-    (repo / "installer").mkdir(parents=True)
-    (repo / "installer/dev-env.sh").write_bytes((ROOT / "installer/dev-env.sh").read_bytes())
-    bin_dir = fake_tools(tmp_path, index_answers=False, torch_version="2.13.0+cu130")
-    env = {k: v for k, v in os.environ.items() if k != "SCNN_TORCH_INDEX"}
-    env.update(PATH=f"{bin_dir}:{env['PATH']}", LOG=str(tmp_path / "log"))
-    env.update(PYTHON=str(bin_dir / "python3"))
-    done = subprocess.run(
-        ["bash", str(repo / "installer/dev-env.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done, _ = run_dev_env(tmp_path, index_answers=False, torch_version="2.13.0+cu130")
     out = done.stdout.splitlines()
     assert "dev-env: torch 2.13.0+cu130 came from pip's own index" in out
     [said] = [line for line in out if "CUDA build" in line]
