@@ -280,7 +280,7 @@ def _shifts(
     wholly known pixels within 16 px of what is completed; None where none are asked for."""
     if not p.offsets:
         return None
-    near = F.max_pool2d((~level.fixed).to(torch.float32)[None, None], 33, 1, 16)[0, 0] > 0.5
+    near = ~valid_sources(level.fixed, 16)  # what is completed lies within 16 px
     ring = near & level.known & (unknown_counts(level.known, p.radius) < 0.5)
     sources = torch.cat(
         [patch_features(level.image, basis, p.radius), _unknown_cost(level.known, p)], 1
@@ -360,8 +360,8 @@ def _pyramid(
 
 def _targets(fixed: torch.Tensor, radius: int) -> torch.Tensor:
     """Flat indices of every pixel whose patch touches what is completed (grown by ``radius``)."""
-    grown = F.max_pool2d((~fixed).to(torch.float32)[None, None], 2 * radius + 1, 1, radius)
-    return torch.nonzero(grown.flatten() > 0.5).squeeze(1)
+    # by running sums: a max-pool costs its width per pixel
+    return torch.nonzero(~valid_sources(fixed, radius).flatten()).squeeze(1)
 
 
 class _Guide:

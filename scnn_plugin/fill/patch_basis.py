@@ -43,7 +43,9 @@ def patch_features(
     """Each pixel's patch of ``image`` ``[3, h, w]`` as its coordinates along ``basis``:
     ``[h * w, k]``, or for the flat indices ``pixels`` only, ``[len(pixels), k]``. One
     convolution, not a stack of shifted copies."""
+    # channels-last: oneDNN's convolution is 2-3 times faster so, and equal to the bit
     padded = F.pad(image[None], (radius,) * 4, mode="replicate")
+    padded = padded.contiguous(memory_format=torch.channels_last)
     if pixels is None:
         return F.conv2d(padded, basis)[0].flatten(1).t().contiguous()
     # only the box around ``pixels``: the search's targets are a small part of the crop

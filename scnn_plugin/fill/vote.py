@@ -80,7 +80,9 @@ class Vote:
             rows = slice(r - dy, r - dy + hb)  # the patch whose offset dy lands here
             for dx in range(-r, r + 1):
                 cols = slice(r - dx, r - dx + wb)
-                acc += stack[:, base[rows, cols] + (dy * wp + dx)] * weights[rows, cols]
+                # index_select: the same gather as indexing, several times faster on the CPU
+                copied = stack.index_select(1, (base[rows, cols] + (dy * wp + dx)).flatten())
+                acc += copied.view(c + 1, hb, wb) * weights[rows, cols]
         total, count = acc[:c], acc[c]
         voted = total / count.clamp_min(1e-12)
         out = image.clone()
