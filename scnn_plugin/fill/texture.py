@@ -21,6 +21,7 @@ from .filters import gaussian_blur, luma
 from .membrane import membrane_fill
 from .patch_match import valid_sources
 from .periodic import copy_along, find_lattice
+from .vote import box
 
 # Hole pixels this close (px) to a known one keep the network's fill; the photo's structure is
 # faded in over _RAMP px more.
@@ -33,6 +34,9 @@ _DEPTH_CAP = max(_NEAR + _RAMP, _WIDE)
 # from ~12 px wide (a pixel _NEAR + _RAMP deep) are completed too: there the network's fill is a
 # visible smear. Thin strokes always keep the network's fill.
 _BUSY = 0.09
+# The depth and the grain are measured in the hole's box grown by this much (px): the grain's
+# blurs reach 2 * 24 + 6 px, and the depth's box tests 2 * _DEPTH_CAP.
+_AROUND = 64
 
 
 def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -49,7 +53,9 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     hole = ~known
     if not hole.any():
         return fill.clone()
-    depth = _depth_ramp(known, fill)
+    depth = torch.zeros_like(fill[:1])
+    ys, xs = box(hole, _AROUND)  # nothing farther from the hole changes what is measured in it
+    depth[:, ys, xs] = _depth_ramp(known[ys, xs], fill[:, ys, xs])
     if not depth.any():  # no part of the hole is deep or wide enough for grain: nothing to add
         return fill.clone()
     lattice = find_lattice(fill, known)
