@@ -3,6 +3,8 @@ every scale, a smooth sky stays smooth, and nothing outside the hole changes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from scnn_plugin import InpaintOptions
 from scnn_plugin.evaluation.metrics import band_ratios, hole_detail
 from scnn_plugin.fill import add_texture
-from scnn_plugin.fill.completion import complete
+from scnn_plugin.fill.completion import DEFAULT, complete
 from scnn_plugin.fill.filters import gaussian_blur
 from scnn_plugin.fill.patch_basis import cosine_basis, patch_features
 from scnn_plugin.fill.patch_match import refine_field, unknown_counts
@@ -189,17 +191,20 @@ def test_a_thin_stroke_keeps_the_network_fill_and_a_wide_one_gets_the_photos(
         assert torch.equal(out, fill) is not textured, width
 
 
-def test_complete_changes_only_its_region_and_brings_the_photos_structure(grass):
+@pytest.mark.parametrize("fine_limit", [DEFAULT.fine_limit, 0])
+def test_complete_changes_only_its_region_and_brings_the_photos_structure(grass, fine_limit):
     """Given the truth blurred (a layout that is right but smooth, as the network's), completion
     must put back structure like the lawn's at 1-4 px, and leave every pixel outside its region
-    as it was."""
+    as it was; so too where the hole is too large to search at full resolution (fine_limit 0
+    stands for a 12 MP selection) and the finest level keeps the field found below it."""
     image = _tensor(grass)
     known = torch.ones(512, 512, dtype=torch.bool)
     known[300:380, 300:380] = False
     base = torch.where(known, image, gaussian_blur(image[None], 8.0)[0])
     region = ~known
     region[300:304] = False  # a band of the hole keeps the base: context, never a source
-    out = complete(base, known, region=region)
+    params = dataclasses.replace(DEFAULT, fine_limit=fine_limit)
+    out = complete(base, known, region=region, params=params)
     assert torch.equal(out[:, ~region], base[:, ~region])
     hole = region.numpy()
     truth = image.permute(1, 2, 0).numpy()
@@ -207,7 +212,7 @@ def test_complete_changes_only_its_region_and_brings_the_photos_structure(grass)
     after = band_ratios(out.permute(1, 2, 0).numpy(), truth, hole)
     assert before[0] < 0.1 and before[1] < 0.1
     assert after[0] > 0.6 and after[1] > 0.6
-    assert torch.equal(out, complete(base, known, region=region))  # seeded
+    assert torch.equal(out, complete(base, known, region=region, params=params))  # seeded
     assert complete(base, torch.zeros_like(known)) is None  # nothing known to copy from
 
 

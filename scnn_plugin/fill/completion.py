@@ -170,10 +170,16 @@ def _complete_level(
     targets = _targets(fixed, p.radius)
     vote = Vote(targets, fixed, level.known, p.radius)
     top = below is None
+    fine_ok = targets.numel() <= p.fine_limit
+    rounds = p.iters_coarse if top else p.iters_mid if depth else p.iters_fine if fine_ok else 0
     # the layout term: sources whose own low frequencies differ from the network's there cost
     # more. On the finest level the image is the network's fill itself, blurred once.
     sigma = max(p.guide_sigma / 2**depth, 0.5)
     source_low = gaussian_blur(image[None], sigma)[0]
+    if below is not None:
+        field = _upsampled(*below, targets, size, generator)
+        if not rounds:  # a large finest level: the field carried up, voted once, no search
+            return field, targets, torch.where(fixed, image, vote(image, field, None)), source_low
     guide_low = source_low if level.guide is image else gaussian_blur(level.guide[None], sigma)[0]
     unknown = _unknown_cost(level.known, p)  # any patch is a source, at a cost for what it lacks
     patch_sources = torch.cat([patch_features(image, basis, p.radius), unknown], 1)
@@ -186,15 +192,10 @@ def _complete_level(
         far = deepness(fixed, depth, 1e-3, p.coherence_start).flatten()[targets]
         coherence = p.coherence * far
     columns = patch_sources.shape[1] + layout_sources.shape[1]
+    guided = None
     if top:
         field = _layout_field(image, level.guide, fixed, targets, basis, generator, p)
-        rounds = p.iters_coarse
         guided = _Guide(level.guide, fixed, p.guide_sigma / 2**depth)
-    else:
-        field = _upsampled(*below, targets, size, generator)
-        fine_ok = targets.numel() <= p.fine_limit
-        rounds = p.iters_mid if depth else p.iters_fine if fine_ok else 0
-        guided = None
     estimate = torch.where(fixed, image, vote(image, field, None))
     if guided is not None:
         estimate = guided(estimate)
