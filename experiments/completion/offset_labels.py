@@ -1,0 +1,131 @@
+"""Commit to one material: each hole pixel copies the photo under one of a few dominant shifts,
+chosen for the whole region at once (He and Sun, *Statistics of Patch Offsets for Image
+Completion*, ECCV 2012), instead of the completion's per-pixel matches. A probe, not the product.
+
+    python experiments/completion/offset_labels.py [--shifts 32] [--smooth 4] [--layout 1] \
+        -- --pool POOL --kind object --out OUT --name NAME [--sheet]
+
+What users see lose to PatchMatch is composition: deep in a hole our fill is a patchwork of
+several materials (lime in the orange, a leaf on the chameleon), where PatchMatch commits to one.
+Here the completion is replaced by a labelling: the photo's ``--shifts`` most frequent
+self-similar shifts (``fill/offsets.py``) are the labels; a pixel's data cost is how far the
+network's layout (8 px Gaussian) lies from the shifted photo's there (``--layout`` its weight), or
+unusable where the shifted pixel is unknown; neighbours with different labels pay for the seam
+they make (``--smooth``: how much, against the data). Iterated conditional modes from the best
+data label. Pixels no shift reaches keep the network's fill. Everything else (which pixels are
+completed, the ramp at the edge) is the texture step's, and the metrics are ``tune.py``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import tune  # the tuning photos, holes, cache and metrics
+
+from scnn_plugin.fill import completion
+from scnn_plugin.fill.filters import gaussian_blur
+from scnn_plugin.fill.offsets import dominant_offsets
+from scnn_plugin.fill.patch_basis import cosine_basis, patch_features
+from scnn_plugin.fill.patch_match import unknown_counts, valid_sources
+
+_UNUSABLE = 1e4
+
+
+def labelled(count: int, smooth: float, layout: float, rounds: int = 8):
+    """A stand-in for ``completion.complete`` with its signature."""
+
+    def complete(fill, known, region=None, seed=0, params=completion.DEFAULT):
+        region = ~known if region is None else region & ~known
+        h, w = known.shape
+        p = params
+        basis = cosine_basis(
+            p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype
+        )
+        sources = torch.cat(
+            [
+                patch_features(fill, basis, p.radius),
+                (p.unknown_cost * unknown_counts(known, p.radius, True).flatten()).sqrt()[:, None],
+            ],
+            1,
+        )
+        ring = ~valid_sources(~region, 16) & known & valid_sources(known, p.radius)
+        generator = torch.Generator().manual_seed(seed)
+        shifts = dominant_offsets(sources, ring, generator, p.steps, count)
+        if not len(shifts):
+            return fill.clone()
+        low = gaussian_blur(fill[None], p.guide_sigma)[0]  # the network's layout in the hole
+        ys, xs = torch.nonzero(region, as_tuple=True)
+        stack, data = [], []
+        for dy, dx in shifts.tolist():
+            sy, sx = ys + dy, xs + dx
+            inside = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+            sy, sx = sy.clamp(0, h - 1), sx.clamp(0, w - 1)
+            usable = inside & known[sy, sx]
+            copy = fill[:, sy, sx]
+            stack.append(copy)
+            gap = (low[:, ys, xs] - low[:, sy, sx]).square().sum(0)
+            data.append(torch.where(usable, layout * gap, torch.full_like(gap, _UNUSABLE)))
+        stack_t = torch.stack(stack)  # [K, 3, n]
+        data_t = torch.stack(data)  # [K, n]
+        labels = data_t.argmin(0)
+        # each region pixel's 4 neighbours: another region pixel (its index) or a fixed pixel
+        index = torch.full((h, w), -1, dtype=torch.long)
+        index[ys, xs] = torch.arange(len(ys))
+        k = len(shifts)
+        for _ in range(rounds):
+            cost = data_t.clone()
+            for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+                ny, nx = (ys + dy).clamp(0, h - 1), (xs + dx).clamp(0, w - 1)
+                other = index[ny, nx]
+                mine = other >= 0
+                # a region neighbour with label b: the seam between copy a and copy b, at both
+                theirs = labels[other.clamp_min(0)]
+                b_here = stack_t[theirs, :, torch.arange(len(ys))]  # [n, 3]: b's copy at p
+                seam = (stack_t - b_here.t()[None]).square().sum(1)  # [K, n]
+                # a fixed neighbour: copy a continued there against the photo there
+                fy, fx = ny, nx
+                cont = []
+                for dy2, dx2 in shifts.tolist():
+                    cy, cx = (fy + dy2).clamp(0, h - 1), (fx + dx2).clamp(0, w - 1)
+                    cont.append((fill[:, cy, cx] - fill[:, fy, fx]).square().sum(0))
+                edge = torch.stack(cont)
+                cost += smooth * torch.where(
+                    mine[None], seam * (torch.arange(k)[:, None] != theirs[None]), edge
+                )
+            new = cost.argmin(0)
+            if torch.equal(new, labels):
+                break
+            labels = new
+        out = fill.clone()
+        best = stack_t[labels, :, torch.arange(len(ys))].t()
+        reached = data_t[labels, torch.arange(len(ys))] < _UNUSABLE
+        out[:, ys, xs] = torch.where(reached[None], best, fill[:, ys, xs])
+        return out
+
+    return complete
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    split = argv.index("--") if "--" in argv else 0
+    ours, rest = argv[:split], argv[split + 1 :] if "--" in argv else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shifts", type=int, default=32)
+    parser.add_argument("--smooth", type=float, default=4.0)
+    parser.add_argument("--layout", type=float, default=1.0)
+    args = parser.parse_args(ours)
+    probe = labelled(args.shifts, args.smooth, args.layout)
+    # tune.ours binds the completion with its params; this stands in for it
+    completion.complete = lambda fill, known, region=None, seed=0, params=completion.DEFAULT: probe(
+        fill, known, region, seed, params
+    )
+    return tune.main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
