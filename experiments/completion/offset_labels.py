@@ -36,7 +36,7 @@ from scnn_plugin.fill.patch_match import unknown_counts, valid_sources
 _UNUSABLE = 1e4
 
 
-def labelled(count: int, smooth: float, layout: float, rounds: int = 8):
+def labelled(count: int, smooth: float, layout: float, min_length: int, rounds: int = 8):
     """A stand-in for ``completion.complete`` with its signature."""
 
     def complete(fill, known, region=None, seed=0, params=completion.DEFAULT):
@@ -55,7 +55,8 @@ def labelled(count: int, smooth: float, layout: float, rounds: int = 8):
         )
         ring = ~valid_sources(~region, 16) & known & valid_sources(known, p.radius)
         generator = torch.Generator().manual_seed(seed)
-        shifts = dominant_offsets(sources, ring, generator, p.steps, count)
+        shifts = dominant_offsets(sources, ring, generator, p.steps, 4 * count)
+        shifts = shifts[shifts.abs().amax(1) >= min_length][:count]  # long enough to reach in
         if not len(shifts):
             return fill.clone()
         low = gaussian_blur(fill[None], p.guide_sigma)[0]  # the network's layout in the hole
@@ -73,11 +74,13 @@ def labelled(count: int, smooth: float, layout: float, rounds: int = 8):
         stack_t = torch.stack(stack)  # [K, 3, n]
         data_t = torch.stack(data)  # [K, n]
         labels = data_t.argmin(0)
+        before = labels
         # each region pixel's 4 neighbours: another region pixel (its index) or a fixed pixel
         index = torch.full((h, w), -1, dtype=torch.long)
         index[ys, xs] = torch.arange(len(ys))
         k = len(shifts)
-        for _ in range(rounds):
+        parity = (ys + xs) % 2  # red-black order: neighbours never switch at once
+        for step in range(2 * rounds):
             cost = data_t.clone()
             for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
                 ny, nx = (ys + dy).clamp(0, h - 1), (xs + dx).clamp(0, w - 1)
@@ -97,10 +100,10 @@ def labelled(count: int, smooth: float, layout: float, rounds: int = 8):
                 cost += smooth * torch.where(
                     mine[None], seam * (torch.arange(k)[:, None] != theirs[None]), edge
                 )
-            new = cost.argmin(0)
-            if torch.equal(new, labels):
+            new = torch.where(parity == step % 2, cost.argmin(0), labels)
+            if step % 2 and torch.equal(new, labels) and torch.equal(new, before):
                 break
-            labels = new
+            before, labels = labels, new
         out = fill.clone()
         best = stack_t[labels, :, torch.arange(len(ys))].t()
         reached = data_t[labels, torch.arange(len(ys))] < _UNUSABLE
@@ -118,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shifts", type=int, default=32)
     parser.add_argument("--smooth", type=float, default=4.0)
     parser.add_argument("--layout", type=float, default=1.0)
+    parser.add_argument("--min-length", type=int, default=4, help="shortest shift kept (px)")
     args = parser.parse_args(ours)
-    probe = labelled(args.shifts, args.smooth, args.layout)
+    probe = labelled(args.shifts, args.smooth, args.layout, args.min_length)
     # tune.ours binds the completion with its params; this stands in for it
     completion.complete = lambda fill, known, region=None, seed=0, params=completion.DEFAULT: probe(
         fill, known, region, seed, params
