@@ -35,7 +35,8 @@ _DEPTH_CAP = max(_NEAR + _RAMP, _WIDE)
 # visible smear. Thin strokes always keep the network's fill.
 _BUSY = 0.09
 # The depth and the grain are measured in the hole's box grown by this much (px): the grain's
-# blurs reach 2 * 24 + 6 px, and the depth's box tests 2 * _DEPTH_CAP.
+# blurs reach 2 * 24 + 6 px and the depth's box tests 2 * _DEPTH_CAP, so only the grain's
+# membrane solve could see the difference (no fill did: experiments/completion/same_fills.py).
 _AROUND = 64
 
 
@@ -54,7 +55,7 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     if not hole.any():
         return fill.clone()
     depth = torch.zeros_like(fill[:1])
-    ys, xs = box(hole, _AROUND)  # nothing farther from the hole changes what is measured in it
+    ys, xs = box(hole, _AROUND)
     depth[:, ys, xs] = _depth_ramp(known[ys, xs], fill[:, ys, xs])
     if not depth.any():  # no part of the hole is deep or wide enough for grain: nothing to add
         return fill.clone()
