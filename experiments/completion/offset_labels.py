@@ -36,7 +36,9 @@ from scnn_plugin.fill.patch_match import unknown_counts, valid_sources
 _UNUSABLE = 1e4
 
 
-def labelled(count: int, smooth: float, layout: float, min_length: int, rounds: int = 8):
+def labelled(
+    count: int, smooth: float, layout: float, min_length: int, start_block: int, rounds: int = 8
+):
     """A stand-in for ``completion.complete`` with its signature."""
 
     def complete(fill, known, region=None, seed=0, params=completion.DEFAULT):
@@ -73,7 +75,10 @@ def labelled(count: int, smooth: float, layout: float, min_length: int, rounds: 
             data.append(torch.where(usable, layout * gap, torch.full_like(gap, _UNUSABLE)))
         stack_t = torch.stack(stack)  # [K, 3, n]
         data_t = torch.stack(data)  # [K, n]
-        labels = data_t.argmin(0)
+        # start from blocks: a per-pixel start leaves ICM in fragments a few px wide
+        block = (ys // start_block) * ((w + start_block - 1) // start_block) + xs // start_block
+        pooled = torch.zeros(len(shifts), int(block.max()) + 1).index_add_(1, block, data_t)
+        labels = pooled.argmin(0)[block]
         before = labels
         # each region pixel's 4 neighbours: another region pixel (its index) or a fixed pixel
         index = torch.full((h, w), -1, dtype=torch.long)
@@ -122,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smooth", type=float, default=4.0)
     parser.add_argument("--layout", type=float, default=1.0)
     parser.add_argument("--min-length", type=int, default=4, help="shortest shift kept (px)")
+    parser.add_argument("--start-block", type=int, default=1, help="ICM starts per block (px)")
     args = parser.parse_args(ours)
-    probe = labelled(args.shifts, args.smooth, args.layout, args.min_length)
+    probe = labelled(args.shifts, args.smooth, args.layout, args.min_length, args.start_block)
     # tune.ours binds the completion with its params; this stands in for it
     completion.complete = lambda fill, known, region=None, seed=0, params=completion.DEFAULT: probe(
         fill, known, region, seed, params
