@@ -128,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layout", type=float, default=1.0)
     parser.add_argument("--min-length", type=int, default=4, help="shortest shift kept (px)")
     parser.add_argument("--start-block", type=int, default=1, help="ICM starts per block (px)")
+    parser.add_argument("--rounds", type=int, default=8, help="ICM rounds (each two half-steps)")
     args = parser.parse_args(ours)
-    probe = labelled(args.shifts, args.smooth, args.layout, args.min_length, args.start_block)
+    probe = labelled(
+        args.shifts, args.smooth, args.layout, args.min_length, args.start_block, args.rounds
+    )
     # tune.ours binds the completion with its params; this stands in for it
     completion.complete = lambda fill, known, region=None, seed=0, params=completion.DEFAULT: probe(
         fill, known, region, seed, params
