@@ -16,7 +16,6 @@ and PatchMatch's come from ``tune.py``'s cache in OUT. One line per run is appen
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -28,7 +27,6 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).parent))
 import tune  # the tuning photos, holes, cache and metrics
 
-from scnn_plugin.evaluation.metrics import band_ratios, masked_psnr
 from scnn_plugin.fill import completion
 from scnn_plugin.fill.filters import gaussian_blur
 from scnn_plugin.fill.vote import box
@@ -78,12 +76,12 @@ def run(
             raise SystemExit(f"{net_path.name} is not cached: run tune.py --kind {kind} first")
         net = tune.cached(net_path, None)
         pm = tune.cached(pm_path, None)
-        truth = torch.from_numpy(view.copy()).permute(2, 0, 1).float() / 255  # as tune.ours
-        fill = torch.from_numpy(net.copy()).permute(2, 0, 1).float() / 255
+        truth = torch.from_numpy(view.copy()).permute(2, 0, 1).float() / 255
         sigma = params.guide_sigma
         if perfect:  # a network right at the layout's scale: the truth, blurred
-            fill = gaussian_blur(truth[None], sigma)[0]
-            net = (fill.permute(1, 2, 0).numpy() * 255).round().clip(0, 255).astype(np.uint8)
+            blurred = gaussian_blur(truth[None], sigma)[0].permute(1, 2, 0).numpy()
+            net = (blurred * 255).round().clip(0, 255).astype(np.uint8)
+        fill = torch.from_numpy(net.copy()).permute(2, 0, 1).float() / 255
         gap = gaussian_blur((fill - truth)[None], sigma)[0].square().sum(0).sqrt()
 
         def complete(fill, known, region=None, seed=0, params=params, gap=gap):
@@ -93,39 +91,14 @@ def run(
                 oracle.error = gap[ys, xs]
             return real_complete(fill, known, region=region, seed=seed, params=params)
 
-        known = torch.from_numpy(~hole)
-        tune.texture.complete = complete
         completion.deepness = oracle
         try:
-            done = tune.texture.add_texture(torch.where(known, truth, fill), known)
+            mine = tune.ours(view, hole, net, params, complete=complete)
         finally:
             completion.deepness = oracle.real
-            tune.texture.complete = real_complete
-        mine = (done.permute(1, 2, 0).numpy() * 255).round().clip(0, 255).astype(np.uint8)
-        row = {"photo": stem}
-        for label, image in (("net", net), ("pm", pm), ("ours", mine)):
-            row[label] = masked_psnr(image / 255, view / 255, hole)
-            row[label + "_bands"] = band_ratios(image / 255, view / 255, hole)[:3]
-        rows.append(row)
-    summary = {
-        "name": name,
-        "kind": kind,
-        "params": [f"oracle_tau={tau}", f"trust_floor={floor}"] + ["perfect"] * perfect,
-        "psnr": {k: float(np.mean([r[k] for r in rows])) for k in ("net", "pm", "ours")},
-        "bands": {
-            k: [float(np.nanmedian([r[k + "_bands"][b] for r in rows])) for b in range(3)]
-            for k in ("net", "pm", "ours")
-        },
-        "worst_vs_pm": float(min(r["ours"] - r["pm"] for r in rows)),
-    }
-    b = summary["bands"]["ours"]
-    print(
-        f"{name:>14} {kind:6} ours {summary['psnr']['ours']:.2f} bands "
-        f"{b[0]:.2f}/{b[1]:.2f}/{b[2]:.2f} worst-vs-pm {summary['worst_vs_pm']:+.2f}",
-        flush=True,
-    )
-    with open(out / "runs.jsonl", "a") as f:
-        f.write(json.dumps({**summary, "rows": rows}) + "\n")
+        rows.append(tune.score(stem, view, hole, net, pm, mine))
+    labels = [f"oracle_tau={tau}", f"trust_floor={floor}"] + ["perfect"] * perfect
+    tune.record(out, name, kind, labels, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,13 +66,14 @@ def cached(path: Path, make) -> np.ndarray:
     return image
 
 
-def ours(view: np.ndarray, hole: np.ndarray, net: np.ndarray, params) -> np.ndarray:
-    """The texture stage on the network's fill, with ``params`` for the completion."""
-    photo = torch.from_numpy(view).permute(2, 0, 1).float() / 255
-    fill = torch.from_numpy(net).permute(2, 0, 1).float() / 255
+def ours(view: np.ndarray, hole: np.ndarray, net: np.ndarray, params, complete=None) -> np.ndarray:
+    """The texture stage on the network's fill, with ``params`` for the completion; ``complete``
+    (``completion.complete``'s signature) stands in for the completion where a probe needs to."""
+    photo = torch.from_numpy(view.copy()).permute(2, 0, 1).float() / 255
+    fill = torch.from_numpy(net.copy()).permute(2, 0, 1).float() / 255
     known = torch.from_numpy(~hole)
     original = texture.complete
-    texture.complete = functools.partial(completion.complete, params=params)
+    texture.complete = complete or functools.partial(completion.complete, params=params)
     try:
         out = texture.add_texture(torch.where(known, photo, fill), known)
     finally:
@@ -86,6 +87,49 @@ def crop(image: np.ndarray, hole: np.ndarray, side: int = 192) -> np.ndarray:
     y0 = int(np.clip(cy - side // 2, 0, image.shape[0] - side))
     x0 = int(np.clip(cx - side // 2, 0, image.shape[1] - side))
     return image[y0 : y0 + side, x0 : x0 + side]
+
+
+def score(
+    photo: str,
+    view: np.ndarray,
+    hole: np.ndarray,
+    net: np.ndarray,
+    pm: np.ndarray,
+    mine: np.ndarray,
+) -> dict:
+    """One photo's row: masked PSNR and bands b0-b2 of the network, PatchMatch and ours."""
+    truth = view / 255
+    row: dict = {"photo": photo}
+    for label, image in (("net", net), ("pm", pm), ("ours", mine)):
+        row[label] = masked_psnr(image / 255, truth, hole)
+        row[label + "_bands"] = band_ratios(image / 255, truth, hole)[:3]
+    return row
+
+
+def record(out: Path, name: str, kind: str, params: list[str], rows: list[dict]) -> None:
+    """A run's means (PSNR), medians (bands) and worst photo against PatchMatch: printed in one
+    line and appended with its rows to ``out/runs.jsonl``, which ``plane.py`` draws."""
+    summary = {
+        "name": name,
+        "kind": kind,
+        "params": params,
+        "psnr": {k: float(np.mean([r[k] for r in rows])) for k in ("net", "pm", "ours")},
+        "bands": {
+            k: [float(np.nanmedian([r[k + "_bands"][b] for r in rows])) for b in range(3)]
+            for k in ("net", "pm", "ours")
+        },
+        "worst_vs_pm": float(min(r["ours"] - r["pm"] for r in rows)),
+    }
+    b = summary["bands"]["ours"]
+    print(
+        f"{name:>14} {kind:6} ours {summary['psnr']['ours']:.2f} "
+        f"(pm {summary['psnr']['pm']:.2f}, net {summary['psnr']['net']:.2f}) "
+        f"bands {b[0]:.2f}/{b[1]:.2f}/{b[2]:.2f} worst-vs-pm {summary['worst_vs_pm']:+.2f} "
+        f"{' '.join(params)}",
+        flush=True,
+    )
+    with open(out / "runs.jsonl", "a") as f:
+        f.write(json.dumps({**summary, "rows": rows}) + "\n")
 
 
 def parse_params(pairs: list[str]) -> completion.CompletionParams:
@@ -141,35 +185,10 @@ def main(argv: list[str] | None = None) -> int:
             cache / f"{key}-pm.png", lambda view=view, hole=hole: fill_patchmatch(view, hole)
         )
         mine = ours(view, hole, net, params)
-        truth = view / 255
-        row = {"photo": name}
-        for label, image in (("net", net), ("pm", pm), ("ours", mine)):
-            row[label] = masked_psnr(image / 255, truth, hole)
-            row[label + "_bands"] = band_ratios(image / 255, truth, hole)[:3]
-        rows.append(row)
+        rows.append(score(name, view, hole, net, pm, mine))
         if args.sheet:
             sheet.append(np.concatenate([crop(x, hole) for x in (view, net, mine, pm)], 1))
-    summary = {
-        "name": args.name,
-        "kind": args.kind,
-        "params": args.set,
-        "psnr": {k: float(np.mean([r[k] for r in rows])) for k in ("net", "pm", "ours")},
-        "bands": {
-            k: [float(np.nanmedian([r[k + "_bands"][b] for r in rows])) for b in range(3)]
-            for k in ("net", "pm", "ours")
-        },
-        "worst_vs_pm": float(min(r["ours"] - r["pm"] for r in rows)),
-    }
-    b = summary["bands"]["ours"]
-    print(
-        f"{args.name:>14} {args.kind:6} ours {summary['psnr']['ours']:.2f} "
-        f"(pm {summary['psnr']['pm']:.2f}, net {summary['psnr']['net']:.2f}) "
-        f"bands {b[0]:.2f}/{b[1]:.2f}/{b[2]:.2f} worst-vs-pm {summary['worst_vs_pm']:+.2f} "
-        f"{' '.join(args.set)}",
-        flush=True,
-    )
-    with open(args.out / "runs.jsonl", "a") as f:
-        f.write(json.dumps({**summary, "rows": rows}) + "\n")
+    record(args.out, args.name, args.kind, args.set, rows)
     if sheet:
         Image.fromarray(np.concatenate(sheet, 0)).save(
             args.out / f"sheet-{args.kind}-{args.name}.png"
