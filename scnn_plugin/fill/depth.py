@@ -16,20 +16,28 @@ def deepness(fixed: torch.Tensor, depth: int, scale: float, start: float = 0.0) 
     resolution) from each pixel of a level to the nearest fixed one: 0 near the hole's edge, near 1
     deep inside, where the network only guesses and a real fill strays far from its mean."""
     reach = math.ceil((start + 3 * scale) / 2**depth) + 1
-    steps = torch.zeros(fixed.shape, dtype=torch.float32, device=fixed.device)
-    if not bool((~fixed).any()):
+    steps = hole_depth(~fixed, reach)
+    return 1 - torch.exp(-(steps * 2**depth - start).clamp_min(0) / scale)
+
+
+def hole_depth(inside: torch.Tensor, cap: int) -> torch.Tensor:
+    """``[h, w]`` float: each ``inside`` pixel's chessboard distance (px) to the nearest pixel
+    outside it, at most ``cap``; 0 outside. Beyond the edge counts as inside, so a hole running
+    off the picture is deep there. Exact whole numbers."""
+    steps = torch.zeros(inside.shape, dtype=torch.float32, device=inside.device)
+    if not bool(inside.any()):
         return steps
-    # only the box around what is not fixed: its rim is fixed, so no distance crosses it
-    ys, xs = box(~fixed, 1)
-    inside = ~fixed[ys, xs]
-    counted = torch.zeros(inside.shape, dtype=torch.float32, device=fixed.device)
-    for _ in range(reach):  # chessboard distance to the nearest fixed pixel, in level px
-        counted += inside
-        inside = _eroded(inside)
-        if not bool(inside.any()):
+    # only the box around what is inside: its rim is outside, so no distance crosses it
+    ys, xs = box(inside, 1)
+    part = inside[ys, xs]
+    counted = torch.zeros(part.shape, dtype=torch.float32, device=inside.device)
+    for _ in range(cap):
+        counted += part
+        part = _eroded(part)
+        if not bool(part.any()):
             break
     steps[ys, xs] = counted
-    return 1 - torch.exp(-(steps * 2**depth - start).clamp_min(0) / scale)
+    return steps
 
 
 def _eroded(inside: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from .completion import complete
+from .depth import hole_depth
 from .filters import gaussian_blur, luma
 from .membrane import membrane_fill
 from .patch_match import valid_sources
@@ -35,7 +36,7 @@ _DEPTH_CAP = max(_NEAR + _RAMP, _WIDE)
 # visible smear. Thin strokes always keep the network's fill.
 _BUSY = 0.09
 # The depth and the grain are measured in the hole's box grown by this much (px): the grain's
-# blurs reach 2 * 24 + 6 px and the depth's box tests 2 * _DEPTH_CAP, so only the grain's
+# blurs reach 2 * 24 + 6 px and the depth with its box tests 2 * _DEPTH_CAP, so only the grain's
 # membrane solve could see the difference (no fill did: experiments/completion/same_fills.py).
 _AROUND = 64
 
@@ -77,13 +78,11 @@ def _depth_ramp(known: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
     smudge. A thin stroke has no deep inside for the photo's structure to show in, and there the
     network beats every classical fill. Around a busy texture strokes from ``2 * (_NEAR +
     _RAMP)`` px wide are completed as well."""
-    # depth = min(distance to the nearest known pixel, _DEPTH_CAP), one box test per px of it
-    hidden = [~known] + [valid_sources(~known, d) for d in range(1, _DEPTH_CAP)]
-    depth = torch.stack(hidden).sum(0, dtype=torch.float32)[None]
+    depth = hole_depth(~known, _DEPTH_CAP)[None]  # px to the nearest known pixel, capped
     ramp = ((depth - _NEAR) / _RAMP).clamp(0, 1)
-    wide = ~valid_sources(~hidden[_WIDE - 1], _WIDE)  # within _WIDE px of a pixel _WIDE deep
+    wide = ~valid_sources(depth[0] < _WIDE, _WIDE)  # within _WIDE px of a pixel _WIDE deep
     deep = _NEAR + _RAMP
-    busy = ~valid_sources(~hidden[deep - 1], deep) & (_grain(fill, known) > _BUSY**2)
+    busy = ~valid_sources(depth[0] < deep, deep) & (_grain(fill, known) > _BUSY**2)
     wide |= busy
     return ramp * wide.to(ramp.dtype)
 
