@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -29,9 +30,7 @@ import tune  # the tuning photos, holes, cache and metrics
 
 from scnn_plugin.fill import completion
 from scnn_plugin.fill.filters import gaussian_blur
-from scnn_plugin.fill.offsets import dominant_offsets
-from scnn_plugin.fill.patch_basis import cosine_basis, patch_features
-from scnn_plugin.fill.patch_match import unknown_counts, valid_sources
+from scnn_plugin.fill.patch_basis import cosine_basis
 
 _UNUSABLE = 1e4
 
@@ -48,16 +47,10 @@ def labelled(
         basis = cosine_basis(
             p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype
         )
-        sources = torch.cat(
-            [
-                patch_features(fill, basis, p.radius),
-                (p.unknown_cost * unknown_counts(known, p.radius, True).flatten()).sqrt()[:, None],
-            ],
-            1,
-        )
-        ring = ~valid_sources(~region, 16) & known & valid_sources(known, p.radius)
         generator = torch.Generator().manual_seed(seed)
-        shifts = dominant_offsets(sources, ring, generator, p.steps, 4 * count)
+        # the completion's own search for the dominant shifts, asked for more of them
+        level = completion.Level(fill, fill, known, ~region)
+        shifts = completion._shifts(level, basis, generator, replace(p, offsets=4 * count))
         shifts = shifts[shifts.abs().amax(1) >= min_length][:count]  # long enough to reach in
         if not len(shifts):
             return fill.clone()
