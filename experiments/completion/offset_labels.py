@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -29,14 +28,26 @@ sys.path.insert(0, str(Path(__file__).parent))
 import tune  # the tuning photos, holes, cache and metrics
 
 from scnn_plugin.fill import completion
+from scnn_plugin.fill.depth import deepness, hole_depth
 from scnn_plugin.fill.filters import gaussian_blur
+from scnn_plugin.fill.graph_cut import expand
 from scnn_plugin.fill.patch_basis import cosine_basis
 
 _UNUSABLE = 1e4
+_COMPLETE = completion.complete  # the shipped completion, before main stands in for it
 
 
 def labelled(
-    count: int, smooth: float, layout: float, min_length: int, start_block: int, rounds: int = 8
+    count: int,
+    smooth: float,
+    layout: float,
+    min_length: int,
+    start_block: int,
+    rounds: int = 8,
+    cycles: int = 0,
+    polish: bool = False,
+    polish_depth: float = 0.0,
+    mix: tuple[float, float] | None = None,
 ):
     """A stand-in for ``completion.complete`` with its signature."""
 
@@ -50,7 +61,7 @@ def labelled(
         generator = torch.Generator().manual_seed(seed)
         # the completion's own search for the dominant shifts, asked for more of them
         level = completion.Level(fill, fill, known, ~region)
-        shifts = completion._shifts(level, basis, generator, replace(p, offsets=4 * count))
+        shifts = completion._shifts(level, basis, generator, p, 4 * count)
         shifts = shifts[shifts.abs().amax(1) >= min_length][:count]  # long enough to reach in
         if not len(shifts):
             return fill.clone()
@@ -77,8 +88,26 @@ def labelled(
         index = torch.full((h, w), -1, dtype=torch.long)
         index[ys, xs] = torch.arange(len(ys))
         k = len(shifts)
+        if cycles:
+            edge, pairs = _neighbours(fill, shifts, ys, xs, index)
+            first, second = pairs[:, 0], pairs[:, 1]
+
+            def seam(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+                """|I_a(p) - I_b(p)| + |I_a(q) - I_b(q)|: a metric, so each move is a cut"""
+                at_p = (stack_t[a, :, first] - stack_t[b, :, first]).norm(dim=1)
+                at_q = (stack_t[a, :, second] - stack_t[b, :, second]).norm(dim=1)
+                return smooth * (at_p + at_q)
+
+            labels = expand(
+                data_t + smooth * edge,
+                pairs,
+                seam,
+                labels,
+                cycles,
+                torch.Generator().manual_seed(k),
+            )
         parity = (ys + xs) % 2  # red-black order: neighbours never switch at once
-        for step in range(2 * rounds):
+        for step in range(0 if cycles else 2 * rounds):
             cost = data_t.clone()
             for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
                 ny, nx = (ys + dy).clamp(0, h - 1), (xs + dx).clamp(0, w - 1)
@@ -106,9 +135,49 @@ def labelled(
         best = stack_t[labels, :, torch.arange(len(ys))].t()
         reached = data_t[labels, torch.arange(len(ys))] < _UNUSABLE
         out[:, ys, xs] = torch.where(reached[None], best, fill[:, ys, xs])
+        if mix is not None:  # the shipped completion near the edge, the copies deep in
+            start, width = mix
+            shipped = _COMPLETE(fill, known, region, seed, params)
+            if shipped is None:
+                return out
+            deep = ((hole_depth(~known, int(start + width) + 1) - start) / width).clamp(0, 1)
+            return torch.where(region, deep * out + (1 - deep) * shipped, fill)
+        if polish:  # the completion, laid out by the labelled copies instead of the network ...
+            if polish_depth > 0:  # ... deep in the hole; near its edge by the network still
+                deep = deepness(~region, 0, polish_depth)
+                out = torch.where(region, deep * out + (1 - deep) * fill, fill)
+            return _COMPLETE(out, known, region, seed, params)
         return out
 
     return complete
+
+
+def _neighbours(
+    fill: torch.Tensor,
+    shifts: torch.Tensor,
+    ys: torch.Tensor,
+    xs: torch.Tensor,
+    index: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The seams with fixed neighbours ``[K, n]`` (copy a continued at a fixed 4-neighbour against
+    the pixel there, summed) and the pairs of 4-neighbouring region pixels ``[m, 2]``."""
+    h, w = index.shape
+    edge = torch.zeros(len(shifts), len(ys))
+    pairs = []
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        ny, nx = ys + dy, xs + dx
+        on = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+        ny, nx = ny.clamp(0, h - 1), nx.clamp(0, w - 1)
+        other = index[ny, nx]
+        fixed = on & (other < 0)
+        for i, (sy, sx) in enumerate(shifts.tolist()):
+            cy, cx = (ny + sy).clamp(0, h - 1), (nx + sx).clamp(0, w - 1)
+            gap = (fill[:, cy, cx] - fill[:, ny, nx]).norm(dim=0)
+            edge[i] += torch.where(fixed, gap, torch.zeros_like(gap))
+        if dy + dx > 0:  # each region pair once
+            mine = on & (other >= 0)
+            pairs.append(torch.stack([torch.nonzero(mine)[:, 0], other[mine]], 1))
+    return edge, torch.cat(pairs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,9 +191,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-length", type=int, default=4, help="shortest shift kept (px)")
     parser.add_argument("--start-block", type=int, default=1, help="ICM starts per block (px)")
     parser.add_argument("--rounds", type=int, default=8, help="ICM rounds (each two half-steps)")
+    parser.add_argument(
+        "--cycles", type=int, default=0, help="alpha-expansion cycles in place of ICM (0: ICM)"
+    )
+    parser.add_argument(
+        "--polish", action="store_true", help="then the completion, laid out by the copies"
+    )
+    parser.add_argument("--polish-depth", type=float, default=0.0, help="copies' say fades in (px)")
+    parser.add_argument(
+        "--mix", type=float, nargs=2, help="START WIDTH: the copies fade in from START px deep"
+    )
     args = parser.parse_args(ours)
     probe = labelled(
-        args.shifts, args.smooth, args.layout, args.min_length, args.start_block, args.rounds
+        args.shifts,
+        args.smooth,
+        args.layout,
+        args.min_length,
+        args.start_block,
+        args.rounds,
+        args.cycles,
+        args.polish,
+        args.polish_depth,
+        args.mix,
     )
     # tune.ours binds the completion with its params; this stands in for it
     completion.complete = lambda fill, known, region=None, seed=0, params=completion.DEFAULT: probe(

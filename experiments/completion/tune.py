@@ -66,7 +66,9 @@ def cached(path: Path, make) -> np.ndarray:
     return image
 
 
-def ours(view: np.ndarray, hole: np.ndarray, net: np.ndarray, params, complete=None) -> np.ndarray:
+def ours(
+    view: np.ndarray, hole: np.ndarray, net: np.ndarray, params, complete=None, seed: int = 0
+) -> np.ndarray:
     """The texture stage on the network's fill, with ``params`` for the completion; ``complete``
     (``completion.complete``'s signature) stands in for the completion where a probe needs to."""
     photo = torch.from_numpy(view.copy()).permute(2, 0, 1).float() / 255
@@ -75,7 +77,7 @@ def ours(view: np.ndarray, hole: np.ndarray, net: np.ndarray, params, complete=N
     original = texture.complete
     texture.complete = complete or functools.partial(completion.complete, params=params)
     try:
-        out = texture.add_texture(torch.where(known, photo, fill), known)
+        out = texture.add_texture(torch.where(known, photo, fill), known, seed)
     finally:
         texture.complete = original
     return (out.permute(1, 2, 0).numpy() * 255).round().clip(0, 255).astype(np.uint8)
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sheet", action="store_true", help="write a sheet of crops")
     p.add_argument("--only", default="", help="only photos whose name contains this")
     p.add_argument("--busy", type=float, default=None, help="texture._BUSY for this run")
+    p.add_argument("--seed", type=int, default=0, help="the fill's seed: how much a run is luck")
     args = p.parse_args(argv)
     params = parse_params(args.set)
     if args.busy is not None:
@@ -184,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         pm = cached(
             cache / f"{key}-pm.png", lambda view=view, hole=hole: fill_patchmatch(view, hole)
         )
-        mine = ours(view, hole, net, params)
+        mine = ours(view, hole, net, params, seed=args.seed)
         rows.append(score(name, view, hole, net, pm, mine))
         if args.sheet:
             sheet.append(np.concatenate([crop(x, hole) for x in (view, net, mine, pm)], 1))

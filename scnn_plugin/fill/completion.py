@@ -34,12 +34,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .depth import deepness
+from .depth import deepness, hole_depth
 from .filters import gaussian_blur
 from .finish import matched_energy, own_grain
 from .offsets import dominant_offsets
 from .patch_basis import cosine_basis, patch_features
 from .patch_match import feature_distance, refine_field, unknown_counts, valid_sources
+from .shift_map import blended, shift_labels, sources
 from .vote import Vote, box
 
 
@@ -76,6 +77,14 @@ class CompletionParams:
     chroma_frequency: int = 2  # ... and each opponent chroma's up to this one
     crisp_sigma: float = 0.6  # grain below this width (px) is each pixel's own match's
     similarity: float = 0.5  # vote weights exp(-cost / (similarity * median cost))
+    map_shifts: int = 32  # deep in the hole each pixel copies under one of this many shifts ...
+    seam_weight: float = 2.0  # ... chosen by a graph cut, seams weighed this much against layout
+    cut_cycles: int = 2  # ... in this many rounds of expansion moves; where none fits the
+    keep_cost: float = 0.1  # layout by this much (per pixel) better than the completion, it stays
+    copy_start: float = 8.0  # the copies replace the completion from this depth (px) on ...
+    blend_iterations: int = 200  # ... blended in the gradient domain by this many CG steps
+    blend_limit: float = 0.2  # ... changing no pixel's colour by more than this
+    map_nodes: int = 12_000  # the labels are found on the finest level with at most this many
 
 
 DEFAULT = CompletionParams()
@@ -131,12 +140,13 @@ def _complete_crop(
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     basis = cosine_basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None = None  # field, targets, size
-    shifts = _shifts(levels[min(1, len(levels) - 1)], basis, generator, p)
+    one = min(1, len(levels) - 1)  # the shifts are found one level up from the finest
+    shifts = _shifts(levels[one], basis, generator, p, p.offsets)
     for depth in reversed(range(len(levels))):
         level = levels[depth]
         level_shifts = None
-        if shifts is not None:  # found one level up from the finest
-            level_shifts = torch.round(shifts * 2.0 ** (min(1, len(levels) - 1) - depth))
+        if shifts is not None:
+            level_shifts = torch.round(shifts * 2.0 ** (one - depth))
             level_shifts = level_shifts.long().unique(dim=0)
         field, targets, estimate, source_low = _complete_level(
             level, depth, below, basis, generator, p, level_shifts
@@ -149,9 +159,53 @@ def _complete_crop(
     estimate = _Guide(fill, finest.fixed, p.guide_sigma, share)(estimate)
     estimate = own_grain(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
     # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
-    return matched_energy(
+    estimate = matched_energy(
         estimate, fill, source_low, known, ~finest.fixed, p.guide_sigma, p.energy_sigma, p.max_gain
     )
+    # the shift map's shifts at full resolution: the level above's are twice as coarse and
+    # counted over a ring twice as wide, and copy worse (16.56 against 17.40 dB on objects)
+    found = _shifts(finest, basis, generator, p, p.map_shifts)
+    if found is None:
+        return estimate
+    return _copied_deep(estimate, levels, found, generator, p)
+
+
+def _copied_deep(
+    estimate: torch.Tensor,
+    levels: list[Level],
+    shifts: torch.Tensor,
+    generator: torch.Generator,
+    p: CompletionParams,
+) -> torch.Tensor:
+    """``estimate`` with the shift map's copy (``shift_map``) in its place deep in the hole: one
+    shift per pixel, so the photo's materials come in whole pieces, not the vote's patchwork.
+    Near the edge the completion stays: there it follows the network's layout closely, and the
+    copies' seams would cost it. The labels are found on the finest level with at most
+    ``map_nodes`` pixels to label; ``shifts`` are full-resolution px."""
+    depth = next(
+        (d for d, level in enumerate(levels) if int((~level.fixed).sum()) <= p.map_nodes),
+        len(levels) - 1,
+    )
+    level, scale = levels[depth], 2**depth
+    keep = estimate if scale == 1 else F.avg_pool2d(estimate[None], scale, ceil_mode=True)[0]
+    labels = shift_labels(
+        level.image,
+        level.guide,
+        level.known,
+        ~level.fixed,
+        torch.round(shifts / scale).long(),
+        p.guide_sigma / scale,
+        p.seam_weight,
+        p.cut_cycles,
+        generator,
+        keep,
+        p.keep_cost,
+    )
+    finest = levels[0]
+    source = sources(finest.known, labels, shifts, scale)
+    deep = hole_depth(~finest.known, math.ceil(p.copy_start)) >= p.copy_start
+    inside = deep & ~finest.fixed
+    return blended(finest.image, source, inside, estimate, p.blend_iterations, p.blend_limit)
 
 
 def _complete_level(
@@ -275,18 +329,18 @@ def _vote_weights(cost: torch.Tensor, p: CompletionParams) -> torch.Tensor:
 
 
 def _shifts(
-    level: Level, basis: torch.Tensor, generator: torch.Generator, p: CompletionParams
+    level: Level, basis: torch.Tensor, generator: torch.Generator, p: CompletionParams, count: int
 ) -> torch.Tensor | None:
-    """The photo's ``offsets`` most frequent self-similar shifts on ``level``, counted over the
+    """The photo's ``count`` most frequent self-similar shifts on ``level``, counted over the
     wholly known pixels within 16 px of what is completed; None where none are asked for."""
-    if not p.offsets:
+    if not count:
         return None
     near = ~valid_sources(level.fixed, 16)  # what is completed lies within 16 px
     ring = near & level.known & (unknown_counts(level.known, p.radius) < 0.5)
     sources = torch.cat(
         [patch_features(level.image, basis, p.radius), _unknown_cost(level.known, p)], 1
     )
-    return dominant_offsets(sources, ring, generator, p.steps, p.offsets)
+    return dominant_offsets(sources, ring, generator, p.steps, count)
 
 
 def _unknown_cost(known: torch.Tensor, p: CompletionParams) -> torch.Tensor:

@@ -46,4 +46,4 @@ def dominant_offsets(
     if not len(shift):
         return shift
     values, counts = shift.unique(dim=0, return_counts=True)
-    return values[counts.argsort(descending=True)[:count]]
+    return values[counts.argsort(descending=True, stable=True)[:count]]

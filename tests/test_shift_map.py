@@ -1,0 +1,101 @@
+"""The shift map on real photos: deep in a hole each material comes in whole pieces, and copies of
+a backdrop lit differently meet without a step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from scnn_plugin.fill.completion import DEFAULT, Level, _shifts
+from scnn_plugin.fill.filters import gaussian_blur
+from scnn_plugin.fill.patch_basis import cosine_basis
+from scnn_plugin.fill.shift_map import blended, shift_labels, sources
+
+data = pytest.importorskip("skimage.data")
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(array.astype(np.float32) / 255).permute(2, 0, 1).contiguous()
+
+
+def _disc(h: int, w: int, cy: int, cx: int, r: int) -> torch.Tensor:
+    yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+
+
+def test_a_hole_between_two_materials_is_labelled_in_whole_pieces():
+    """Gravel meets grass down the middle; the network's guess in the hole is their blurred
+    blend. Each pixel's own best shift is a patchwork; the labelling gives pieces with few
+    seams, and each piece copies the material its side of the hole has."""
+    grass = np.asarray(data.grass(), np.float64)[..., None] * np.array([0.55, 1.0, 0.35])
+    stones = np.repeat(np.asarray(data.gravel(), np.float64)[..., None], 3, 2)
+    scene = np.concatenate([stones[:, :256], grass[:, 256:]], 1).clip(0, 255).astype(np.uint8)
+    image = _tensor(scene)
+    h, w = image.shape[1:]
+    hole = _disc(h, w, 256, 256, 70)
+    guess = gaussian_blur(image[None], 12.0)[0]  # a smooth guess that blends the two
+    fill = torch.where(hole, guess, image)
+    known = ~hole
+    basis = cosine_basis(3, 6, 2, image.device, image.dtype)
+    level = Level(fill, fill, known, known)
+    shifts = _shifts(level, basis, torch.Generator().manual_seed(0), DEFAULT, 32)
+    assert shifts is not None and len(shifts) >= 8
+    labels = shift_labels(
+        fill,
+        fill,
+        known,
+        hole,
+        shifts,
+        8.0,
+        DEFAULT.seam_weight,
+        2,
+        torch.Generator().manual_seed(0),
+    )
+    inside = labels[hole]
+    assert (inside >= 0).float().mean() > 0.95  # every pixel reaches a known one
+
+    def seams(lab: torch.Tensor) -> float:
+        across = (lab[:, 1:] != lab[:, :-1]) & hole[:, 1:] & hole[:, :-1]
+        down = (lab[1:] != lab[:-1]) & hole[1:] & hole[:-1]
+        return float(across.sum() + down.sum()) / float(hole.sum())
+
+    alone = shift_labels(fill, fill, known, hole, shifts, 8.0, 0.0, 0, torch.Generator())
+    assert seams(alone) > 0.3  # each pixel alone: a patchwork
+    assert seams(labels) < 0.1
+    # each piece copies its own side's material: the copy is grey on the left, green on the right
+    copy = fill.reshape(3, -1)[:, sources(known, labels, shifts, 1)].view(3, h, w)
+    green = copy[1] - (copy[0] + copy[2]) / 2
+    left, right = hole.clone(), hole.clone()
+    left[:, 226:], right[:, :286] = False, False
+    assert float(green[left].mean()) < 0.05 < float(green[right].mean())
+
+
+def test_copies_of_a_backdrop_lit_differently_meet_without_a_step():
+    """The rocket photo's dusk sky darkens upwards. Half a hole copied from beside it and half
+    from higher up meet at a step; blended, the step is gone, each copy keeps its own grain and
+    nothing outside the hole changes."""
+    image = _tensor(np.asarray(data.rocket()))
+    c, h, w = image.shape
+    hole = torch.zeros(h, w, dtype=torch.bool)
+    hole[100:160, 230:290] = True  # clear sky between a tower and the rocket
+    ys, xs = torch.nonzero(hole, as_tuple=True)
+    source = torch.full((h * w,), -1, dtype=torch.long)
+    left = xs < 260
+    source[(ys * w + xs)[left]] = (ys * w + xs - 120)[left]  # clear sky beside it
+    source[(ys * w + xs)[~left]] = ((ys - 90) * w + xs)[~left]  # darker sky above
+    known = ~hole
+    plain = image.clone().reshape(c, -1)
+    plain[:, source >= 0] = image.reshape(c, -1)[:, source[source >= 0]]
+    plain = plain.view(c, h, w)
+    out = blended(image, source, hole, image, 300, 0.2)
+    step = lambda x: float((x[:, 105:155, 260] - x[:, 105:155, 259]).abs().mean())
+    assert step(plain) > 4 * step(image)  # what a plain copy shows: a step down the middle
+    assert step(out) < 2 * step(image)
+    assert torch.equal(out[:, known], image[:, known])
+    grain = lambda x: x - gaussian_blur(x[None], 2.0)[0]
+    inner = (slice(None), slice(105, 155), slice(235, 255))
+    assert (
+        float((grain(out)[inner] - grain(plain)[inner]).abs().mean())
+        < 0.2 * float(grain(plain)[inner].abs().mean()) + 1e-4
+    )
