@@ -1,8 +1,10 @@
 """Commit to one material: each hole pixel copies the photo under one of a few dominant shifts,
 chosen for the whole region at once (He and Sun, *Statistics of Patch Offsets for Image
-Completion*, ECCV 2012), instead of the completion's per-pixel matches. A probe, not the product.
+Completion*, ECCV 2012), instead of the completion's per-pixel matches. The probe that led to
+``fill/shift_map.py``; it labels at full resolution, with no label for the completion's own fill.
 
     python experiments/completion/offset_labels.py [--shifts 32] [--smooth 4] [--layout 1] \
+        [--cycles 2] [--polish [--polish-depth D] | --mix START WIDTH] \
         -- --pool POOL --kind object --out OUT --name NAME [--sheet]
 
 What users see lose to PatchMatch is composition: deep in a hole our fill is a patchwork of
@@ -12,14 +14,20 @@ self-similar shifts (``fill/offsets.py``) are the labels; a pixel's data cost is
 network's layout (8 px Gaussian) lies from the shifted photo's there (``--layout`` its weight), or
 unusable where the shifted pixel is unknown; neighbours with different labels pay for the seam
 they make (``--smooth``: how much, against the data). Iterated conditional modes from the best
-data label. Pixels no shift reaches keep the network's fill. Everything else (which pixels are
-completed, the ramp at the edge) is the texture step's, and the metrics are ``tune.py``'s.
+data label, or with ``--cycles`` alpha-expansion (``fill/graph_cut.py``; the seam then costs the
+colour distance, not its square, a metric). Pixels no shift reaches keep the network's fill.
+``--polish`` runs the completion after, laid out by the copies (deep in, from ``--polish-depth``
+px, where given); ``--mix`` keeps the completion near the edge and the copies from START px deep,
+fading in over WIDTH. The completion these use is the one before the shift map
+(``map_shifts=0``). Everything else (which pixels are completed, the ramp at the edge) is the
+texture step's, and the metrics are ``tune.py``'s.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -137,7 +145,7 @@ def labelled(
         out[:, ys, xs] = torch.where(reached[None], best, fill[:, ys, xs])
         if mix is not None:  # the shipped completion near the edge, the copies deep in
             start, width = mix
-            shipped = _COMPLETE(fill, known, region, seed, params)
+            shipped = _COMPLETE(fill, known, region, seed, replace(params, map_shifts=0))
             if shipped is None:
                 return out
             deep = ((hole_depth(~known, int(start + width) + 1) - start) / width).clamp(0, 1)
@@ -146,7 +154,7 @@ def labelled(
             if polish_depth > 0:  # ... deep in the hole; near its edge by the network still
                 deep = deepness(~region, 0, polish_depth)
                 out = torch.where(region, deep * out + (1 - deep) * fill, fill)
-            return _COMPLETE(out, known, region, seed, params)
+            return _COMPLETE(out, known, region, seed, replace(params, map_shifts=0))
         return out
 
     return complete

@@ -5,8 +5,10 @@
 ``completion``: the hole completed from the photo's patches coarse to fine, the network's fill
 as its layout near the edge; its steps live beside it:
 ``patch_basis`` (patches as 40 cosine coordinates), ``patch_match`` (the nearest-neighbour search),
-``offsets`` (the photo's dominant self-similar shifts), ``vote`` (overlapping copies averaged) and
-``finish`` (each pixel's own grain, the surroundings' band energy).
+``offsets`` (the photo's dominant self-similar shifts), ``vote`` (overlapping copies averaged),
+``finish`` (each pixel's own grain, the surroundings' band energy) and ``shift_map`` (deep in the
+hole, one shift per pixel chosen by ``graph_cut``'s expansion moves, so a material comes in whole
+pieces, blended in the gradient domain).
 ``periodic``: on a regular pattern, the hole copied from the known pixels one period away.
 ``filters``: the blur and luminance these share.
 """

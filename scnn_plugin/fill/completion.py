@@ -14,6 +14,12 @@ and Irani's space-time completion and Barnes et al.'s PatchMatch:
 3. ``Vote``: each hole pixel becomes the weighted mean of the overlapping patches' copies; search
    and vote alternate a few times (expectation-maximisation).
 4. ``_upsampled``: the field is carried to the next finer level.
+5. ``shift_map``: deep in the hole, from ``copy_start`` px in, each pixel copies the photo under
+   one of its ``map_shifts`` dominant shifts, or keeps what the steps above made; graph cuts
+   choose for whole regions at once, so a material comes in one piece where the vote's per-pixel
+   matches make a patchwork (lime in the orange, a blend where two materials meet). A copy is
+   made only where it fits the network's layout by ``keep_cost`` better than the completion,
+   which refuses whole wrong pieces; the copies are blended in the gradient domain.
 
 The network proposes the layout: its fill starts the top level, and its low frequencies (a
 Gaussian of ``guide_sigma`` px) are a term of every match's distance and are put back at the end.
@@ -21,7 +27,7 @@ Near the hole's edge the network continues the photo and both hold; deeper in it
 mean (a blob, a blend of two materials, a flat grey where the photo is all stones), so both fade
 and the photo decides. Where overlapping patches agree, their vote keeps the photo's structure;
 where the photo has nothing alike, they disagree and their average is smooth, so a smooth photo
-stays smooth. Pure tensor code; seeded, so a fill is
+stays smooth. Tensor code, with scipy's maximum flow under the graph cuts; seeded, so a fill is
 repeatable. Why each parameter has its value: ``docs/experiments/completion.md``.
 """
 
@@ -78,13 +84,13 @@ class CompletionParams:
     crisp_sigma: float = 0.6  # grain below this width (px) is each pixel's own match's
     similarity: float = 0.5  # vote weights exp(-cost / (similarity * median cost))
     map_shifts: int = 32  # deep in the hole each pixel copies under one of this many shifts ...
-    seam_weight: float = 2.0  # ... chosen by a graph cut, seams weighed this much against layout
-    cut_cycles: int = 2  # ... in this many rounds of expansion moves; where none fits the
-    keep_cost: float = 0.1  # layout by this much (per pixel) better than the completion, it stays
-    copy_start: float = 8.0  # the copies replace the completion from this depth (px) on ...
-    blend_iterations: int = 200  # ... blended in the gradient domain by this many CG steps
-    blend_limit: float = 0.2  # ... changing no pixel's colour by more than this
-    map_nodes: int = 12_000  # the labels are found on the finest level with at most this many
+    seam_weight: float = 2.0  # ... chosen by graph cuts, a seam weighed this much against layout
+    cut_cycles: int = 2  # ... in this many rounds of expansion moves ...
+    keep_cost: float = 0.1  # ... or keeps the completion: its layout cost plus this, per pixel
+    copy_start: float = 8.0  # copies are made from this depth (px) into the hole on ...
+    blend_iterations: int = 200  # ... blended in the gradient domain by this many CG steps ...
+    blend_limit: float = 0.2  # ... that change no pixel's colour by more than this
+    map_nodes: int = 12_000  # labels are found on the finest level with at most this many pixels
 
 
 DEFAULT = CompletionParams()
@@ -133,7 +139,8 @@ def _complete_crop(
     p: CompletionParams,
 ) -> torch.Tensor | None:
     """Coarse to fine over the pyramid, each level starting from the field of the one below; then
-    the network's low frequencies put back and the grain and band energy restored."""
+    the network's low frequencies put back, the grain and band energy restored, and the shift
+    map's copies put in deep in the hole."""
     if int(known.sum()) < 20:
         return None
     levels = _pyramid(fill, known, region, _depth_levels(region, p), p)
@@ -162,8 +169,8 @@ def _complete_crop(
     estimate = matched_energy(
         estimate, fill, source_low, known, ~finest.fixed, p.guide_sigma, p.energy_sigma, p.max_gain
     )
-    # the shift map's shifts at full resolution: the level above's are twice as coarse and
-    # counted over a ring twice as wide, and copy worse (16.56 against 17.40 dB on objects)
+    # the shift map's own shifts, at full resolution: the level above's are twice as coarse and
+    # counted over a ring twice as wide, and copied measurably worse
     found = _shifts(finest, basis, generator, p, p.map_shifts)
     if found is None:
         return estimate

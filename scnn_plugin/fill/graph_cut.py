@@ -62,22 +62,17 @@ def expand(
     first, second = pairs[:, 0], pairs[:, 1]
     columns = torch.arange(n, device=unary.device)
     edges = pairs.cpu().numpy()
-
-    def energy(lab: torch.Tensor) -> float:
-        return float(unary[lab, columns].sum() + pairwise(lab[first], lab[second]).sum())
-
-    best = energy(labels)
+    stay = unary[labels, columns]
+    both_keep = pairwise(labels[first], labels[second])
+    best = float(stay.sum() + both_keep.sum())
     for _ in range(cycles):
         moved = False
-        for alpha in torch.randperm(k, generator=generator).tolist():
+        for alpha in torch.randperm(k, generator=generator, device=generator.device).tolist():
             a = torch.full_like(first, alpha)
-            keep_p, keep_q = labels[first], labels[second]
-            both_keep = pairwise(keep_p, keep_q)
-            q_takes = pairwise(keep_p, a)
-            p_takes = pairwise(a, keep_q)
+            q_takes = pairwise(labels[first], a)
+            p_takes = pairwise(a, labels[second])
             # E(x_p, x_q) = A + (C - A) x_p - C x_q + (B + C - A) (1 - x_p) x_q, with x = 1 taking
             # alpha: A both keep, B q takes it, C p takes it (both taking it costs nothing)
-            stay = unary[labels, columns]
             take = unary[alpha].clone()
             take.index_add_(0, first, p_takes - both_keep)
             take.index_add_(0, second, -p_takes)
@@ -89,10 +84,18 @@ def expand(
                 edges,
                 capacity.double().cpu().numpy(),
             )
-            proposal = torch.where(torch.from_numpy(switch).to(labels.device), alpha, labels)
-            e = energy(proposal)
+            switch_t = torch.from_numpy(switch).to(labels.device)
+            # the move's energy from the terms already at hand: no pair is costed twice
+            sp, sq = switch_t[first], switch_t[second]
+            seams = torch.where(
+                sp, torch.where(sq, 0.0, p_takes), torch.where(sq, q_takes, both_keep)
+            )
+            unaries = torch.where(switch_t, unary[alpha], stay)
+            e = float(unaries.sum() + seams.sum())
             if e < best:
-                best, labels, moved = e, proposal, True
+                best, moved = e, True
+                labels = torch.where(switch_t, alpha, labels)
+                stay, both_keep = unaries, seams
         if not moved:
             break
     return labels

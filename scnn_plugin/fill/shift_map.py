@@ -76,11 +76,13 @@ def shift_labels(
         border = torch.cat([border, _kept_border(keep, image, ys, xs, index)])
     first, second = pairs[:, 0], pairs[:, 1]
 
+    rows = stack.transpose(1, 2).contiguous()  # [K, n, 3]: a pixel's colour in one row
+
     def seam(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Copies a and b side by side: how far they differ at both pixels of the pair (a metric
         in the labels, so each expansion move is a cut)."""
-        at_first = (stack[a, :, first] - stack[b, :, first]).norm(dim=1)
-        at_second = (stack[a, :, second] - stack[b, :, second]).norm(dim=1)
+        at_first = (rows[a, first] - rows[b, first]).norm(dim=1)
+        at_second = (rows[a, second] - rows[b, second]).norm(dim=1)
         return smooth * (at_first + at_second)
 
     start = unary.argmin(0)
@@ -209,10 +211,9 @@ def _neighbours(
         ny, nx, on = _shifted(ys, xs, dy, dx, h, w)
         other = index[ny, nx]
         outside = on & (other < 0)
-        for i, (sy, sx) in enumerate(shifts.tolist()):
-            cy, cx, _ = _shifted(ny, nx, sy, sx, h, w)
-            gap = (image[:, cy, cx] - image[:, ny, nx]).norm(dim=0)
-            border[i] += torch.where(outside, gap, torch.zeros_like(gap))
+        cy, cx, _ = _shifted(ny, nx, shifts[:, :1], shifts[:, 1:], h, w)  # [K, n] each
+        gap = (image[:, cy, cx] - image[:, ny, nx][:, None]).norm(dim=0)
+        border += torch.where(outside, gap, 0.0)
         if dy + dx > 0:
             mine = on & (other >= 0)
             pairs.append(torch.stack([torch.nonzero(mine).squeeze(1), other[mine]], 1))
