@@ -24,6 +24,8 @@ from .graph_cut import expand
 # A shift that would copy an unknown or off-crop pixel costs this much: never taken while any
 # other shift reaches.
 _UNREACHABLE = 1e4
+# Of the gradient-domain blend's change to a copy, hue may be this share of brightness's limit.
+_HUE_SHARE = 0.1
 # The labelling's level: the finest with at most this many pixels to label (one cut each per
 # shift and cycle; scipy's maximum flow takes ~30 ms for 30k pixels).
 _MAX_NODES = 12_000
@@ -125,7 +127,8 @@ def blended(
     Editing*, 2003): each copy keeps its own gradients, a seam between two copies gets the mean
     of theirs, and the values meet ``around`` at the edge. Two copies of a backdrop lit
     differently would otherwise show their seam as a step. Conjugate gradients from the plain
-    copy, ``iterations`` of them; no pixel changes by more than ``limit`` (RGB distance)."""
+    copy, ``iterations`` of them; no pixel's brightness changes by more than ``limit``, nor its
+    hue by more than a tenth of that."""
     c, h, w = image.shape
     flat = image.reshape(c, -1)
     put = inside.flatten() & (source >= 0)
@@ -174,12 +177,14 @@ def blended(
         d = r + following / rr.clamp_min(1e-20) * d
         rr = following
     # a large correction is a copy that does not belong beside its edge (a piece of suit against
-    # the backdrop): spread over the copy, it would tint it the complement. Limited, the copy
-    # stays as it is and only tone steps (a backdrop lit differently) are blended away.
+    # the backdrop, stones against grass): spread over the copy, it would tint it the edge's
+    # complement. Limited, the copy stays as it is and only steps of brightness (a backdrop lit
+    # differently) are blended away; hue barely moves at all.
     plain = flat[:, mine]
     change = x - plain
-    size = change.norm(dim=0, keepdim=True)
-    x = plain + change * (limit / size.clamp_min(1e-8)).clamp(max=1)
+    brightness = change.mean(0, keepdim=True)
+    hue = change - brightness
+    x = plain + brightness.clamp(-limit, limit) + _limited(hue, limit * _HUE_SHARE)
     out = rest.clone()
     out[:, pixels] = x.clamp(0, 1)
     return out.view(c, h, w)
@@ -233,3 +238,9 @@ def _kept_border(
         gap = (keep[:, ny, nx] - image[:, ny, nx]).norm(dim=0)
         border[0] += torch.where(outside, gap, torch.zeros_like(gap))
     return border
+
+
+def _limited(change: torch.Tensor, limit: float) -> torch.Tensor:
+    """``change`` ``[3, n]`` scaled so that no column is longer than ``limit``."""
+    size = change.norm(dim=0, keepdim=True)
+    return change * (limit / size.clamp_min(1e-8)).clamp(max=1)
