@@ -20,31 +20,48 @@ from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 _SCALE = 4096.0
 
 
+class FlowNetwork:
+    """``n`` binary variables, a source, a sink and fixed edges between the variables: the graph
+    of every move of one expansion, built once (its arcs sorted into scipy's compressed rows);
+    each cut only sets the capacities."""
+
+    def __init__(self, n: int, edges: np.ndarray) -> None:
+        self.n = n
+        source, sink = n, n + 1
+        rows = np.concatenate([np.full(n, source), np.arange(n), edges[:, 0]])
+        cols = np.concatenate([np.arange(n), np.full(n, sink), edges[:, 1]])
+        order = np.lexsort((cols, rows))  # compressed-row order
+        self.order = order
+        self.indices = cols[order].astype(np.int32)
+        self.indptr = np.searchsorted(rows[order], np.arange(n + 3)).astype(np.int32)
+
+    def cut(
+        self, source_cost: np.ndarray, sink_cost: np.ndarray, capacity: np.ndarray
+    ) -> np.ndarray:
+        """Which variables end on the sink side (True) of a minimum cut. A variable on the sink
+        side pays ``source_cost``, on the source side ``sink_cost`` (both ``[n]``, non-negative);
+        edge k (i, j) pays ``capacity[k]`` where i stays on the source side and j goes to the
+        sink side."""
+        n = self.n
+        costs = np.concatenate([source_cost, sink_cost, capacity]) * _SCALE
+        values = np.minimum(np.round(costs), 2**30).astype(np.int32)[self.order]
+        graph = sp.csr_matrix((values, self.indices, self.indptr), shape=(n + 2, n + 2))
+        flow = maximum_flow(graph, n, n + 1, method="dinic").flow
+        residual = (graph - flow).tocsr()
+        residual.data[residual.data < 0] = 0
+        residual.eliminate_zeros()
+        reached = breadth_first_order(residual, n, directed=True, return_predecessors=False)
+        side = np.ones(n + 2, dtype=bool)
+        side[reached] = False
+        return side[:n]
+
+
 def min_cut(
     source_cost: np.ndarray, sink_cost: np.ndarray, edges: np.ndarray, capacity: np.ndarray
 ) -> np.ndarray:
-    """Which of ``n`` binary variables end on the sink side (True) of a minimum cut.
-
-    A variable on the sink side pays ``source_cost``, on the source side ``sink_cost`` (both
-    ``[n]``, non-negative); ``edges`` ``[m, 2]`` (i, j) pay ``capacity`` ``[m]`` where i stays on
-    the source side and j goes to the sink side."""
-    n = len(source_cost)
-    source, sink = n, n + 1
-    rows = np.concatenate([np.full(n, source), np.arange(n), edges[:, 0]])
-    cols = np.concatenate([np.arange(n), np.full(n, sink), edges[:, 1]])
-    costs = np.concatenate([source_cost, sink_cost, capacity]) * _SCALE
-    values = np.minimum(np.round(costs), 2**30).astype(np.int32)
-    keep = values > 0
-    graph = sp.csr_matrix((values[keep], (rows[keep], cols[keep])), shape=(n + 2, n + 2))
-    graph.sum_duplicates()
-    flow = maximum_flow(graph, source, sink, method="dinic").flow
-    residual = (graph - flow).tocsr()
-    residual.data[residual.data < 0] = 0
-    residual.eliminate_zeros()
-    reached = breadth_first_order(residual, source, directed=True, return_predecessors=False)
-    side = np.ones(n + 2, dtype=bool)
-    side[reached] = False
-    return side[:n]
+    """One minimum cut (``FlowNetwork.cut``) of ``len(source_cost)`` variables joined by
+    ``edges`` ``[m, 2]``."""
+    return FlowNetwork(len(source_cost), edges).cut(source_cost, sink_cost, capacity)
 
 
 def expand(
@@ -61,7 +78,7 @@ def expand(
     k, n = unary.shape
     first, second = pairs[:, 0], pairs[:, 1]
     columns = torch.arange(n, device=unary.device)
-    edges = pairs.cpu().numpy()
+    network = FlowNetwork(n, pairs.cpu().numpy())
     stay = unary[labels, columns]
     both_keep = pairwise(labels[first], labels[second])
     best = float(stay.sum() + both_keep.sum())
@@ -78,10 +95,9 @@ def expand(
             take.index_add_(0, second, -p_takes)
             capacity = (q_takes + p_takes - both_keep).clamp_min(0)
             low = torch.minimum(stay, take)
-            switch = min_cut(
+            switch = network.cut(
                 (take - low).double().cpu().numpy(),
                 (stay - low).double().cpu().numpy(),
-                edges,
                 capacity.double().cpu().numpy(),
             )
             switch_t = torch.from_numpy(switch).to(labels.device)
