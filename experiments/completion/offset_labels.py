@@ -223,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         args.mix,
     )
     # tune.ours binds the completion with its params; this stands in for it
-    completion.complete = lambda fill, known, region=None, seed=0, params=completion.DEFAULT: probe(
-        fill, known, region, seed, params
+    completion.complete = (
+        lambda fill, known, region=None, seed=0, params=completion.DEFAULT, copies=None: probe(
+            fill, known, region, seed, params
+        )
     )
     return tune.main(rest)
 

@@ -84,12 +84,12 @@ def run(
         fill = torch.from_numpy(net.copy()).permute(2, 0, 1).float() / 255
         gap = gaussian_blur((fill - truth)[None], sigma)[0].square().sum(0).sqrt()
 
-        def complete(fill, known, region=None, seed=0, params=params, gap=gap):
+        def complete(fill, known, region=None, seed=0, params=params, gap=gap, copies=None):
             region_ = ~known if region is None else region & ~known
             if region_.any() and tau > 0:  # tau 0: trust by depth, as shipped (the control)
                 ys, xs = box(region_, params.context)
                 oracle.error = gap[ys, xs]
-            return real_complete(fill, known, region=region, seed=seed, params=params)
+            return real_complete(fill, known, region, seed, params, copies)
 
         completion.deepness = oracle
         try:

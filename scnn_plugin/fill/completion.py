@@ -113,18 +113,21 @@ def complete(
     region: torch.Tensor | None = None,
     seed: int = 0,
     params: CompletionParams = DEFAULT,
+    copies: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
     """``fill`` ``[3, H, W]`` in [0, 1] (the photo where ``known`` ``[H, W]`` is True, the
     network's fill elsewhere) with ``region`` (``[H, W]`` bool, inside the hole; default the whole
     hole) completed from the photo's known pixels. Hole pixels outside ``region`` keep the
     network's fill and are context, never sources; everything outside ``region`` is returned
-    unchanged. ``None`` where too little is known to copy from."""
+    unchanged. The shift map copies only where ``copies`` (``[H, W]`` bool; default everywhere)
+    allows. ``None`` where too little is known to copy from."""
     region = ~known if region is None else region & ~known
     if not region.any():
         return fill.clone()
     ys, xs = box(region, params.context)
     inside = region[ys, xs]
-    done = _complete_crop(fill[:, ys, xs], known[ys, xs], inside, seed, params)
+    allowed = None if copies is None else copies[ys, xs]
+    done = _complete_crop(fill[:, ys, xs], known[ys, xs], inside, seed, params, allowed)
     if done is None:
         return None
     out = fill.clone()
@@ -138,6 +141,7 @@ def _complete_crop(
     region: torch.Tensor,
     seed: int,
     p: CompletionParams,
+    copies: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
     """Coarse to fine over the pyramid, each level starting from the field of the one below; then
     the network's low frequencies put back, the grain and band energy restored, and the shift
@@ -172,10 +176,12 @@ def _complete_crop(
     )
     # the shift map's own shifts, at full resolution: the level above's are twice as coarse and
     # counted over a ring twice as wide, and copied measurably worse
+    if copies is not None and not bool((copies & region).any()):
+        return estimate
     found = _shifts(finest, basis, generator, p, p.map_shifts)
     if found is None:
         return estimate
-    return _copied_deep(estimate, levels, found, generator, p)
+    return _copied_deep(estimate, levels, found, generator, p, copies)
 
 
 def _copied_deep(
@@ -184,6 +190,7 @@ def _copied_deep(
     shifts: torch.Tensor,
     generator: torch.Generator,
     p: CompletionParams,
+    copies: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``estimate`` with the shift map's copy (``shift_map``) in its place deep in the hole: one
     shift per pixel, so the photo's materials come in whole pieces, not the vote's patchwork.
@@ -216,6 +223,8 @@ def _copied_deep(
     depth_px = hole_depth(~finest.known, max(math.ceil(p.copy_start), p.map_depth))
     wide = ~valid_sources(depth_px < p.map_depth, p.map_depth)
     inside = (depth_px >= p.copy_start) & wide & ~finest.fixed
+    if copies is not None:
+        inside &= copies
     return blended(finest.image, source, inside, estimate, p.blend_iterations, p.blend_limit)
 
 

@@ -56,21 +56,25 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     if not hole.any():
         return fill.clone()
     depth = torch.zeros_like(fill[:1])
+    busy = torch.zeros_like(known)
     ys, xs = box(hole, _AROUND)
-    depth[:, ys, xs] = _depth_ramp(known[ys, xs], fill[:, ys, xs])
+    busy[ys, xs] = _grain(fill[:, ys, xs], known[ys, xs]) > _BUSY**2
+    depth[:, ys, xs] = _depth_ramp(known[ys, xs], busy[ys, xs])
     if not depth.any():  # no part of the hole is deep or wide enough for grain: nothing to add
         return fill.clone()
     lattice = find_lattice(fill, known)
     repeated = copy_along(fill, known, lattice) if lattice else None
     if repeated is not None:  # a regular pattern: its next period is what lies under the hole
         return torch.where(known, fill, depth * repeated + (1 - depth) * fill)
-    completed = complete(fill, known, region=depth[0] > 0, seed=seed)
+    # whole pieces of the photo only on a busy texture: elsewhere the completion's fill, held to
+    # the network's layout, is closer (natural photos lost 0.1-0.4 dB to the copies)
+    completed = complete(fill, known, region=depth[0] > 0, seed=seed, copies=busy)
     if completed is None:  # too little known to copy from
         return fill.clone()
     return torch.where(known, fill, depth * completed + (1 - depth) * fill)
 
 
-def _depth_ramp(known: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
+def _depth_ramp(known: torch.Tensor, busy: torch.Tensor) -> torch.Tensor:
     """``[1, H, W]``: 0 within ``_NEAR`` px of a known pixel, rising to 1 over ``_RAMP`` px more;
     0 too in parts of the hole narrower than about ``2 * _WIDE`` px, unless busy (``_BUSY``).
 
@@ -82,7 +86,7 @@ def _depth_ramp(known: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
     ramp = ((depth - _NEAR) / _RAMP).clamp(0, 1)
     wide = ~valid_sources(depth[0] < _WIDE, _WIDE)  # within _WIDE px of a pixel _WIDE deep
     deep = _NEAR + _RAMP
-    busy = ~valid_sources(depth[0] < deep, deep) & (_grain(fill, known) > _BUSY**2)
+    busy = ~valid_sources(depth[0] < deep, deep) & busy
     wide |= busy
     return ramp * wide.to(ramp.dtype)
 
