@@ -99,3 +99,31 @@ def test_copies_of_a_backdrop_lit_differently_meet_without_a_step():
         float((grain(out)[inner] - grain(plain)[inner]).abs().mean())
         < 0.2 * float(grain(plain)[inner].abs().mean()) + 1e-4
     )
+
+
+@pytest.mark.parametrize("name, busy", [("gravel", True), ("rocket", False)])
+def test_copies_are_made_on_a_busy_texture_and_nowhere_else(name, busy, monkeypatch):
+    """Gravel is all stones: deep in a hole in it the shift map copies whole ones. Around the
+    rocket's clear dusk sky the completion, held to the network's layout, is closer, and its
+    fill is kept as it is."""
+    from dataclasses import replace
+    from functools import partial
+
+    from scnn_plugin.fill import completion, texture
+
+    array = getattr(data, name)()
+    array = np.repeat(array[..., None], 3, 2) if array.ndim == 2 else array
+    image = _tensor(array)
+    h, w = image.shape[1:]
+    hole = _disc(h, w, h // 2, w // 3, 70)
+    fill = torch.where(hole, gaussian_blur(image[None], 12.0)[0], image)  # a smooth guess
+    with_map = texture.add_texture(fill, ~hole)
+    monkeypatch.setattr(
+        texture, "complete", partial(completion.complete, params=replace(DEFAULT, map_shifts=0))
+    )
+    without = texture.add_texture(fill, ~hole)
+    changed = float((with_map != without).any(0)[hole].float().mean())
+    if busy:  # where a copy fits the layout clearly better than the completion: 7 % here
+        assert changed > 0.03
+    else:
+        assert changed == 0.0
