@@ -14,8 +14,9 @@ and Irani's space-time completion and Barnes et al.'s PatchMatch:
 3. ``Vote``: each hole pixel becomes the weighted mean of the overlapping patches' copies; search
    and vote alternate a few times (expectation-maximisation).
 4. ``_upsampled``: the field is carried to the next finer level.
-5. ``shift_map``: deep in the hole, from ``copy_start`` px in, each pixel copies the photo under
-   one of its ``map_shifts`` dominant shifts, or keeps what the steps above made; graph cuts
+5. ``shift_map``: deep in the hole, from ``copy_start`` px in and where the caller allows it
+   (``texture``: around a busy texture), each pixel copies the photo under one of its
+   ``map_shifts`` dominant shifts, or keeps what the steps above made; graph cuts
    choose for whole regions at once, so a material comes in one piece where the vote's per-pixel
    matches make a patchwork (lime in the orange, a blend where two materials meet). A copy is
    made only where it fits the network's layout by ``keep_cost`` better than the completion,

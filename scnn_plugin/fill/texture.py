@@ -7,7 +7,8 @@ pixels, coarse to fine, with the network's fill as the layout (``completion``); 
 surroundings repeat on a lattice (tiles, blinds, planking), the hole is instead copied one period
 along it (``periodic``). Near the hole's edge and in strokes under ~24 px wide the network's fill
 stays whole: there it is the photo's continuation; but around a busy texture (gravel, grass) a
-stroke from ~12 px wide is completed too, since there the network's fill is a visible smear. Pure
+stroke from ~12 px wide is completed too, since there the network's fill is a visible smear, and
+deep in a hole there the completion may copy the photo in whole pieces (``shift_map``). Pure
 tensor code with no parameters; seeded, so a fill is repeatable. What measured the widths:
 ``docs/experiments/``.
 """
