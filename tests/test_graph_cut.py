@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import torch
 
-from scnn_plugin.fill.graph_cut import expand, min_cut
+from scnn_plugin.fill.graph_cut import FlowNetwork, expand
 
 
 def _cut_cost(side, source_cost, sink_cost, edges, capacity) -> float:
@@ -24,7 +24,7 @@ def test_a_minimum_cut_is_the_cheapest_of_every_choice():
     for _ in range(5):
         source_cost, sink_cost = rng.random(n), rng.random(n)
         capacity = rng.random(len(pairs)) * 0.6
-        side = min_cut(source_cost, sink_cost, pairs, capacity)
+        side = FlowNetwork(n, pairs).cut(source_cost, sink_cost, capacity)
         best = min(
             _cut_cost(np.array(choice), source_cost, sink_cost, pairs, capacity)
             for choice in itertools.product([False, True], repeat=n)

@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import tune  # the tuning photos, holes, cache and metrics
 
-from scnn_plugin.fill import completion
+from scnn_plugin.fill import completion, shift_map
 from scnn_plugin.fill.depth import deepness, hole_depth
 from scnn_plugin.fill.filters import gaussian_blur
 from scnn_plugin.fill.graph_cut import expand
@@ -97,7 +97,7 @@ def labelled(
         index[ys, xs] = torch.arange(len(ys))
         k = len(shifts)
         if cycles:
-            edge, pairs = _neighbours(fill, shifts, ys, xs, index)
+            edge, pairs = shift_map._neighbours(fill, shifts, ys, xs, index)
             first, second = pairs[:, 0], pairs[:, 1]
 
             def seam(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -158,34 +158,6 @@ def labelled(
         return out
 
     return complete
-
-
-def _neighbours(
-    fill: torch.Tensor,
-    shifts: torch.Tensor,
-    ys: torch.Tensor,
-    xs: torch.Tensor,
-    index: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The seams with fixed neighbours ``[K, n]`` (copy a continued at a fixed 4-neighbour against
-    the pixel there, summed) and the pairs of 4-neighbouring region pixels ``[m, 2]``."""
-    h, w = index.shape
-    edge = torch.zeros(len(shifts), len(ys))
-    pairs = []
-    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-        ny, nx = ys + dy, xs + dx
-        on = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
-        ny, nx = ny.clamp(0, h - 1), nx.clamp(0, w - 1)
-        other = index[ny, nx]
-        fixed = on & (other < 0)
-        for i, (sy, sx) in enumerate(shifts.tolist()):
-            cy, cx = (ny + sy).clamp(0, h - 1), (nx + sx).clamp(0, w - 1)
-            gap = (fill[:, cy, cx] - fill[:, ny, nx]).norm(dim=0)
-            edge[i] += torch.where(fixed, gap, torch.zeros_like(gap))
-        if dy + dx > 0:  # each region pair once
-            mine = on & (other >= 0)
-            pairs.append(torch.stack([torch.nonzero(mine)[:, 0], other[mine]], 1))
-    return edge, torch.cat(pairs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,10 +30,9 @@ class FlowNetwork:
         source, sink = n, n + 1
         rows = np.concatenate([np.full(n, source), np.arange(n), edges[:, 0]])
         cols = np.concatenate([np.arange(n), np.full(n, sink), edges[:, 1]])
-        order = np.lexsort((cols, rows))  # compressed-row order
-        self.order = order
-        self.indices = cols[order].astype(np.int32)
-        self.indptr = np.searchsorted(rows[order], np.arange(n + 3)).astype(np.int32)
+        self.order = np.lexsort((cols, rows))  # compressed-row order
+        self.indices = cols[self.order].astype(np.int32)
+        self.indptr = np.searchsorted(rows[self.order], np.arange(n + 3)).astype(np.int32)
 
     def cut(
         self, source_cost: np.ndarray, sink_cost: np.ndarray, capacity: np.ndarray
@@ -54,14 +53,6 @@ class FlowNetwork:
         side = np.ones(n + 2, dtype=bool)
         side[reached] = False
         return side[:n]
-
-
-def min_cut(
-    source_cost: np.ndarray, sink_cost: np.ndarray, edges: np.ndarray, capacity: np.ndarray
-) -> np.ndarray:
-    """One minimum cut (``FlowNetwork.cut``) of ``len(source_cost)`` variables joined by
-    ``edges`` ``[m, 2]``."""
-    return FlowNetwork(len(source_cost), edges).cut(source_cost, sink_cost, capacity)
 
 
 def expand(
@@ -102,9 +93,11 @@ def expand(
             )
             switch_t = torch.from_numpy(switch).to(labels.device)
             # the move's energy from the terms already at hand: no pair is costed twice
-            sp, sq = switch_t[first], switch_t[second]
+            p_switches, q_switches = switch_t[first], switch_t[second]
             seams = torch.where(
-                sp, torch.where(sq, 0.0, p_takes), torch.where(sq, q_takes, both_keep)
+                p_switches,
+                torch.where(q_switches, 0.0, p_takes),
+                torch.where(q_switches, q_takes, both_keep),
             )
             unaries = torch.where(switch_t, unary[alpha], stay)
             e = float(unaries.sum() + seams.sum())

@@ -9,9 +9,9 @@ network's layout, or where it would copy an unknown pixel; neighbours with diffe
 for the seam they make. So the photo decides what goes where, in whole pieces, and the network
 only weighs in at the scale it knows (a Gaussian of ``guide_sigma`` px).
 
-The labelling runs on the finest pyramid level with at most ``_MAX_NODES`` pixels to label, so a
-large selection costs no more than an object hole; its labels are carried to full resolution, and
-every pixel is copied there.
+The labelling runs on a coarse pyramid level where the hole is large (``completion``'s
+``map_nodes``), so a large selection costs no more than an object hole; its labels are carried to
+full resolution, and every pixel is copied there.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from .graph_cut import expand
 _UNREACHABLE = 1e4
 # Of the gradient-domain blend's change to a copy, hue may be this share of brightness's limit.
 _HUE_SHARE = 0.1
-# The labelling's level: the finest with at most this many pixels to label (one cut each per
-# shift and cycle; scipy's maximum flow takes ~30 ms for 30k pixels).
-_MAX_NODES = 12_000
+# A pixel's 4-neighbours.
+_STEPS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
 def shift_labels(
@@ -62,23 +61,19 @@ def shift_labels(
     copies, data = [], []
     for dy, dx in shifts.tolist():
         sy, sx, inside = _shifted(ys, xs, dy, dx, h, w)
-        copies.append(image[:, sy, sx])
+        copies.append(image[:, sy, sx].t())
         gap = (layout - photo_low[:, sy, sx]).square().sum(0)
         data.append(torch.where(inside & known[sy, sx], gap, torch.full_like(gap, _UNREACHABLE)))
     if keep is not None:
-        copies.append(keep[:, ys, xs])
+        copies.append(keep[:, ys, xs].t())
         gap = (layout - gaussian_blur(keep[None], sigma)[0][:, ys, xs]).square().sum(0)
         data.append(gap + keep_cost)
-    stack = torch.stack(copies)  # [K, 3, n]: each shift's copy at each region pixel
+    rows = torch.stack(copies)  # [K, n, 3]: each label's colour at each region pixel
     unary = torch.stack(data)
     index = torch.full((h, w), -1, dtype=torch.long, device=known.device)
     index[ys, xs] = torch.arange(len(ys), device=known.device)
-    border, pairs = _neighbours(image, shifts, ys, xs, index)
-    if keep is not None:  # what is kept continues what lies around the region
-        border = torch.cat([border, _kept_border(keep, image, ys, xs, index)])
+    border, pairs = _neighbours(image, shifts, ys, xs, index, keep)
     first, second = pairs[:, 0], pairs[:, 1]
-
-    rows = stack.transpose(1, 2).contiguous()  # [K, n, 3]: a pixel's colour in one row
 
     def seam(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Copies a and b side by side: how far they differ at both pixels of the pair (a metric
@@ -144,7 +139,7 @@ def blended(
     degree = torch.zeros(len(pixels), dtype=image.dtype, device=image.device)
     neighbours = []
     rest = around.reshape(c, -1)
-    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+    for dy, dx in _STEPS:
         ny, nx, on = _shifted(py, px, dy, dx, h, w)
         q = ny * w + nx
         other = torch.where(on, index[q], -1)
@@ -205,39 +200,29 @@ def _neighbours(
     ys: torch.Tensor,
     xs: torch.Tensor,
     index: torch.Tensor,
+    keep: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The seam each shift makes with the pixels around the region that are not labelled
-    (``[K, n]``: its copy continued onto each such 4-neighbour, against the pixel there), and the
+    """The seam each label makes with the pixels around the region that are not labelled
+    (``[K, n]``: each shift's copy continued onto each such 4-neighbour, against the pixel there;
+    with ``keep``, one more row: its own value there against the pixel there), and the
     4-neighbouring pairs of region pixels (``[m, 2]``, each once)."""
     h, w = index.shape
-    border = image.new_zeros(len(shifts), len(ys))
+    border = image.new_zeros(len(shifts) + (keep is not None), len(ys))
     pairs = []
-    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+    for dy, dx in _STEPS:
         ny, nx, on = _shifted(ys, xs, dy, dx, h, w)
         other = index[ny, nx]
         outside = on & (other < 0)
+        here = image[:, ny, nx]
         cy, cx, _ = _shifted(ny, nx, shifts[:, :1], shifts[:, 1:], h, w)  # [K, n] each
-        gap = (image[:, cy, cx] - image[:, ny, nx][:, None]).norm(dim=0)
+        gap = (image[:, cy, cx] - here[:, None]).norm(dim=0)
+        if keep is not None:
+            gap = torch.cat([gap, (keep[:, ny, nx] - here).norm(dim=0)[None]])
         border += torch.where(outside, gap, 0.0)
         if dy + dx > 0:
             mine = on & (other >= 0)
             pairs.append(torch.stack([torch.nonzero(mine).squeeze(1), other[mine]], 1))
     return border, torch.cat(pairs)
-
-
-def _kept_border(
-    keep: torch.Tensor, image: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, index: torch.Tensor
-) -> torch.Tensor:
-    """``[1, n]``: the seam ``keep`` makes with the pixels around the region that are not
-    labelled (its own value there against the pixel there, summed)."""
-    h, w = index.shape
-    border = keep.new_zeros(1, len(ys))
-    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-        ny, nx, on = _shifted(ys, xs, dy, dx, h, w)
-        outside = on & (index[ny, nx] < 0)
-        gap = (keep[:, ny, nx] - image[:, ny, nx]).norm(dim=0)
-        border[0] += torch.where(outside, gap, torch.zeros_like(gap))
-    return border
 
 
 def _limited(change: torch.Tensor, limit: float) -> torch.Tensor:
