@@ -8,9 +8,10 @@ and Irani's space-time completion and Barnes et al.'s PatchMatch:
 1. ``_pyramid``: halve the crop until the hole is a few px deep; going up the hole shrinks (as in
    PyPatchMatch), so the top level decides the layout.
 2. ``_search``: per level, a nearest-neighbour field from every patch touching the hole to a patch
-   of the photo (``patch_match``); what a source patch does not know counts against it and is
-   never copied. Neighbours' matches and the photo's most frequent self-similar shifts
-   (``_dominant_offsets``) are favoured, so structure continues in coherent pieces.
+   of the photo (``patch_match``) in the sampling area (``sampling``: near the hole, in colours
+   its border shows); what a source patch does not know counts against it and is never copied.
+   Neighbours' matches and the photo's most frequent self-similar shifts (``_dominant_offsets``)
+   are favoured, so structure continues in coherent pieces.
 3. ``Vote``: each hole pixel becomes the weighted mean of the overlapping patches' copies; search
    and vote alternate a few times (expectation-maximisation).
 4. ``_upsampled``: the field is carried to the next finer level.
@@ -47,6 +48,7 @@ from .finish import matched_energy, own_grain
 from .offsets import dominant_offsets
 from .patch_basis import cosine_basis, patch_features
 from .patch_match import feature_distance, refine_field, unknown_counts, valid_sources
+from .sampling import sampling_area
 from .shift_map import blended, shift_labels, sources
 from .vote import Vote, box
 
@@ -60,7 +62,10 @@ class CompletionParams:
     max_levels: int = 7  # at most 1/64 resolution ...
     min_side: int = 8  # ... and no level under this many px across
     unknown_cost: float = 3.0  # per unknown or off-crop pixel of a source patch (3: the most)
-    context: int = 128  # known pixels this far (px) around the hole's box are searched
+    context: int = 128  # sources lie within this many px of what is completed ...
+    palette: int = 8  # ... in a colour (this many levels per channel, give or take one) ...
+    palette_border: int = 8  # ... that the known pixels within this many px of the hole ...
+    palette_share: float = 0.002  # ... show in at least this share of them
     iters_coarse: int = 4  # search-and-vote rounds on the top level
     iters_mid: int = 2  # ... on the levels between
     iters_fine: int = 1  # ... on the finest level
@@ -128,7 +133,18 @@ def complete(
     ys, xs = box(region, params.context)
     inside = region[ys, xs]
     allowed = None if copies is None else copies[ys, xs]
-    done = _complete_crop(fill[:, ys, xs], known[ys, xs], inside, seed, params, allowed)
+    # only what borders the hole is copied into it: the bundled photo's table got the portrait's
+    # hair and name badge, which fit the network's blend of backdrop and table best
+    sampled = sampling_area(
+        fill[:, ys, xs],
+        known[ys, xs],
+        inside,
+        params.context,
+        params.palette,
+        params.palette_border,
+        params.palette_share,
+    )
+    done = _complete_crop(fill[:, ys, xs], sampled, inside, seed, params, allowed)
     if done is None:
         return None
     out = fill.clone()
