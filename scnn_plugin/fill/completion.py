@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .depth import deepness, hole_depth
+from .depth import deepness
 from .filters import gaussian_blur
 from .finish import matched_energy, own_grain
 from .offsets import dominant_offsets
@@ -237,9 +237,12 @@ def _copied_deep(
     source = sources(finest.known, labels, shifts, scale)
     # copies only in object-sized parts of the hole: in a stroke the completion's continuation of
     # the edges is worth more than any copy (medium strokes lost 0.2 dB to them)
-    depth_px = hole_depth(~finest.known, max(math.ceil(p.copy_start), p.map_depth))
-    wide = ~valid_sources(depth_px < p.map_depth, p.map_depth)
-    inside = (depth_px >= p.copy_start) & wide & ~finest.fixed
+    # "at least d px deep" is a box of hole around the pixel, tested by running sums
+    hole = ~finest.known
+    deep = valid_sources(hole, p.map_depth - 1)
+    wide = ~valid_sources(~deep, p.map_depth)
+    started = valid_sources(hole, math.ceil(p.copy_start) - 1)
+    inside = started & wide & ~finest.fixed
     if copies is not None:
         inside &= copies
     return blended(finest.image, source, inside, estimate, p.blend_iterations, p.blend_limit)
