@@ -1,5 +1,6 @@
 """The sampling area on the bundled photo: the shuttle model's hole is filled from the backdrop
-and the table that border it, never from the astronaut's hair across the picture."""
+and the table that border it, and hardly from the astronaut's hair across the picture (only its
+lightest strands share the backdrop's colours)."""
 
 from __future__ import annotations
 
