@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import json
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -174,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, view, hole in samples(args.pool, args.kind, args.photos):
         if args.only not in name:
             continue
-        key = f"{name}-{args.kind}"
+        # the hole is in the key: with another --photos a photo gets another hole
+        key = f"{name}-{args.kind}-{zlib.crc32(np.packbits(hole).tobytes()):08x}"
 
         def run_net(view=view, hole=hole):
             nonlocal network
