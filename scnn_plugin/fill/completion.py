@@ -75,11 +75,6 @@ class CompletionParams:
     fine_radius: int = 32  # widest random search (px) below the top level, which searches all
     guide_sigma: float = 8.0  # width (px at full resolution) of the network's layout
     layout_weight: float = 7.0  # a layout colour value's weight against the patch's 147 ...
-    # probes of 2026-12-07, late (docs/experiments/completion.md); the defaults change nothing
-    layout_slack: float = 0.0  # in object-sized parts this much (RGB) of the layout gap is free
-    object_layout: float = 7.0  # the layout's weight in object-sized parts
-    layout_sigma: float = 8.0  # width (px) of the matches' layout term
-    top_guide: bool = True  # the top level starts from the network's layout and keeps it
     trust_depth: float = 8.0  # ... falling over this many px into the hole ...
     trust_floor: float = 0.2  # ... to this share of it, where the network only guesses
     final_start: float = 16.0  # its low frequencies are put back at the end up to this depth ...
@@ -174,7 +169,6 @@ def _complete_crop(
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     basis = cosine_basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None = None  # field, targets, size
-    parts = _object_parts(~known, levels[0].fixed, p).to(fill.dtype)[None, None]
     one = min(1, len(levels) - 1)  # the shifts are found one level up from the finest
     shifts = _shifts(levels[one], basis, generator, p, p.offsets)
     for depth in reversed(range(len(levels))):
@@ -183,9 +177,8 @@ def _complete_crop(
         if shifts is not None:
             level_shifts = torch.round(shifts * 2.0 ** (one - depth))
             level_shifts = level_shifts.long().unique(dim=0)
-        part = parts if depth == 0 else F.avg_pool2d(parts, 2**depth, ceil_mode=True)
         field, targets, estimate, source_low = _complete_level(
-            level, depth, below, basis, generator, p, part[0, 0], level_shifts
+            level, depth, below, basis, generator, p, level_shifts
         )
         below = (field, targets, (int(level.fixed.shape[0]), int(level.fixed.shape[1])))
     finest = levels[0]
@@ -244,21 +237,15 @@ def _copied_deep(
     source = sources(finest.known, labels, shifts, scale)
     # copies only in object-sized parts of the hole: in a stroke the completion's continuation of
     # the edges is worth more than any copy (medium strokes lost 0.2 dB to them)
-    inside = _object_parts(~finest.known, finest.fixed, p)
-    if copies is not None:
-        inside &= copies
-    return blended(finest.image, source, inside, estimate, p.blend_iterations, p.blend_limit)
-
-
-def _object_parts(hole: torch.Tensor, fixed: torch.Tensor, p: CompletionParams) -> torch.Tensor:
-    """``[H, W]`` bool: what is completed at least ``copy_start`` px into ``hole`` and within
-    ``map_depth`` px of a pixel that deep: an object-sized part, not a stroke. There the photo
-    composes (``object_layout``) and the shift map copies. Each depth is a box test by running
-    sums."""
+    # "at least d px deep" is a box of hole around the pixel, tested by running sums
+    hole = ~finest.known
     deep = valid_sources(hole, p.map_depth - 1)
     wide = ~valid_sources(~deep, p.map_depth)
     started = valid_sources(hole, math.ceil(p.copy_start) - 1)
-    return started & wide & ~fixed
+    inside = started & wide & ~finest.fixed
+    if copies is not None:
+        inside &= copies
+    return blended(finest.image, source, inside, estimate, p.blend_iterations, p.blend_limit)
 
 
 def _complete_level(
@@ -268,11 +255,9 @@ def _complete_level(
     basis: torch.Tensor,
     generator: torch.Generator,
     p: CompletionParams,
-    parts: torch.Tensor,
     shifts: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Search and vote on one level; ``parts`` (``[h, w]`` in [0, 1]) is the share of each
-    pixel in object-sized parts. Returns its field, targets, estimate and the photo's low
+    """Search and vote on one level. Returns its field, targets, estimate and the photo's low
     frequencies at the layout's width."""
     image, fixed = level.image, level.fixed
     size = (int(fixed.shape[0]), int(fixed.shape[1]))
@@ -289,32 +274,22 @@ def _complete_level(
         field = _upsampled(*below, targets, size, generator)
         if not rounds:  # a large finest level: the field carried up, voted once, no search
             return field, targets, torch.where(fixed, image, vote(image, field, None)), source_low
-    wide = max(p.layout_sigma / 2**depth, 0.5)
-    layout_low = source_low if wide == sigma else gaussian_blur(image[None], wide)[0]
-    guide_low = layout_low if level.guide is image else gaussian_blur(level.guide[None], wide)[0]
+    guide_low = source_low if level.guide is image else gaussian_blur(level.guide[None], sigma)[0]
     unknown = _unknown_cost(level.known, p)  # any patch is a source, at a cost for what it lacks
     patch_sources = torch.cat([patch_features(image, basis, p.radius), unknown], 1)
-    layout_sources = layout_low.flatten(1).t().contiguous()
+    layout_sources = source_low.flatten(1).t().contiguous()
     layout_targets = guide_low.flatten(1)[:, targets].t().contiguous()
     deep = deepness(fixed, depth, p.trust_depth).flatten()[targets]
     weight = p.layout_weight**2 * (1 - (1 - p.trust_floor) * deep)
-    # in object-sized parts the network's layout is a mean of what could be there (a blob, a
-    # blend of two materials): a source that strays from it a little is free, so the photo's own
-    # pieces continue in whole, but a wrong material (green in a grey wall) still pays in full
-    slack = p.layout_slack * parts.flatten()[targets]
-    loose = (p.object_layout / p.layout_weight) ** 2 if p.layout_weight else 1.0
-    weight = weight * (1 - (1 - loose) * parts.flatten()[targets])
     coherence: float | torch.Tensor = p.coherence
     if p.coherence_start > 0:
         far = deepness(fixed, depth, 1e-3, p.coherence_start).flatten()[targets]
         coherence = p.coherence * far
     columns = patch_sources.shape[1] + layout_sources.shape[1]
     guided = None
-    if top and p.top_guide:
+    if top:
         field = _layout_field(image, level.guide, fixed, targets, basis, generator, p)
         guided = _Guide(level.guide, fixed, p.guide_sigma / 2**depth)
-    elif top:
-        field = _random_field(targets.numel(), fixed.numel(), generator)
     estimate = torch.where(fixed, image, vote(image, field, None))
     if guided is not None:
         estimate = guided(estimate)
@@ -326,9 +301,7 @@ def _complete_level(
             ],
             1,
         )
-        distance = _Distance(
-            patch_sources, patch_targets, layout_sources, layout_targets, weight, slack
-        )
+        distance = _Distance(patch_sources, patch_targets, layout_sources, layout_targets, weight)
         field = _search(field, targets, distance, size, top, generator, p, shifts, coherence)
         cost = distance(field) / columns
         estimate = torch.where(fixed, image, vote(image, field, _vote_weights(cost, p)))
@@ -348,19 +321,14 @@ class _Distance:
         layout_sources: torch.Tensor,
         layout_targets: torch.Tensor,
         weight: torch.Tensor,
-        slack: torch.Tensor,
     ) -> None:
         self.patch_sources, self.patch_targets = patch_sources, patch_targets
         self.layout_sources, self.layout_targets = layout_sources, layout_targets
-        self.weight, self.slack = weight, slack
-        self.slacked = bool((slack > 0).any())
+        self.weight = weight
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         patch = feature_distance(self.patch_sources, candidates, self.patch_targets)
         layout = feature_distance(self.layout_sources, candidates, self.layout_targets)
-        if self.slacked:
-            slack = self.slack if layout.ndim == 1 else self.slack[:, None]
-            layout = (layout.sqrt() - slack).clamp_min(0).square()
         return patch + self.weight * layout
 
 
