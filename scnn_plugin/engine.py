@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -306,9 +307,13 @@ class Inpainter:
         ``photo`` and ``filled`` are ``[N, 3, h, w]``, ``holes`` ``[N, 1, h, w]``, 1 = fill.
         """
         known = holes[:, 0] < 0.5  # add_texture (fill/) still takes the known polarity
-        return torch.stack(
-            [add_texture(torch.where(k, p, o), k) for p, o, k in zip(photo, filled.float(), known)]
-        )
+        with _one_thread(photo.device):
+            return torch.stack(
+                [
+                    add_texture(torch.where(k, p, o), k)
+                    for p, o, k in zip(photo, filled.float(), known)
+                ]
+            )
 
     @staticmethod
     def _prior_crops(prior: torch.Tensor, size: tuple[int, int], batch: list[Tile]) -> torch.Tensor:
@@ -328,3 +333,22 @@ def _same_device(a: torch.device, b: torch.device) -> bool:
     if a.type != b.type:
         return False
     return a.type == "cpu" or (a.index or 0) == (b.index or 0)
+
+
+@contextmanager
+def _one_thread(device: torch.device) -> Iterator[None]:
+    """On the CPU, torch's ops in this thread run on one thread for the block.
+
+    The texture step is thousands of small tensor ops: waking OpenMP's sleeping threads for each
+    costs more than they save (on 2 cores, ``scnn-bench``: docs/performance.md). The same pixels
+    come out either way. With OpenMP the count is the calling thread's own, so a fill in a worker
+    thread leaves the rest of the process alone."""
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
