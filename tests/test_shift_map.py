@@ -10,7 +10,7 @@ import torch
 from scnn_plugin.fill.completion import DEFAULT, Level, _shifts
 from scnn_plugin.fill.filters import gaussian_blur
 from scnn_plugin.fill.patch_basis import cosine_basis
-from scnn_plugin.fill.shift_map import blended, shift_labels, sources
+from scnn_plugin.fill.shift_map import ShiftMap, blended, sources
 
 data = pytest.importorskip("skimage.data")
 
@@ -41,17 +41,8 @@ def test_a_hole_between_two_materials_is_labelled_in_whole_pieces():
     level = Level(fill, fill, known, known)
     shifts = _shifts(level, basis, torch.Generator().manual_seed(0), DEFAULT, 32)
     assert shifts is not None and len(shifts) >= 8
-    labels = shift_labels(
-        fill,
-        fill,
-        known,
-        hole,
-        shifts,
-        8.0,
-        DEFAULT.seam_weight,
-        2,
-        torch.Generator().manual_seed(0),
-    )
+    terms = ShiftMap(fill, fill, known, hole, shifts, 8.0)
+    labels = terms.labels(DEFAULT.seam_weight, 2, torch.Generator().manual_seed(0))
     inside = labels[hole]
     assert (inside >= 0).float().mean() > 0.95  # every pixel reaches a known one
 
@@ -60,7 +51,7 @@ def test_a_hole_between_two_materials_is_labelled_in_whole_pieces():
         down = (lab[1:] != lab[:-1]) & hole[1:] & hole[:-1]
         return float(across.sum() + down.sum()) / float(hole.sum())
 
-    alone = shift_labels(fill, fill, known, hole, shifts, 8.0, 0.0, 0, torch.Generator())
+    alone = terms.labels(0.0, 0, torch.Generator())
     assert seams(alone) > 0.3  # each pixel alone: a patchwork
     assert seams(labels) < 0.1
     # each piece copies its own side's material: the copy is grey on the left, green on the right

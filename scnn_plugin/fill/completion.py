@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -49,7 +50,7 @@ from .offsets import dominant_offsets
 from .patch_basis import cosine_basis, patch_features
 from .patch_match import feature_distance, refine_field, unknown_counts, valid_sources
 from .sampling import sampling_area
-from .shift_map import blended, shift_labels, sources
+from .shift_map import ShiftMap, blended, sources
 from .vote import Vote, box
 
 
@@ -168,6 +169,31 @@ def _complete_crop(
     levels = _pyramid(fill, known, region, _depth_levels(region, p), p)
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     basis = cosine_basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
+    with ThreadPoolExecutor(1) as pool:
+        # the shift map's search needs no estimate: it runs on a second core meanwhile, drawing
+        # from its own generator so that the fill is the same whichever finishes first
+        mapped = None
+        if copies is None or bool((copies & region).any()):
+            own = torch.Generator(device=fill.device).manual_seed(seed + 1)
+            mapped = _beside(pool, _shift_map, levels, basis, own, p)
+        estimate = _coarse_to_fine(fill, known, levels, basis, generator, p)
+        shift_map = None if mapped is None else mapped.result()
+    if shift_map is None:
+        return estimate
+    return _copied_deep(estimate, levels, shift_map, generator, p, copies)
+
+
+def _coarse_to_fine(
+    fill: torch.Tensor,
+    known: torch.Tensor,
+    levels: list[Level],
+    basis: torch.Tensor,
+    generator: torch.Generator,
+    p: CompletionParams,
+) -> torch.Tensor:
+    """The completion's estimate: search and vote level by level, each starting from the field
+    of the one below; then the network's low frequencies put back near the edge, each pixel's
+    own grain and the surroundings' band energy."""
     below: tuple[torch.Tensor, torch.Tensor, tuple[int, int]] | None = None  # field, targets, size
     one = min(1, len(levels) - 1)  # the shifts are found one level up from the finest
     shifts = _shifts(levels[one], basis, generator, p, p.offsets)
@@ -188,23 +214,61 @@ def _complete_crop(
     estimate = _Guide(fill, finest.fixed, p.guide_sigma, share)(estimate)
     estimate = own_grain(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
     # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
-    estimate = matched_energy(
+    return matched_energy(
         estimate, fill, source_low, known, ~finest.fixed, p.guide_sigma, p.energy_sigma, p.max_gain
     )
-    # the shift map's own shifts, at full resolution: the level above's are twice as coarse and
-    # counted over a ring twice as wide, and copied measurably worse
-    if copies is not None and not bool((copies & region).any()):
-        return estimate
-    found = _shifts(finest, basis, generator, p, p.map_shifts)
+
+
+@dataclass(frozen=True)
+class _Map:
+    """The shift map's part that needs no estimate."""
+
+    shifts: torch.Tensor  # [K, 2]: the photo's dominant shifts, full-resolution px
+    depth: int  # the pyramid level labelled: the finest with at most ``map_nodes`` to label
+    terms: ShiftMap  # the labelling's terms there
+
+
+def _shift_map(
+    levels: list[Level], basis: torch.Tensor, generator: torch.Generator, p: CompletionParams
+) -> _Map | None:
+    """The shift map's own shifts, at full resolution (the level above's are twice as coarse and
+    counted over a ring twice as wide, and copied measurably worse), and its terms on the finest
+    level with at most ``map_nodes`` pixels to label; None where no shift is found."""
+    found = _shifts(levels[0], basis, generator, p, p.map_shifts)
     if found is None:
-        return estimate
-    return _copied_deep(estimate, levels, found, generator, p, copies)
+        return None
+    depth = next(
+        (d for d, level in enumerate(levels) if int((~level.fixed).sum()) <= p.map_nodes),
+        len(levels) - 1,
+    )
+    level, scale = levels[depth], 2**depth
+    terms = ShiftMap(
+        level.image,
+        level.guide,
+        level.known,
+        ~level.fixed,
+        torch.round(found / scale).long(),
+        p.guide_sigma / scale,
+    )
+    return _Map(found, depth, terms)
+
+
+def _beside(pool: ThreadPoolExecutor, fn: Callable, *args) -> Future:
+    """``fn(*args)`` on ``pool``'s thread, its torch ops on as many threads as this thread's
+    (OpenMP's count is each thread's own)."""
+    threads = torch.get_num_threads()
+
+    def run():
+        torch.set_num_threads(threads)
+        return fn(*args)
+
+    return pool.submit(run)
 
 
 def _copied_deep(
     estimate: torch.Tensor,
     levels: list[Level],
-    shifts: torch.Tensor,
+    shift_map: _Map,
     generator: torch.Generator,
     p: CompletionParams,
     copies: torch.Tensor | None = None,
@@ -212,27 +276,11 @@ def _copied_deep(
     """``estimate`` with the shift map's copy (``shift_map``) in its place deep in the hole: one
     shift per pixel, so the photo's materials come in whole pieces, not the vote's patchwork.
     Near the edge the completion stays: there it follows the network's layout closely, and the
-    copies' seams would cost it. The labels are found on the finest level with at most
-    ``map_nodes`` pixels to label; ``shifts`` are full-resolution px."""
-    depth = next(
-        (d for d, level in enumerate(levels) if int((~level.fixed).sum()) <= p.map_nodes),
-        len(levels) - 1,
-    )
-    level, scale = levels[depth], 2**depth
+    copies' seams would cost it."""
+    scale = 2**shift_map.depth
     keep = estimate if scale == 1 else F.avg_pool2d(estimate[None], scale, ceil_mode=True)[0]
-    labels = shift_labels(
-        level.image,
-        level.guide,
-        level.known,
-        ~level.fixed,
-        torch.round(shifts / scale).long(),
-        p.guide_sigma / scale,
-        p.seam_weight,
-        p.cut_cycles,
-        generator,
-        keep,
-        p.keep_cost,
-    )
+    labels = shift_map.terms.labels(p.seam_weight, p.cut_cycles, generator, keep, p.keep_cost)
+    shifts = shift_map.shifts
     finest = levels[0]
     source = sources(finest.known, labels, shifts, scale)
     # copies only in object-sized parts of the hole: in a stroke the completion's continuation of

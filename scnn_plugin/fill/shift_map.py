@@ -30,63 +30,91 @@ _HUE_SHARE = 0.1
 _STEPS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
-def shift_labels(
-    image: torch.Tensor,
-    guide: torch.Tensor,
-    known: torch.Tensor,
-    region: torch.Tensor,
-    shifts: torch.Tensor,
-    sigma: float,
-    smooth: float,
-    cycles: int,
-    generator: torch.Generator,
-    keep: torch.Tensor | None = None,
-    keep_cost: float = 0.0,
-) -> torch.Tensor:
-    """``[h, w]`` long: per ``region`` pixel the index of its shift in ``shifts`` ``[K, 2]``
-    (dy, dx, px on this level), -1 where none reaches a known pixel, where ``keep`` is kept and
-    outside ``region``.
+class ShiftMap:
+    """The labelling's terms for ``region`` (``[h, w]`` bool) under each of ``shifts`` (``[K, 2]``,
+    dy, dx, px on this level): what the copies cost against the network's layout and against the
+    pixels around the region. None of it depends on the completion's estimate, so it is built
+    while the completion runs (``completion``).
 
     ``image`` ``[3, h, w]`` is the photo where ``known`` and the network's fill elsewhere,
-    ``guide`` the network's fill; ``sigma`` (px on this level) the width of the layout.
-    ``keep`` (``[3, h, w]``, the completion's own estimate) is one more label, at ``keep_cost``
-    more per pixel than its layout cost: where no copy fits the layout, no copy is made."""
-    h, w = known.shape
-    ys, xs = torch.nonzero(region, as_tuple=True)
-    labels = torch.full((h, w), -1, dtype=torch.long, device=known.device)
-    if not len(ys) or not len(shifts):
+    ``guide`` the network's fill; ``sigma`` (px on this level) the width of the layout."""
+
+    def __init__(
+        self,
+        image: torch.Tensor,
+        guide: torch.Tensor,
+        known: torch.Tensor,
+        region: torch.Tensor,
+        shifts: torch.Tensor,
+        sigma: float,
+    ) -> None:
+        h, w = known.shape
+        self.image, self.shifts, self.sigma = image, shifts, sigma
+        self.ys, self.xs = torch.nonzero(region, as_tuple=True)
+        self.index = torch.full((h, w), -1, dtype=torch.long, device=known.device)
+        self.index[self.ys, self.xs] = torch.arange(len(self.ys), device=known.device)
+        if not len(self.ys) or not len(shifts):
+            return
+        ys, xs = self.ys, self.xs
+        photo_low = gaussian_blur(image[None], sigma)[0]
+        self.layout = gaussian_blur(guide[None], sigma)[0][:, ys, xs]
+        copies, data = [], []
+        for dy, dx in shifts.tolist():
+            sy, sx, inside = _shifted(ys, xs, dy, dx, h, w)
+            copies.append(image[:, sy, sx].t())
+            gap = (self.layout - photo_low[:, sy, sx]).square().sum(0)
+            data.append(
+                torch.where(inside & known[sy, sx], gap, torch.full_like(gap, _UNREACHABLE))
+            )
+        self.copies, self.data = copies, data
+        self.border, self.pairs, self.around = _neighbours(image, shifts, ys, xs, self.index)
+
+    def labels(
+        self,
+        smooth: float,
+        cycles: int,
+        generator: torch.Generator,
+        keep: torch.Tensor | None = None,
+        keep_cost: float = 0.0,
+    ) -> torch.Tensor:
+        """``[h, w]`` long: per region pixel the index of its shift, -1 where none reaches a known
+        pixel, where ``keep`` is kept and outside the region. Neighbours with different labels pay
+        ``smooth`` times their seam; ``cycles`` rounds of expansion moves.
+
+        ``keep`` (``[3, h, w]``, the completion's own estimate) is one more label, at
+        ``keep_cost`` more per pixel than its layout cost: where no copy fits the layout, no copy
+        is made."""
+        ys, xs = self.ys, self.xs
+        labels = torch.full_like(self.index, -1)
+        if not len(ys) or not len(self.shifts):
+            return labels
+        copies, data, border = list(self.copies), list(self.data), self.border
+        if keep is not None:
+            copies.append(keep[:, ys, xs].t())
+            low = gaussian_blur(keep[None], self.sigma)[0][:, ys, xs]
+            data.append((self.layout - low).square().sum(0) + keep_cost)
+            # its own value beside the unlabelled pixels around, against the pixel there
+            kept = sum(
+                torch.where(outside, (keep[:, ny, nx] - self.image[:, ny, nx]).norm(dim=0), 0.0)
+                for ny, nx, outside in self.around
+            )
+            border = torch.cat([border, kept[None]])
+        rows = torch.stack(copies)  # [K, n, 3]: each label's colour at each region pixel
+        unary = torch.stack(data)
+        first, second = self.pairs[:, 0], self.pairs[:, 1]
+
+        def seam(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            """Copies a and b side by side: how far they differ at both pixels of the pair (a
+            metric in the labels, so each expansion move is a cut)."""
+            at_first = (rows[a, first] - rows[b, first]).norm(dim=1)
+            at_second = (rows[a, second] - rows[b, second]).norm(dim=1)
+            return smooth * (at_first + at_second)
+
+        start = unary.argmin(0)
+        found = expand(unary + smooth * border, self.pairs, seam, start, cycles, generator)
+        reached = unary[found, torch.arange(len(ys), device=found.device)] < _UNREACHABLE
+        labels[ys, xs] = torch.where(reached & (found < len(self.shifts)), found, -1)
         return labels
-    photo_low = gaussian_blur(image[None], sigma)[0]
-    layout = gaussian_blur(guide[None], sigma)[0][:, ys, xs]
-    copies, data = [], []
-    for dy, dx in shifts.tolist():
-        sy, sx, inside = _shifted(ys, xs, dy, dx, h, w)
-        copies.append(image[:, sy, sx].t())
-        gap = (layout - photo_low[:, sy, sx]).square().sum(0)
-        data.append(torch.where(inside & known[sy, sx], gap, torch.full_like(gap, _UNREACHABLE)))
-    if keep is not None:
-        copies.append(keep[:, ys, xs].t())
-        gap = (layout - gaussian_blur(keep[None], sigma)[0][:, ys, xs]).square().sum(0)
-        data.append(gap + keep_cost)
-    rows = torch.stack(copies)  # [K, n, 3]: each label's colour at each region pixel
-    unary = torch.stack(data)
-    index = torch.full((h, w), -1, dtype=torch.long, device=known.device)
-    index[ys, xs] = torch.arange(len(ys), device=known.device)
-    border, pairs = _neighbours(image, shifts, ys, xs, index, keep)
-    first, second = pairs[:, 0], pairs[:, 1]
-
-    def seam(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Copies a and b side by side: how far they differ at both pixels of the pair (a metric
-        in the labels, so each expansion move is a cut)."""
-        at_first = (rows[a, first] - rows[b, first]).norm(dim=1)
-        at_second = (rows[a, second] - rows[b, second]).norm(dim=1)
-        return smooth * (at_first + at_second)
-
-    start = unary.argmin(0)
-    found = expand(unary + smooth * border, pairs, seam, start, cycles, generator)
-    reached = unary[found, torch.arange(len(ys), device=known.device)] < _UNREACHABLE
-    labels[ys, xs] = torch.where(reached & (found < len(shifts)), found, -1)
-    return labels
 
 
 def sources(
@@ -200,15 +228,14 @@ def _neighbours(
     ys: torch.Tensor,
     xs: torch.Tensor,
     index: torch.Tensor,
-    keep: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The seam each label makes with the pixels around the region that are not labelled
-    (``[K, n]``: each shift's copy continued onto each such 4-neighbour, against the pixel there;
-    with ``keep``, one more row: its own value there against the pixel there), and the
-    4-neighbouring pairs of region pixels (``[m, 2]``, each once)."""
+) -> tuple[torch.Tensor, torch.Tensor, list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]]:
+    """The seam each shift makes with the pixels around the region that are not labelled
+    (``[K, n]``: each shift's copy continued onto each such 4-neighbour, against the pixel there),
+    the 4-neighbouring pairs of region pixels (``[m, 2]``, each once), and per direction each
+    pixel's neighbour (y, x) and whether it is such an unlabelled pixel."""
     h, w = index.shape
-    border = image.new_zeros(len(shifts) + (keep is not None), len(ys))
-    pairs = []
+    border = image.new_zeros(len(shifts), len(ys))
+    pairs, around = [], []
     for dy, dx in _STEPS:
         ny, nx, on = _shifted(ys, xs, dy, dx, h, w)
         other = index[ny, nx]
@@ -216,13 +243,12 @@ def _neighbours(
         here = image[:, ny, nx]
         cy, cx, _ = _shifted(ny, nx, shifts[:, :1], shifts[:, 1:], h, w)  # [K, n] each
         gap = (image[:, cy, cx] - here[:, None]).norm(dim=0)
-        if keep is not None:
-            gap = torch.cat([gap, (keep[:, ny, nx] - here).norm(dim=0)[None]])
         border += torch.where(outside, gap, 0.0)
+        around.append((ny, nx, outside))
         if dy + dx > 0:
             mine = on & (other >= 0)
             pairs.append(torch.stack([torch.nonzero(mine).squeeze(1), other[mine]], 1))
-    return border, torch.cat(pairs)
+    return border, torch.cat(pairs), around
 
 
 def _limited(change: torch.Tensor, limit: float) -> torch.Tensor:
