@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from scnn_plugin import Cancelled, DeviceError, InpaintOptions, InputError
@@ -251,3 +252,14 @@ def test_the_fill_never_depends_on_the_pixels_under_the_mask(request, photo, con
             image.paste(colour, box)
         fills.append(np.asarray(inpainter.inpaint(image, mask)))
     assert np.array_equal(fills[0], fills[1])
+
+
+def test_a_fill_leaves_the_callers_thread_count_as_it_was(inpainter, photo, object_mask):
+    """The texture step runs its ops on one thread; the caller's count comes back after it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        inpainter.inpaint(photo, object_mask)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -1,7 +1,10 @@
 """The shift map on real photos: deep in a hole each material comes in whole pieces, and copies of
-a backdrop lit differently meet without a step."""
+a backdrop lit differently meet without a step; the fill does not depend on which of its two
+threads finishes first."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -97,7 +100,6 @@ def test_copies_are_made_on_a_busy_texture_and_nowhere_else(name, busy, monkeypa
     """Gravel is all stones: deep in a hole in it the shift map copies whole ones. Around the
     rocket's clear dusk sky the completion, held to the network's layout, is closer, and its
     fill is kept as it is."""
-    from dataclasses import replace
     from functools import partial
 
     from scnn_plugin.fill import completion, texture
@@ -118,3 +120,29 @@ def test_copies_are_made_on_a_busy_texture_and_nowhere_else(name, busy, monkeypa
         assert changed > 0.03
     else:
         assert changed == 0.0
+
+
+@pytest.mark.parametrize("late", ["_shift_map", "_coarse_to_fine"])
+def test_the_fill_is_the_same_whichever_half_finishes_first(late, monkeypatch):
+    """The shift map's search runs on a second thread beside the coarse-to-fine pass. Each draws
+    from its own generator, so holding either back changes no pixel of the fill."""
+    import time
+
+    from scnn_plugin.fill import completion
+
+    image = _tensor(np.repeat(np.asarray(data.gravel())[..., None], 3, 2))
+    h, w = image.shape[1:]
+    hole = _disc(h, w, h // 2, w // 3, 70)
+    fill = torch.where(hole, gaussian_blur(image[None], 12.0)[0], image)
+    first = completion.complete(fill, ~hole)
+    original = getattr(completion, late)
+
+    def held_back(*args, **kwargs):
+        time.sleep(0.5)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(completion, late, held_back)
+    assert torch.equal(completion.complete(fill, ~hole), first)
+    # and the shift map did copy here: without it the fill differs
+    without = completion.complete(fill, ~hole, params=replace(DEFAULT, map_shifts=0))
+    assert not torch.equal(without, first)
