@@ -324,16 +324,17 @@ def _complete_level(
             return field, targets, torch.where(fixed, image, vote(image, field, None)), source_low
     guide_low = source_low if level.guide is image else gaussian_blur(level.guide[None], sigma)[0]
     unknown = _unknown_cost(level.known, p)  # any patch is a source, at a cost for what it lacks
-    patch_sources = torch.cat([patch_features(image, basis, p.radius), unknown], 1)
-    layout_sources = source_low.flatten(1).t().contiguous()
-    layout_targets = guide_low.flatten(1)[:, targets].t().contiguous()
+    # one row per source: its patch, what it lacks, its layout colour (gathered at once)
+    layout_sources = source_low.flatten(1).t()
+    sources = torch.cat([patch_features(image, basis, p.radius), unknown, layout_sources], 1)
+    layout_targets = guide_low.flatten(1)[:, targets].t()
     deep = deepness(fixed, depth, p.trust_depth).flatten()[targets]
     weight = p.layout_weight**2 * (1 - (1 - p.trust_floor) * deep)
     coherence: float | torch.Tensor = p.coherence
     if p.coherence_start > 0:
         far = deepness(fixed, depth, 1e-3, p.coherence_start).flatten()[targets]
         coherence = p.coherence * far
-    columns = patch_sources.shape[1] + layout_sources.shape[1]
+    columns = sources.shape[1]
     guided = None
     if top:
         field = _layout_field(image, level.guide, fixed, targets, basis, generator, p)
@@ -342,14 +343,15 @@ def _complete_level(
     if guided is not None:
         estimate = guided(estimate)
     for _ in range(rounds):
-        patch_targets = torch.cat(
+        wanted = torch.cat(
             [
                 patch_features(estimate, basis, p.radius, targets),
                 unknown.new_zeros(len(targets), 1),
+                layout_targets,
             ],
             1,
         )
-        distance = _Distance(patch_sources, patch_targets, layout_sources, layout_targets, weight)
+        distance = _Distance(sources, wanted, weight, layout_targets.shape[1])
         field = _search(field, targets, distance, size, top, generator, p, shifts, coherence)
         cost = distance(field) / columns
         estimate = torch.where(fixed, image, vote(image, field, _vote_weights(cost, p)))
@@ -360,24 +362,20 @@ def _complete_level(
 
 class _Distance:
     """A match's cost: the patches' squared feature distance (what a source lacks included) plus
-    the layout's, weighed per target by how far the network is trusted there."""
+    the layout's, weighed per target by how far the network is trusted there. ``sources``
+    ``[N, d]`` and ``wanted`` ``[n, d]`` hold both, the layout in the last ``layout`` columns:
+    one gather per candidate, not two."""
 
     def __init__(
-        self,
-        patch_sources: torch.Tensor,
-        patch_targets: torch.Tensor,
-        layout_sources: torch.Tensor,
-        layout_targets: torch.Tensor,
-        weight: torch.Tensor,
+        self, sources: torch.Tensor, wanted: torch.Tensor, weight: torch.Tensor, layout: int
     ) -> None:
-        self.patch_sources, self.patch_targets = patch_sources, patch_targets
-        self.layout_sources, self.layout_targets = layout_sources, layout_targets
-        self.weight = weight
+        self.sources, self.wanted = sources, wanted
+        self.weight, self.layout = weight[:, None], layout
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
-        patch = feature_distance(self.patch_sources, candidates, self.patch_targets)
-        layout = feature_distance(self.layout_sources, candidates, self.layout_targets)
-        return patch + self.weight * layout
+        gap = self.sources.index_select(0, candidates).sub_(self.wanted).square_()
+        gap[:, -self.layout :].mul_(self.weight)
+        return gap.sum(1)
 
 
 def _search(
