@@ -149,8 +149,18 @@ def _shortest(ratio: torch.Tensor, length: torch.Tensor) -> int:
 
 
 def _padded(n: int) -> int:
-    """FFT length for a side of ``n``: room for the longest shift, rounded to a fast size."""
-    return -(-(n + math.ceil(_MAX_SHIFT * n) + 1) // 16) * 16
+    """FFT length for a side of ``n``: room for the longest shift, rounded up to a fast size, a
+    product of 2, 3 and 5 only (a 512 px window needs 688 = 16 * 43: 720 transforms 1.6 times
+    as fast)."""
+    size = n + math.ceil(_MAX_SHIFT * n) + 1
+    while True:
+        rest = size
+        for factor in (2, 3, 5):
+            while rest % factor == 0:
+                rest //= factor
+        if rest == 1:
+            return size
+        size += 1
 
 
 def _signed(n: int, device: torch.device) -> torch.Tensor:
