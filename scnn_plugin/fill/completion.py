@@ -103,6 +103,10 @@ class CompletionParams:
 
 DEFAULT = CompletionParams()
 
+# A level with at least this many targets is searched in two halves at once, one on a second core:
+# below it the second core is better left to the shift map (512² object: level 0 only).
+_SPLIT_TARGETS = 16_384
+
 
 @dataclass(frozen=True)
 class Level:
@@ -369,13 +373,17 @@ class _Distance:
     def __init__(
         self, sources: torch.Tensor, wanted: torch.Tensor, weight: torch.Tensor, layout: int
     ) -> None:
-        self.sources, self.wanted = sources, wanted
-        self.weight, self.layout = weight[:, None], layout
+        self.sources, self.wanted, self.weight, self.layout = sources, wanted, weight, layout
+        self.column = weight[:, None]
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         gap = self.sources.index_select(0, candidates).sub_(self.wanted).square_()
-        gap[:, -self.layout :].mul_(self.weight)
+        gap[:, -self.layout :].mul_(self.column)
         return gap.sum(1)
+
+    def rows(self, part: slice) -> _Distance:
+        """The cost for the targets ``part`` only."""
+        return _Distance(self.sources, self.wanted[part], self.weight[part], self.layout)
 
 
 def _search(
@@ -390,21 +398,38 @@ def _search(
     coherence: float | torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One PatchMatch refinement of ``field``: the top level searches the whole crop, finer ones
-    refine what the level above found."""
+    refine what the level above found. A large level is searched in two halves at once, the
+    upper rows here and the lower on a second core, each with its own generator; a match is
+    propagated within its half only."""
     radius = max(size) // 2 if top else p.fine_radius
-    return refine_field(
-        field,
-        targets,
-        distance,
-        size,
-        p.sweeps,
-        p.steps,
-        radius,
-        generator,
-        p.coherence if coherence is None else coherence,
-        shifts,
-        p.offset_bonus,
-    )
+    coherence = p.coherence if coherence is None else coherence
+
+    def refine(part: slice, own: torch.Generator) -> torch.Tensor:
+        assert isinstance(distance, _Distance) or part == slice(None)
+        cost = distance if part == slice(None) else distance.rows(part)
+        bonus = coherence[part] if isinstance(coherence, torch.Tensor) else coherence
+        return refine_field(
+            field[part],
+            targets[part],
+            cost,
+            size,
+            p.sweeps,
+            p.steps,
+            radius,
+            own,
+            bonus,
+            shifts,
+            p.offset_bonus,
+        )
+
+    if top or len(targets) < _SPLIT_TARGETS:
+        return refine(slice(None), generator)
+    half = len(targets) // 2  # targets are in row order: the upper and the lower rows
+    seeds = torch.randint(2**62, (2,), generator=generator, device=generator.device).tolist()
+    own = [torch.Generator(device=generator.device).manual_seed(s) for s in seeds]
+    with ThreadPoolExecutor(1) as pool:
+        lower = _beside(pool, refine, slice(half, None), own[1])
+        return torch.cat([refine(slice(0, half), own[0]), lower.result()])
 
 
 def _vote_weights(cost: torch.Tensor, p: CompletionParams) -> torch.Tensor:
