@@ -122,26 +122,34 @@ def test_copies_are_made_on_a_busy_texture_and_nowhere_else(name, busy, monkeypa
         assert changed == 0.0
 
 
-@pytest.mark.parametrize("late", ["_shift_map", "_coarse_to_fine"])
-def test_the_fill_is_the_same_whichever_half_finishes_first(late, monkeypatch):
-    """The shift map's search runs on a second thread beside the coarse-to-fine pass. Each draws
-    from its own generator, so holding either back changes no pixel of the fill."""
+@pytest.mark.parametrize("late", ["shift map", "coarse to fine", "lower half", "upper half"])
+def test_the_fill_is_the_same_whichever_thread_finishes_first(late, monkeypatch):
+    """The shift map's search runs on a second thread beside the coarse-to-fine pass, and a large
+    level's search in two halves, the lower on a second thread. Each draws from its own
+    generator, so holding any of them back changes no pixel of the fill."""
+    import threading
     import time
 
     from scnn_plugin.fill import completion
 
+    monkeypatch.setattr(completion, "_SPLIT_TARGETS", 2000)  # split here from the second level
     image = _tensor(np.repeat(np.asarray(data.gravel())[..., None], 3, 2))
     h, w = image.shape[1:]
     hole = _disc(h, w, h // 2, w // 3, 70)
     fill = torch.where(hole, gaussian_blur(image[None], 12.0)[0], image)
     first = completion.complete(fill, ~hole)
-    original = getattr(completion, late)
+    name = {"shift map": "_shift_map", "coarse to fine": "_coarse_to_fine"}.get(
+        late, "refine_field"
+    )
+    original = getattr(completion, name)
 
     def held_back(*args, **kwargs):
-        time.sleep(0.5)
+        worker = threading.current_thread() is not threading.main_thread()
+        if late not in ("lower half", "upper half") or worker == (late == "lower half"):
+            time.sleep(0.3)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(completion, late, held_back)
+    monkeypatch.setattr(completion, name, held_back)
     assert torch.equal(completion.complete(fill, ~hole), first)
     # and the shift map did copy here: without it the fill differs
     without = completion.complete(fill, ~hole, params=replace(DEFAULT, map_shifts=0))
