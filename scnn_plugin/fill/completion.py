@@ -30,7 +30,9 @@ mean (a blob, a blend of two materials, a flat grey where the photo is all stone
 and the photo decides. Where overlapping patches agree, their vote keeps the photo's structure;
 where the photo has nothing alike, they disagree and their average is smooth, so a smooth photo
 stays smooth. Tensor code, with scipy's maximum flow under the graph cuts; seeded, so a fill is
-repeatable. Why each parameter has its value: ``docs/experiments/completion.md``.
+repeatable. Two threads share the work: the shift map's search, and the lower half of a large
+level's, run beside the rest, each drawing from its own generator, so the fill is the same however
+they are scheduled. Why each parameter has its value: ``docs/experiments/completion.md``.
 """
 
 from __future__ import annotations
