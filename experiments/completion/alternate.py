@@ -4,7 +4,7 @@ minute, only a paired run says which is faster.
     python experiments/completion/alternate.py TREE_A TREE_B [--case "512² object"] [--rounds 4]
         [--fills 5] [--threads 2]
 
-Each round starts one process per tree (``PYTHONPATH=TREE``) that loads the default model, fills
+Each round starts one process per tree (in TREE, ``PYTHONPATH=TREE``) that loads the default model, fills
 the ``scnn-bench`` case once untimed and then ``--fills`` times, and prints the median. The report
 is each tree's median of those medians and the median of the per-round ratios B / A.
 """
@@ -40,7 +40,8 @@ print(statistics.median(times))
 def timed(tree: str, case: str, fills: int, threads: int) -> float:
     env = {**os.environ, "PYTHONPATH": tree}
     args = [sys.executable, "-c", _CHILD, case, str(fills), str(threads)]
-    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    # run from the tree: ``python -c`` puts the working directory ahead of PYTHONPATH
+    out = subprocess.run(args, env=env, cwd=tree, capture_output=True, text=True, check=True)
     return float(out.stdout.split()[-1])
 
 
