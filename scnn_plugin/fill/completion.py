@@ -407,7 +407,6 @@ def _search(
     coherence = p.coherence if coherence is None else coherence
 
     def refine(part: slice, own: torch.Generator) -> torch.Tensor:
-        assert isinstance(distance, _Distance) or part == slice(None)
         cost = distance if part == slice(None) else distance.rows(part)
         bonus = coherence[part] if isinstance(coherence, torch.Tensor) else coherence
         return refine_field(

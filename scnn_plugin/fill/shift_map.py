@@ -49,7 +49,7 @@ class ShiftMap:
         sigma: float,
     ) -> None:
         h, w = known.shape
-        self.image, self.shifts, self.sigma = image, shifts, sigma
+        self.shifts, self.sigma = shifts, sigma
         self.ys, self.xs = torch.nonzero(region, as_tuple=True)
         self.index = torch.full((h, w), -1, dtype=torch.long, device=known.device)
         self.index[self.ys, self.xs] = torch.arange(len(self.ys), device=known.device)
@@ -66,7 +66,8 @@ class ShiftMap:
             data.append(
                 torch.where(inside & known[sy, sx], gap, torch.full_like(gap, _UNREACHABLE))
             )
-        self.copies, self.data = copies, data
+        self.rows = torch.stack(copies)  # [K, n, 3]: each shift's colour at each region pixel
+        self.unary = torch.stack(data)
         self.border, self.pairs, self.around = _neighbours(image, shifts, ys, xs, self.index)
 
     def labels(
@@ -88,19 +89,18 @@ class ShiftMap:
         labels = torch.full_like(self.index, -1)
         if not len(ys) or not len(self.shifts):
             return labels
-        copies, data, border = list(self.copies), list(self.data), self.border
+        rows, unary, border = self.rows, self.unary, self.border
         if keep is not None:
-            copies.append(keep[:, ys, xs].t())
             low = gaussian_blur(keep[None], self.sigma)[0][:, ys, xs]
-            data.append((self.layout - low).square().sum(0) + keep_cost)
+            cost = (self.layout - low).square().sum(0) + keep_cost
             # its own value beside the unlabelled pixels around, against the pixel there
             kept = sum(
-                torch.where(outside, (keep[:, ny, nx] - self.image[:, ny, nx]).norm(dim=0), 0.0)
-                for ny, nx, outside in self.around
+                torch.where(outside, (keep[:, ny, nx] - here).norm(dim=0), 0.0)
+                for ny, nx, outside, here in self.around
             )
+            rows = torch.cat([rows, keep[:, ys, xs].t()[None]])
+            unary = torch.cat([unary, cost[None]])
             border = torch.cat([border, kept[None]])
-        rows = torch.stack(copies)  # [K, n, 3]: each label's colour at each region pixel
-        unary = torch.stack(data)
         first, second = self.pairs[:, 0], self.pairs[:, 1]
 
         def seam(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -228,11 +228,11 @@ def _neighbours(
     ys: torch.Tensor,
     xs: torch.Tensor,
     index: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor, list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]]:
+) -> tuple[torch.Tensor, torch.Tensor, list[tuple[torch.Tensor, ...]]]:
     """The seam each shift makes with the pixels around the region that are not labelled
     (``[K, n]``: each shift's copy continued onto each such 4-neighbour, against the pixel there),
     the 4-neighbouring pairs of region pixels (``[m, 2]``, each once), and per direction each
-    pixel's neighbour (y, x) and whether it is such an unlabelled pixel."""
+    pixel's neighbour (y, x), whether it is such an unlabelled pixel, and its colour."""
     h, w = index.shape
     border = image.new_zeros(len(shifts), len(ys))
     pairs, around = [], []
@@ -244,7 +244,7 @@ def _neighbours(
         cy, cx, _ = _shifted(ny, nx, shifts[:, :1], shifts[:, 1:], h, w)  # [K, n] each
         gap = (image[:, cy, cx] - here[:, None]).norm(dim=0)
         border += torch.where(outside, gap, 0.0)
-        around.append((ny, nx, outside))
+        around.append((ny, nx, outside, here))
         if dy + dx > 0:
             mine = on & (other >= 0)
             pairs.append(torch.stack([torch.nonzero(mine).squeeze(1), other[mine]], 1))
