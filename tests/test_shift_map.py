@@ -122,6 +122,26 @@ def test_copies_are_made_on_a_busy_texture_and_nowhere_else(name, busy, monkeypa
         assert changed == 0.0
 
 
+def test_no_shift_map_is_built_where_no_copy_may_be_made(monkeypatch):
+    """Around gravel a 30 px stroke is completed (it is busy), but no part of it is deep enough
+    for a copy: the shift map, a fifth of an object fill's time, is not even begun."""
+    from scnn_plugin.fill import completion, texture
+
+    built = []
+    shift_map = completion._shift_map
+    monkeypatch.setattr(completion, "_shift_map", lambda *a: built.append(1) or shift_map(*a))
+    image = _tensor(np.repeat(np.asarray(data.gravel())[..., None], 3, 2))
+    hole = torch.zeros(image.shape[1:], dtype=torch.bool)
+    hole[200:230, 100:400] = True
+    fill = torch.where(hole, gaussian_blur(image[None], 12.0)[0], image)
+    out = texture.add_texture(fill, ~hole)
+    assert float((out != fill).any(0)[hole].float().mean()) > 0.5  # completed ...
+    assert not built  # ... without the shift map
+    deep = _disc(*image.shape[1:], 256, 256, 70)  # a hole deep enough for copies builds one
+    texture.add_texture(torch.where(deep, gaussian_blur(image[None], 12.0)[0], image), ~deep)
+    assert built
+
+
 @pytest.mark.parametrize("late", ["shift map", "coarse to fine", "lower half", "upper half"])
 def test_the_fill_is_the_same_whichever_thread_finishes_first(late, monkeypatch):
     """The shift map's search runs on a second thread beside the coarse-to-fine pass, and a large

@@ -31,9 +31,12 @@ from scnn_plugin.fill.membrane import membrane_fill
 
 
 def per_band(splits: list[float], cap: float, deep_cap: float, gain_floor: float):
-    """A stand-in for ``matched_energy`` with its signature."""
+    """A stand-in for ``matched_energy`` with its signature; its ``expected`` is the photo and
+    what is known of it (``main`` has ``surroundings_energy`` hand them on), since each band is
+    measured on its own."""
 
-    def matched(estimate, fill, fill_low, known, region, guide_sigma, energy_sigma, max_gain):
+    def matched(estimate, expected, region, guide_sigma, energy_sigma, max_gain):
+        fill, known = expected
         sigmas = [*splits, guide_sigma]
         mine = [estimate] + [gaussian_blur(estimate[None], s)[0] for s in sigmas]
         photo = [fill] + [gaussian_blur(fill[None], s)[0] for s in sigmas]
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(ours)
     splits = [float(s) for s in args.splits.split(",") if s]
     deep_cap = args.cap if args.deep_cap is None else args.deep_cap
+    completion.surroundings_energy = lambda fill, known, *sigmas: (fill, known)
     completion.matched_energy = per_band(splits, args.cap, deep_cap, args.gain_floor)
     return tune.main(rest)
 

@@ -10,7 +10,8 @@ as its layout near the edge; its steps live beside it:
 hole, one shift per pixel chosen by ``graph_cut``'s expansion moves, so a material comes in whole
 pieces, blended in the gradient domain).
 ``periodic``: on a regular pattern, the hole copied from the known pixels one period away.
-``filters``: the blur and luminance these share.
+``filters``: the blur and luminance these share; ``beside``: their independent parts on a second
+core.
 """
 
 from .membrane import membrane_fill

@@ -45,9 +45,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .beside import beside
 from .depth import deepness
 from .filters import gaussian_blur
-from .finish import matched_energy, own_grain
+from .finish import matched_energy, own_grain, surroundings_energy
 from .offsets import dominant_offsets
 from .patch_basis import cosine_basis, patch_features
 from .patch_match import feature_distance, refine_field, unknown_counts, valid_sources
@@ -175,26 +176,49 @@ def _complete_crop(
     levels = _pyramid(fill, known, region, _depth_levels(region, p), p)
     generator = torch.Generator(device=fill.device).manual_seed(seed)
     basis = cosine_basis(p.radius, p.luma_frequency, p.chroma_frequency, fill.device, fill.dtype)
+    area = torch.zeros_like(region)
+    if copies is None or bool((copies & region).any()):
+        area = _copy_area(known, region, p, copies)
     with ThreadPoolExecutor(1) as pool:
-        # the shift map's search needs no estimate: it runs on a second core meanwhile, drawing
-        # from its own generator so that the fill is the same whichever finishes first
+        # neither the band energy the surroundings show nor the shift map's search needs the
+        # estimate: they run on a second core meanwhile, the search drawing from its own
+        # generator so that the fill is the same whichever finishes first
+        energy = beside(pool, surroundings_energy, fill, known, p.guide_sigma, p.energy_sigma)
         mapped = None
-        if copies is None or bool((copies & region).any()):
+        # most holes have no part deep enough, or no busy texture; a piece smaller than a patch
+        # is no whole piece of a material (the bench's 512² object: 8 px, and no copy made)
+        if int(area.sum()) >= (2 * p.radius + 1) ** 2:
             own = torch.Generator(device=fill.device).manual_seed(seed + 1)
-            mapped = _beside(pool, _shift_map, levels, basis, own, p)
-        estimate = _coarse_to_fine(fill, known, levels, basis, generator, p)
+            mapped = beside(pool, _shift_map, levels, basis, own, p)
+        estimate = _coarse_to_fine(fill, levels, basis, generator, energy, p)
         shift_map = None if mapped is None else mapped.result()
     if shift_map is None:
         return estimate
-    return _copied_deep(estimate, levels, shift_map, generator, p, copies)
+    return _copied_deep(estimate, levels, shift_map, area, generator, p)
+
+
+def _copy_area(
+    known: torch.Tensor, region: torch.Tensor, p: CompletionParams, copies: torch.Tensor | None
+) -> torch.Tensor:
+    """``[h, w]`` bool: where the shift map may copy. From ``copy_start`` px into the hole on, in
+    object-sized parts of it only (``map_depth`` px deep somewhere within ``map_depth``): in a
+    stroke the completion's continuation of the edges is worth more than any copy (medium strokes
+    lost 0.2 dB to them). Each "at least d px deep" is a box of hole around the pixel, tested by
+    running sums."""
+    hole = ~known
+    deep = valid_sources(hole, p.map_depth - 1)
+    wide = ~valid_sources(~deep, p.map_depth)
+    started = valid_sources(hole, math.ceil(p.copy_start) - 1)
+    inside = started & wide & region
+    return inside if copies is None else inside & copies
 
 
 def _coarse_to_fine(
     fill: torch.Tensor,
-    known: torch.Tensor,
     levels: list[Level],
     basis: torch.Tensor,
     generator: torch.Generator,
+    energy: Future,
     p: CompletionParams,
 ) -> torch.Tensor:
     """The completion's estimate: search and vote level by level, each starting from the field
@@ -209,7 +233,7 @@ def _coarse_to_fine(
         if shifts is not None:
             level_shifts = torch.round(shifts * 2.0 ** (one - depth))
             level_shifts = level_shifts.long().unique(dim=0)
-        field, targets, estimate, source_low = _complete_level(
+        field, targets, estimate = _complete_level(
             level, depth, below, basis, generator, p, level_shifts
         )
         below = (field, targets, (int(level.fixed.shape[0]), int(level.fixed.shape[1])))
@@ -219,9 +243,8 @@ def _coarse_to_fine(
     share = 1 - deepness(finest.fixed, 0, p.final_depth, p.final_start)
     estimate = _Guide(fill, finest.fixed, p.guide_sigma, share)(estimate)
     estimate = own_grain(estimate, finest.image, field, targets, ~finest.fixed, p.crisp_sigma)
-    # the finest level's image is ``fill`` and its layout width guide_sigma: its blur is reused
     return matched_energy(
-        estimate, fill, source_low, known, ~finest.fixed, p.guide_sigma, p.energy_sigma, p.max_gain
+        estimate, energy.result(), ~finest.fixed, p.guide_sigma, p.energy_sigma, p.max_gain
     )
 
 
@@ -259,47 +282,23 @@ def _shift_map(
     return _Map(found, depth, terms)
 
 
-def _beside(pool: ThreadPoolExecutor, fn: Callable, *args) -> Future:
-    """``fn(*args)`` on ``pool``'s thread, its torch ops on as many threads as this thread's
-    (OpenMP's count is each thread's own)."""
-    threads = torch.get_num_threads()
-
-    def run():
-        torch.set_num_threads(threads)
-        return fn(*args)
-
-    return pool.submit(run)
-
-
 def _copied_deep(
     estimate: torch.Tensor,
     levels: list[Level],
     shift_map: _Map,
+    area: torch.Tensor,
     generator: torch.Generator,
     p: CompletionParams,
-    copies: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``estimate`` with the shift map's copy (``shift_map``) in its place deep in the hole: one
-    shift per pixel, so the photo's materials come in whole pieces, not the vote's patchwork.
-    Near the edge the completion stays: there it follows the network's layout closely, and the
-    copies' seams would cost it."""
+    """``estimate`` with the shift map's copy (``shift_map``) in its place in ``area``
+    (``_copy_area``): one shift per pixel, so the photo's materials come in whole pieces, not the
+    vote's patchwork. Near the edge the completion stays: there it follows the network's layout
+    closely, and the copies' seams would cost it."""
     scale = 2**shift_map.depth
     keep = estimate if scale == 1 else F.avg_pool2d(estimate[None], scale, ceil_mode=True)[0]
     labels = shift_map.terms.labels(p.seam_weight, p.cut_cycles, generator, keep, p.keep_cost)
-    shifts = shift_map.shifts
-    finest = levels[0]
-    source = sources(finest.known, labels, shifts, scale)
-    # copies only in object-sized parts of the hole: in a stroke the completion's continuation of
-    # the edges is worth more than any copy (medium strokes lost 0.2 dB to them)
-    # "at least d px deep" is a box of hole around the pixel, tested by running sums
-    hole = ~finest.known
-    deep = valid_sources(hole, p.map_depth - 1)
-    wide = ~valid_sources(~deep, p.map_depth)
-    started = valid_sources(hole, math.ceil(p.copy_start) - 1)
-    inside = started & wide & ~finest.fixed
-    if copies is not None:
-        inside &= copies
-    return blended(finest.image, source, inside, estimate, p.blend_iterations, p.blend_limit)
+    source = sources(levels[0].known, labels, shift_map.shifts, scale)
+    return blended(levels[0].image, source, area, estimate, p.blend_iterations, p.blend_limit)
 
 
 def _complete_level(
@@ -310,9 +309,8 @@ def _complete_level(
     generator: torch.Generator,
     p: CompletionParams,
     shifts: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Search and vote on one level. Returns its field, targets, estimate and the photo's low
-    frequencies at the layout's width."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Search and vote on one level. Returns its field, targets and estimate."""
     image, fixed = level.image, level.fixed
     size = (int(fixed.shape[0]), int(fixed.shape[1]))
     targets = _targets(fixed, p.radius)
@@ -320,14 +318,14 @@ def _complete_level(
     top = below is None
     fine_ok = targets.numel() <= p.fine_limit
     rounds = p.iters_coarse if top else p.iters_mid if depth else p.iters_fine if fine_ok else 0
+    if below is not None:
+        field = _upsampled(*below, targets, size, generator)
+        if not rounds:  # a large finest level: the field carried up, voted once, no search
+            return field, targets, torch.where(fixed, image, vote(image, field, None))
     # the layout term: sources whose own low frequencies differ from the network's there cost
     # more. On the finest level the image is the network's fill itself, blurred once.
     sigma = max(p.guide_sigma / 2**depth, 0.5)
     source_low = gaussian_blur(image[None], sigma)[0]
-    if below is not None:
-        field = _upsampled(*below, targets, size, generator)
-        if not rounds:  # a large finest level: the field carried up, voted once, no search
-            return field, targets, torch.where(fixed, image, vote(image, field, None)), source_low
     guide_low = source_low if level.guide is image else gaussian_blur(level.guide[None], sigma)[0]
     unknown = _unknown_cost(level.known, p)  # any patch is a source, at a cost for what it lacks
     # one row per source: its patch, what it lacks, its layout colour (gathered at once)
@@ -363,7 +361,7 @@ def _complete_level(
         estimate = torch.where(fixed, image, vote(image, field, _vote_weights(cost, p)))
         if guided is not None:
             estimate = guided(estimate)
-    return field, targets, estimate, source_low
+    return field, targets, estimate
 
 
 class _Distance:
@@ -429,7 +427,7 @@ def _search(
     seeds = torch.randint(2**62, (2,), generator=generator, device=generator.device).tolist()
     own = [torch.Generator(device=generator.device).manual_seed(s) for s in seeds]
     with ThreadPoolExecutor(1) as pool:
-        lower = _beside(pool, refine, slice(half, None), own[1])
+        lower = beside(pool, refine, slice(half, None), own[1])
         return torch.cat([refine(slice(0, half), own[0]), lower.result()])
 
 

@@ -29,27 +29,33 @@ def own_grain(
     return torch.where(region, (estimate - fine[1] + fine[0]).clamp(0, 1), estimate)
 
 
+def surroundings_energy(
+    fill: torch.Tensor, known: torch.Tensor, guide_sigma: float, energy_sigma: float
+) -> torch.Tensor:
+    """``[1, H, W]``: the local band energy (luminance above ``guide_sigma`` px) the known pixels
+    of ``fill`` show within about ``energy_sigma`` px, carried smoothly into the hole. It needs
+    nothing the completion makes, so it is measured while the completion runs."""
+    photo = luma(fill - gaussian_blur(fill[None], guide_sigma)[0])
+    weight = known.to(fill.dtype)[None, None]
+    around = gaussian_blur((photo.square() * weight[0])[None], energy_sigma)
+    cover = gaussian_blur(weight, energy_sigma)
+    return membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.5).to(fill.dtype))[0]
+
+
 def matched_energy(
     estimate: torch.Tensor,
-    fill: torch.Tensor,
-    fill_low: torch.Tensor,
-    known: torch.Tensor,
+    expected: torch.Tensor,
     region: torch.Tensor,
     guide_sigma: float,
     energy_sigma: float,
     max_gain: float,
 ) -> torch.Tensor:
-    """The photo's bands in ``region`` scaled towards the local energy its surroundings show, by
-    at most ``max_gain``: where overlapping patches disagreed their vote is an average, flatter
-    than any of them, and where a match came from next to an edge it is busier than its place.
-    ``fill_low`` is ``fill`` blurred by ``guide_sigma``."""
+    """The photo's bands in ``region`` scaled towards the local energy its surroundings show
+    (``expected``, from ``surroundings_energy``), by at most ``max_gain``: where overlapping
+    patches disagreed their vote is an average, flatter than any of them, and where a match came
+    from next to an edge it is busier than its place."""
     low = gaussian_blur(estimate[None], guide_sigma)[0]
     high = luma(estimate - low)
-    photo = luma(fill - fill_low)
-    weight = known.to(fill.dtype)[None, None]
-    around = gaussian_blur((photo.square() * weight[0])[None], energy_sigma)
-    cover = gaussian_blur(weight, energy_sigma)
-    expected = membrane_fill(around / cover.clamp_min(1e-6), (cover > 0.5).to(fill.dtype))[0]
     energy = gaussian_blur(high.square()[None], energy_sigma)[0]
     gain = (expected / energy.clamp_min(1e-8)).sqrt().clamp(max=max_gain)
     scaled = (low + (estimate - low) * gain).clamp(0, 1)

@@ -15,8 +15,11 @@ tensor code with no parameters; seeded, so a fill is repeatable. What measured t
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 
+from .beside import beside
 from .completion import complete
 from .depth import hole_depth
 from .filters import gaussian_blur, luma
@@ -56,14 +59,21 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     hole = ~known
     if not hole.any():
         return fill.clone()
-    depth = torch.zeros_like(fill[:1])
-    busy = torch.zeros_like(known)
     ys, xs = box(hole, _AROUND)
-    busy[ys, xs] = _grain(fill[:, ys, xs], known[ys, xs]) > _BUSY**2
-    depth[:, ys, xs] = _depth_ramp(known[ys, xs], busy[ys, xs])
-    if not depth.any():  # no part of the hole is deep or wide enough for grain: nothing to add
+    ramp, wide, busy_wide = _depths(known[ys, xs])
+    if not bool((ramp[0] > 0)[wide | busy_wide].any()):  # a thin stroke: nothing to add
         return fill.clone()
-    lattice = find_lattice(fill, known)
+    pool = ThreadPoolExecutor(1)
+    found = beside(pool, find_lattice, fill, known)  # meanwhile, on a second core
+    busy = torch.zeros_like(known)
+    busy[ys, xs] = _grain(fill[:, ys, xs], known[ys, xs]) > _BUSY**2
+    depth = torch.zeros_like(fill[:1])
+    depth[:, ys, xs] = ramp * (wide | busy_wide & busy[ys, xs]).to(ramp.dtype)
+    if not depth.any():  # no part of the hole is deep enough, nor busy: nothing to add
+        pool.shutdown(wait=False)
+        return fill.clone()
+    lattice = found.result()
+    pool.shutdown()
     repeated = copy_along(fill, known, lattice) if lattice else None
     if repeated is not None:  # a regular pattern: its next period is what lies under the hole
         return torch.where(known, fill, depth * repeated + (1 - depth) * fill)
@@ -75,21 +85,20 @@ def add_texture(fill: torch.Tensor, known: torch.Tensor, seed: int = 0) -> torch
     return torch.where(known, fill, depth * completed + (1 - depth) * fill)
 
 
-def _depth_ramp(known: torch.Tensor, busy: torch.Tensor) -> torch.Tensor:
-    """``[1, H, W]``: 0 within ``_NEAR`` px of a known pixel, rising to 1 over ``_RAMP`` px more;
-    0 too in parts of the hole narrower than about ``2 * _WIDE`` px, unless busy (``_BUSY``).
+def _depths(known: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """How deep each hole pixel is completed, and where: ``[1, H, W]`` 0 within ``_NEAR`` px of
+    a known pixel, rising to 1 over ``_RAMP`` px more; ``[H, W]`` bool, the parts of the hole
+    about ``2 * _WIDE`` px wide or wider; ``[H, W]`` bool, those from ``2 * (_NEAR + _RAMP)`` px
+    wide, completed where the photo around is busy (``_BUSY``).
 
     Near a known pixel the network's own fill is the photo's continuation; deeper in, it is a
     smudge. A thin stroke has no deep inside for the photo's structure to show in, and there the
-    network beats every classical fill. Around a busy texture strokes from ``2 * (_NEAR +
-    _RAMP)`` px wide are completed as well."""
+    network beats every classical fill; around a busy texture its smear shows sooner."""
     depth = hole_depth(~known, _DEPTH_CAP)[None]  # px to the nearest known pixel, capped
     ramp = ((depth - _NEAR) / _RAMP).clamp(0, 1)
     wide = ~valid_sources(depth[0] < _WIDE, _WIDE)  # within _WIDE px of a pixel _WIDE deep
     deep = _NEAR + _RAMP
-    busy = ~valid_sources(depth[0] < deep, deep) & busy
-    wide |= busy
-    return ramp * wide.to(ramp.dtype)
+    return ramp, wide, ~valid_sources(depth[0] < deep, deep)
 
 
 def _grain(fill: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
