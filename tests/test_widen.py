@@ -29,9 +29,11 @@ def batch(photo: Image.Image, side: int = 64) -> tuple[torch.Tensor, torch.Tenso
 
 
 @pytest.mark.parametrize("mode", ["eval", "train"])
-def test_the_shipped_default_widened_to_32_fills_bit_identically_before_any_step(
+def test_the_shipped_default_widened_to_32_fills_as_it_did_before_any_step(
     default_weights, photo, mode
 ):
+    """Equal up to float rounding: a convolution over twice the channels sums in another order
+    on some CPUs (1 pixel in 70 differed by 6e-8 on an AMD EPYC; none on the machine before)."""
     narrow, _ = load_weights(default_weights)
     torch.manual_seed(0)
     wide = widen(narrow, build_model("default", width=32))
@@ -42,7 +44,7 @@ def test_the_shipped_default_widened_to_32_fills_bit_identically_before_any_step
     getattr(narrow, mode)()
     getattr(wide, mode)()  # train mode: BatchNorm on batch statistics, per channel
     with torch.no_grad():
-        assert torch.equal(wide(x, m), narrow(x, m))
+        assert float((wide(x, m) - narrow(x, m)).abs().max()) < 1e-6
 
 
 def test_new_channels_start_fresh_and_old_outputs_never_read_them(default_weights):
@@ -65,7 +67,7 @@ def test_the_paper_network_widens_too(photo):
     wide = widen(narrow, build_model("paper", width=16)).eval()
     x, m = batch(photo)
     with torch.no_grad():
-        assert torch.equal(wide(x, m), narrow(x, m))
+        assert float((wide(x, m) - narrow(x, m)).abs().max()) < 1e-6
 
 
 def test_a_narrower_or_different_network_is_refused_by_tensor_name():
